@@ -1,0 +1,447 @@
+// The whole LLaMA network in one file, as nanoGPT keeps GPT in model.py: config, norm, rotary embedding,
+// attention, MLP, block, model, and the KV cache that incremental decoding needs.
+//
+// Field names equal Hugging Face's state-dict keys (embed_tokens, self_attn, input_layernorm, ...), so a
+// checkpoint maps to model.safetensors with no translation table.
+#pragma warning disable IDE1006 // HF tensor names are snake_case on purpose
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PostTrain.Model;
+
+/// <summary>
+/// Hyper-parameters of the network. Its JSON is Hugging Face's LlamaConfig, so <c>config.json</c> is read by
+/// <c>transformers.LlamaConfig</c> and a HF LLaMA checkpoint's config reads back here.
+/// </summary>
+public sealed record LlamaConfig
+{
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 512;
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 256;
+    /// <summary>SwiGLU width; LLaMA uses about 8/3 of hidden_size, rounded up to a multiple of 32 for GEMM efficiency.</summary>
+    [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 704;
+    [JsonPropertyName("num_hidden_layers")] public int NumHiddenLayers { get; init; } = 4;
+    [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 4;
+    /// <summary>Grouped-query attention: heads share K/V in groups of num_attention_heads / num_key_value_heads.</summary>
+    [JsonPropertyName("num_key_value_heads")] public int NumKeyValueHeads { get; init; } = 4;
+    [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; init; } = 1e-5;
+    /// <summary>RoPE base; 10000 as in LLaMA 1/2 (Llama 3 uses 500000 for long contexts).</summary>
+    [JsonPropertyName("rope_theta")] public double RopeTheta { get; init; } = 10000.0;
+    [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; init; } = 256;
+    [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
+    /// <summary>Std of the normal init, HF's initializer_range.</summary>
+    [JsonPropertyName("initializer_range")] public double InitializerRange { get; init; } = 0.02;
+    [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
+    [JsonPropertyName("eos_token_id")] public int? EosTokenId { get; init; }
+    [JsonPropertyName("pad_token_id")] public int? PadTokenId { get; init; }
+
+    // Fixed for this architecture, written so HF tooling recognises the file.
+    [JsonPropertyName("model_type")] public string ModelType { get; init; } = "llama";
+    [JsonPropertyName("architectures")] public string[] Architectures { get; init; } = ["LlamaForCausalLM"];
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "silu";
+    [JsonPropertyName("attention_bias")] public bool AttentionBias { get; init; }
+    [JsonPropertyName("mlp_bias")] public bool MlpBias { get; init; }
+    [JsonPropertyName("torch_dtype")] public string TorchDtype { get; init; } = "float32";
+
+    [JsonIgnore] public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Throws with the field, the actual value and what was expected.</summary>
+    public LlamaConfig Validate(string source = "config")
+    {
+        void Check(bool ok, string field, object actual, string expected)
+        {
+            if (!ok) throw new InvalidDataException($"{source}: {field} is {actual}, expected {expected}");
+        }
+        Check(VocabSize > 0, "vocab_size", VocabSize, "> 0");
+        Check(HiddenSize > 0, "hidden_size", HiddenSize, "> 0");
+        Check(IntermediateSize > 0, "intermediate_size", IntermediateSize, "> 0");
+        Check(NumHiddenLayers > 0, "num_hidden_layers", NumHiddenLayers, "> 0");
+        Check(NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads == 0, "num_attention_heads", NumAttentionHeads, $"a divisor of hidden_size {HiddenSize}");
+        Check(HeadDim % 2 == 0, "hidden_size / num_attention_heads", HeadDim, "even (RoPE rotates pairs)");
+        Check(NumKeyValueHeads > 0 && NumKeyValueHeads <= NumAttentionHeads && NumAttentionHeads % NumKeyValueHeads == 0,
+            "num_key_value_heads", NumKeyValueHeads, $"a divisor of num_attention_heads {NumAttentionHeads}");
+        Check(RmsNormEps > 0, "rms_norm_eps", RmsNormEps, "> 0");
+        Check(RopeTheta > 0, "rope_theta", RopeTheta, "> 0");
+        Check(MaxPositionEmbeddings > 0, "max_position_embeddings", MaxPositionEmbeddings, "> 0");
+        Check(HiddenAct == "silu", "hidden_act", HiddenAct, "\"silu\"");
+        Check(!AttentionBias && !MlpBias, "attention_bias/mlp_bias", $"{AttentionBias}/{MlpBias}", "false/false");
+        return this;
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static LlamaConfig FromJson(string json, string source)
+    {
+        LlamaConfig? config;
+        try { config = JsonSerializer.Deserialize<LlamaConfig>(json); }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid LlamaConfig: {e.Message}", e); }
+        return (config ?? throw new InvalidDataException($"{source}: empty config")).Validate(source);
+    }
+
+    public static LlamaConfig Load(string path) => FromJson(File.ReadAllText(path), path);
+
+    public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "small", "medium"];
+
+    /// <summary>An embedded preset: tiny (tests, seconds), small (default demo), medium (benchmarks).</summary>
+    public static LlamaConfig Preset(string name)
+    {
+        var resource = $"PostTrain.Model.Presets.{name}.json";
+        using var stream = typeof(LlamaConfig).Assembly.GetManifestResourceStream(resource)
+            ?? throw new ArgumentException($"unknown preset '{name}', expected one of: {string.Join(", ", PresetNames)}", nameof(name));
+        using var reader = new StreamReader(stream);
+        return FromJson(reader.ReadToEnd(), $"preset {name}");
+    }
+}
+
+/// <summary>Root-mean-square layer norm (Zhang &amp; Sennrich 2019): no mean subtraction, no bias. TorchSharp has none.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly double eps;
+    public readonly Parameter weight;
+
+    public RmsNorm(long dim, double eps) : base(nameof(RmsNorm))
+    {
+        this.eps = eps;
+        weight = nn.Parameter(ones(dim));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        // Normalise in fp32 as HF does, so half-precision weights do not lose the variance.
+        var h = x.to_type(ScalarType.Float32);
+        h = h * (h.pow(2).mean([-1], keepdim: true) + eps).rsqrt();
+        return (weight * h.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Rotary position embedding (Su et al. 2021) in Hugging Face's "rotate_half" layout: the head dimension is split
+/// into two halves rather than interleaved pairs, which is what HF LLaMA checkpoints expect.
+/// </summary>
+public sealed class RotaryEmbedding : nn.Module
+{
+    private readonly Tensor inv_freq; // (hd/2,) not persisted: HF recomputes it from rope_theta
+
+    public RotaryEmbedding(int headDim, double theta) : base(nameof(RotaryEmbedding))
+    {
+        inv_freq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
+        inv_freq = inv_freq.to_type(ScalarType.Float32);
+        register_buffer(nameof(inv_freq), inv_freq, persistent: false);
+    }
+
+    /// <summary>cos and sin for each (row, position): positions (B, T) → two (B, 1, T, hd) tensors.</summary>
+    public (Tensor cos, Tensor sin) forward(Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv_freq; // (B, T, hd/2)
+        var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // (B, 1, T, hd)
+        return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
+    }
+
+    public static Tensor RotateHalf(Tensor x)
+    {
+        var half = x.shape[^1] / 2;
+        return cat([-x[TensorIndex.Ellipsis, TensorIndex.Slice(half)], x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)]], -1);
+    }
+
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin) => x * cos + RotateHalf(x) * sin;
+}
+
+/// <summary>Multi-head causal self-attention with grouped-query K/V heads and an optional KV cache.</summary>
+public sealed class Attention : nn.Module
+{
+    private readonly int nHead, nKvHead, headDim;
+    public readonly Linear q_proj, k_proj, v_proj, o_proj;
+
+    public Attention(LlamaConfig c) : base(nameof(Attention))
+    {
+        (nHead, nKvHead, headDim) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim);
+        q_proj = nn.Linear(c.HiddenSize, nHead * headDim, hasBias: false);
+        k_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: false);
+        v_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: false);
+        o_proj = nn.Linear(nHead * headDim, c.HiddenSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    /// <param name="x">(B, T, C)</param>
+    /// <param name="mask">(B|1, 1, T, S) bool, true = may attend; null = causal over T with no cache.</param>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        var (B, T) = (x.shape[0], x.shape[1]);
+        var q = q_proj.forward(x).view(B, T, nHead, headDim).transpose(1, 2);   // (B, nh, T, hd)
+        var k = k_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        var v = v_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);             // (B, nkv, S, hd)
+        if (nKvHead != nHead)
+        {
+            // HF's repeat_kv: each K/V head serves n_rep consecutive query heads.
+            k = k.repeat_interleave(nHead / nKvHead, dim: 1);                  // (B, nh, S, hd)
+            v = v.repeat_interleave(nHead / nKvHead, dim: 1);
+        }
+        var y = mask is null
+            ? F.scaled_dot_product_attention(q, k, v, is_casual: T > 1)        // (B, nh, T, hd)
+            : F.scaled_dot_product_attention(q, k, v, attn_mask: mask);
+        y = y.transpose(1, 2).contiguous().view(B, T, nHead * headDim);        // (B, T, C)
+        return o_proj.forward(y).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>SwiGLU feed-forward (Shazeer 2020): down(silu(gate(x)) * up(x)).</summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    public readonly Linear gate_proj, up_proj, down_proj;
+
+    public Mlp(LlamaConfig c) : base(nameof(Mlp))
+    {
+        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
+        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
+        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>One pre-norm transformer block: x + attn(norm(x)), then + mlp(norm(x)).</summary>
+public sealed class DecoderLayer : nn.Module
+{
+    public readonly Attention self_attn;
+    public readonly Mlp mlp;
+    public readonly RmsNorm input_layernorm, post_attention_layernorm;
+
+    public DecoderLayer(LlamaConfig c) : base(nameof(DecoderLayer))
+    {
+        self_attn = new Attention(c);
+        mlp = new Mlp(c);
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        RegisterComponents();
+    }
+
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, layer);
+        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The decoder stack without the LM head: HF's <c>model.*</c> tensors. Returns final normed hidden states.</summary>
+public sealed class LlamaModel : nn.Module
+{
+    public readonly LlamaConfig Config;
+    public readonly Embedding embed_tokens;
+    public readonly ModuleList<DecoderLayer> layers;
+    public readonly RmsNorm norm;
+    private readonly RotaryEmbedding rotary_emb;
+
+    public LlamaModel(LlamaConfig c) : base(nameof(LlamaModel))
+    {
+        Config = c.Validate();
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+        layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c)).ToArray());
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        rotary_emb = new RotaryEmbedding(c.HeadDim, c.RopeTheta);
+        RegisterComponents();
+    }
+
+    /// <summary>See <see cref="LlamaForCausalLM.forward"/>; returns hidden states (B, T, C).</summary>
+    public Tensor forward(Tensor inputIds, Tensor? positions = null, Tensor? attentionMask = null, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var (B, T) = (inputIds.shape[0], inputIds.shape[1]);
+        var past = cache?.Length ?? 0;
+        if (past + T > Config.MaxPositionEmbeddings && positions is null)
+            throw new ArgumentException($"cannot forward {past + T} positions, max_position_embeddings is only {Config.MaxPositionEmbeddings}");
+        if (cache is not null && past + T > cache.MaxLength)
+            throw new ArgumentException($"KV cache holds {cache.MaxLength} positions, {past} used, {T} more requested");
+        positions ??= arange(past, past + T, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0).expand(B, T);
+        // A cached decode step over several new tokens needs an explicit causal mask: SDPA's is_causal aligns
+        // top-left, which is wrong once keys include the past.
+        if (attentionMask is null && past > 0 && T > 1)
+            attentionMask = AttentionMasks.Causal(null, T, past + T, inputIds.device);
+        var (cos, sin) = rotary_emb.forward(positions);
+        var x = embed_tokens.forward(inputIds); // (B, T, C)
+        for (var i = 0; i < layers.Count; i++)
+            x = layers[i].forward(x, cos, sin, attentionMask, cache, i);
+        cache?.Advance(T);
+        return norm.forward(x).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The causal language model: <see cref="LlamaModel"/> plus <c>lm_head</c> (or the tied embedding).</summary>
+public sealed class LlamaForCausalLM : nn.Module
+{
+    public readonly LlamaConfig Config;
+    public readonly LlamaModel model;
+    public readonly Linear? lm_head;
+
+    public LlamaForCausalLM(LlamaConfig config, Device? device = null) : base(nameof(LlamaForCausalLM))
+    {
+        Config = config.Validate();
+        model = new LlamaModel(config);
+        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        RegisterComponents();
+        InitWeights();
+        if (device is not null && device.type != DeviceType.CPU) this.to(device);
+    }
+
+    /// <summary>
+    /// Logits (B, T, V) for <paramref name="inputIds"/> (B, T) int64.
+    /// </summary>
+    /// <param name="positions">(B, T) int64 position of each token; defaults to cache length + 0..T-1 for every row.
+    /// Left-padded ragged batches pass <see cref="AttentionMasks.PositionsFromPadding"/>.</param>
+    /// <param name="attentionMask">(B|1, 1, T, S) bool, true = may attend, S = cached + new keys; null = causal.</param>
+    /// <param name="cache">Filled in place and advanced by T.</param>
+    public Tensor forward(Tensor inputIds, Tensor? positions = null, Tensor? attentionMask = null, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var h = model.forward(inputIds, positions, attentionMask, cache);
+        return Head(h).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Projects hidden states (…, C) to logits (…, V).</summary>
+    public Tensor Head(Tensor hidden) =>
+        lm_head is not null ? lm_head.forward(hidden) : F.linear(hidden, model.embed_tokens.weight!);
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    private void InitWeights()
+    {
+        // HF LlamaPreTrainedModel._init_weights: N(0, initializer_range) for linear and embedding weights; norms at 1.
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+            if (!name.EndsWith("layernorm.weight", StringComparison.Ordinal) && name != "model.norm.weight")
+                nn.init.normal_(p, 0, Config.InitializerRange);
+    }
+}
+
+/// <summary>
+/// Per-layer keys and values of past positions, preallocated so decoding never reallocates.
+/// Rows are independent sequences; ragged prompts are left-padded and masked (see <see cref="AttentionMasks"/>).
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor[] keys, values; // each (B, nkv, MaxLength, hd)
+
+    public int Length { get; private set; }
+    public int MaxLength { get; }
+    public long Batch => keys[0].shape[0];
+
+    public KvCache(LlamaConfig c, long batch, int maxLength, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    {
+        MaxLength = maxLength;
+        keys = new Tensor[c.NumHiddenLayers];
+        values = new Tensor[c.NumHiddenLayers];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            // Detached from any dispose scope: the cache outlives the forward calls that fill it.
+            keys[i] = zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
+            values[i] = zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Writes k, v (B, nkv, T, hd) after the cached positions; returns all keys and values so far (B, nkv, S, hd).</summary>
+    internal (Tensor k, Tensor v) Append(int layer, Tensor k, Tensor v)
+    {
+        var t = k.shape[2];
+        using (no_grad())
+        {
+            keys[layer][.., .., TensorIndex.Slice(Length, Length + t)] = k;
+            values[layer][.., .., TensorIndex.Slice(Length, Length + t)] = v;
+        }
+        var end = TensorIndex.Slice(0, Length + t);
+        return (keys[layer][.., .., end], values[layer][.., .., end]);
+    }
+
+    internal void Advance(long t) => Length += (int)t;
+
+    /// <summary>Selects or repeats rows: <paramref name="rowIndex"/> (B',) int64. A prompt prefilled once serves N continuations.</summary>
+    public void Reorder(Tensor rowIndex)
+    {
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var (k, v) = (keys[i], values[i]);
+            keys[i] = k.index_select(0, rowIndex).DetachFromDisposeScope();
+            values[i] = v.index_select(0, rowIndex).DetachFromDisposeScope();
+            k.Dispose();
+            v.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in keys.Concat(values)) t.Dispose();
+    }
+}
+
+/// <summary>Boolean attention masks for SDPA (true = may attend) and the positions that go with them.</summary>
+public static class AttentionMasks
+{
+    /// <summary>
+    /// Causal mask (B|1, 1, T, S) for T new queries at the end of S keys. <paramref name="keyPadding"/> (B, S) bool marks real
+    /// (non-pad) keys. Each query may always see itself, so a pad row never has every key masked: SDPA would return NaN
+    /// there, and 0 × NaN would leak into real rows through later layers.
+    /// </summary>
+    public static Tensor Causal(Tensor? keyPadding, long T, long S, Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        device ??= keyPadding?.device ?? CPU;
+        var q = arange(S - T, S, dtype: ScalarType.Int64, device: device).unsqueeze(1); // (T, 1) absolute query positions
+        var kpos = arange(0, S, dtype: ScalarType.Int64, device: device).unsqueeze(0);  // (1, S)
+        var causal = kpos.le(q);                                                          // (T, S)
+        var self = kpos.eq(q);
+        Tensor mask = causal.unsqueeze(0).unsqueeze(0);                                  // (1, 1, T, S)
+        if (keyPadding is not null)
+            mask = mask.logical_and(keyPadding.unsqueeze(1).unsqueeze(1)).logical_or(self.unsqueeze(0).unsqueeze(0));
+        return mask.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Positions (B, S) for a left-padded batch: each row counts from 0 at its first real token.</summary>
+    public static Tensor PositionsFromPadding(Tensor keyPadding)
+    {
+        using var scope = NewDisposeScope();
+        return (keyPadding.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Block-diagonal causal mask (B, 1, T, T) for sequence packing: a token sees earlier tokens of its own segment only.
+    /// <paramref name="segmentIds"/> (B, T) int64 numbers the examples packed into each row.
+    /// </summary>
+    public static Tensor Packed(Tensor segmentIds)
+    {
+        using var scope = NewDisposeScope();
+        var T = segmentIds.shape[1];
+        var same = segmentIds.unsqueeze(2).eq(segmentIds.unsqueeze(1));                    // (B, T, T)
+        var causal = ones(T, T, dtype: ScalarType.Bool, device: segmentIds.device).tril(); // (T, T)
+        return same.logical_and(causal).unsqueeze(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Positions (B, T) that restart at 0 at each packed segment's first token.</summary>
+    public static Tensor PackedPositions(Tensor segmentIds)
+    {
+        using var scope = NewDisposeScope();
+        var T = segmentIds.shape[1];
+        var idx = arange(T, dtype: ScalarType.Int64, device: segmentIds.device).unsqueeze(0).expand_as(segmentIds);
+        var starts = ones_like(segmentIds, dtype: ScalarType.Bool);
+        starts[.., TensorIndex.Slice(1)] = segmentIds[.., TensorIndex.Slice(1)].ne(segmentIds[.., TensorIndex.Slice(0, -1)]);
+        // For each token, the index of its segment's first token is the running max of start indices.
+        var startIdx = where(starts, idx, zeros_like(idx)).cummax(1).values;
+        return (idx - startIdx).MoveToOuterDisposeScope();
+    }
+}
