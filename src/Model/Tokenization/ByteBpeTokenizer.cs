@@ -1,0 +1,392 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using PostTrain.Model.Checkpoints;
+
+namespace PostTrain.Model.Tokenization;
+
+/// <summary>
+/// Byte-level BPE that PostTrain trains on its own corpus. The 256 byte tokens make every string encodable (no
+/// unknown token), digits are always single tokens (arithmetic tasks stay learnable at tiny scale), and the
+/// files are Hugging Face's <c>tokenizer.json</c> / <c>tokenizer_config.json</c>, so HF tooling loads a PostTrain
+/// checkpoint as is.
+/// </summary>
+public sealed class ByteBpeTokenizer : ITokenizer
+{
+    public const string TokenizerFile = "tokenizer.json";
+    public const string ConfigFile = "tokenizer_config.json";
+
+    private readonly byte[][] _tokenBytes;          // id -> bytes; null for specials
+    private readonly string[] _tokenStrings;        // id -> vocab string (byte-level alphabet) or special literal
+    private readonly int[] _byteIds = new int[256];
+    private readonly Dictionary<long, (int Rank, int Merged)> _ranks = [];
+    private readonly IReadOnlyList<(int A, int B, int Merged)> _merges;
+    private readonly Dictionary<string, int> _specials;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly string _bosToken, _eosToken, _padToken;
+
+    private ByteBpeTokenizer(byte[][] tokenBytes, string[] tokenStrings, IReadOnlyList<(int A, int B, int Merged)> merges,
+        Dictionary<string, int> specials, string bos, string eos, string pad)
+    {
+        _tokenBytes = tokenBytes;
+        _tokenStrings = tokenStrings;
+        _merges = merges;
+        _specials = specials;
+        Array.Fill(_byteIds, -1);
+        for (var id = 0; id < tokenBytes.Length; id++)
+            if (tokenBytes[id] is { Length: 1 } single && _byteIds[single[0]] < 0) _byteIds[single[0]] = id;
+        for (var r = 0; r < merges.Count; r++)
+            _ranks.TryAdd(BpeTrainer.Key(merges[r].A, merges[r].B), (r, merges[r].Merged));
+        _bosToken = bos; _eosToken = eos; _padToken = pad;
+        BosId = specials[bos]; EosId = specials[eos]; PadId = specials[pad];
+    }
+
+    public int VocabSize => _tokenStrings.Length;
+    public int BosId { get; }
+    public int EosId { get; }
+    public int PadId { get; }
+
+    /// <summary>How many merges were learned; fewer than asked when the corpus ran out of pairs seen twice.</summary>
+    public int MergeCount => _merges.Count;
+
+    /// <summary>
+    /// Trains merges until the vocabulary, specials included, reaches <paramref name="vocabSize"/> (so the
+    /// embedding table can be sized before training), or until no pair occurs <paramref name="minFrequency"/> times.
+    /// </summary>
+    public static ByteBpeTokenizer Train(IEnumerable<string> corpus, int vocabSize, IReadOnlyList<string>? specials = null,
+        int minFrequency = 2, CancellationToken cancellationToken = default)
+    {
+        specials ??= SpecialTokens.All;
+        var minVocab = 256 + specials.Count;
+        if (vocabSize < minVocab)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocab size {vocabSize} is below the {minVocab} needed for 256 bytes + {specials.Count} specials");
+        foreach (var required in new[] { SpecialTokens.BeginOfText, SpecialTokens.EndOfText, SpecialTokens.Pad })
+            if (!specials.Contains(required))
+                throw new ArgumentException($"specials must include {required}; got [{string.Join(", ", specials)}]", nameof(specials));
+        if (specials.Distinct(StringComparer.Ordinal).Count() != specials.Count)
+            throw new ArgumentException($"specials contain duplicates: [{string.Join(", ", specials)}]", nameof(specials));
+        ArgumentOutOfRangeException.ThrowIfLessThan(minFrequency, 1);
+
+        var result = BpeTrainer.Train(corpus, vocabSize - specials.Count, minFrequency, cancellationToken);
+        var n = result.TokenBytes.Count + specials.Count;
+        var bytes = new byte[n][];
+        var strings = new string[n];
+        for (var id = 0; id < result.TokenBytes.Count; id++)
+        {
+            bytes[id] = result.TokenBytes[id];
+            strings[id] = ByteLevelAlphabet.ToUnicode(bytes[id]);
+        }
+        var specialIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < specials.Count; i++)
+        {
+            strings[result.TokenBytes.Count + i] = specials[i];
+            specialIds[specials[i]] = result.TokenBytes.Count + i;
+        }
+        return new ByteBpeTokenizer(bytes, strings, result.Merges, specialIds,
+            SpecialTokens.BeginOfText, SpecialTokens.EndOfText, SpecialTokens.Pad);
+    }
+
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 2 + 1);
+        foreach (var piece in PreTokenizer.Split(text))
+            ids.AddRange(EncodePiece(piece));
+        return ids.ToArray();
+    }
+
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        var text = new StringBuilder();
+        var pending = new List<byte>();
+        foreach (var id in ids)
+        {
+            if ((uint)id >= (uint)_tokenStrings.Length)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside the vocabulary [0, {_tokenStrings.Length})");
+            if (_tokenBytes[id] is { } b) { pending.AddRange(b); continue; }
+            // Bytes are decoded as one run, so a character split across tokens comes back whole.
+            text.Append(Encoding.UTF8.GetString(pending.ToArray()));
+            pending.Clear();
+            text.Append(_tokenStrings[id]);
+        }
+        text.Append(Encoding.UTF8.GetString(pending.ToArray()));
+        return text.ToString();
+    }
+
+    public int? TokenToId(string special) => _specials.TryGetValue(special, out var id) ? id : null;
+
+    public bool IsSpecial(int id) => (uint)id < (uint)_tokenBytes.Length && _tokenBytes[id] is null;
+
+    /// <summary>The vocab string of an id (byte-level alphabet, or the special's literal), for debugging and tests.</summary>
+    public string IdToToken(int id) => _tokenStrings[id];
+
+    private int[] EncodePiece(string piece)
+    {
+        if (_cache.TryGetValue(piece, out var cached)) return cached;
+        var bytes = Encoding.UTF8.GetBytes(piece);
+        var symbols = new List<int>(bytes.Length);
+        foreach (var b in bytes) symbols.Add(_byteIds[b]);
+        while (symbols.Count > 1)
+        {
+            // Apply the lowest-ranked (earliest learned) merge present, leftmost first: the order training used.
+            int bestRank = int.MaxValue, bestMerged = -1, bestA = 0, bestB = 0;
+            for (var i = 0; i + 1 < symbols.Count; i++)
+            {
+                if (_ranks.TryGetValue(BpeTrainer.Key(symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
+                {
+                    bestRank = m.Rank; bestMerged = m.Merged; bestA = symbols[i]; bestB = symbols[i + 1];
+                }
+            }
+            if (bestMerged < 0) break;
+            BpeTrainer.MergeInPlace(symbols, bestA, bestB, bestMerged);
+        }
+        var ids = symbols.ToArray();
+        if (_cache.Count > 200_000) _cache.Clear();   // bounds memory on huge, diverse corpora
+        _cache.TryAdd(piece, ids);
+        return ids;
+    }
+
+    public void Save(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.Write(Path.Combine(dir, TokenizerFile), WriteTokenizerJson);
+        AtomicFile.Write(Path.Combine(dir, ConfigFile), WriteConfigJson);
+    }
+
+    private void WriteTokenizerJson(Stream stream)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        w.WriteStartObject();
+        w.WriteString("version", "1.0");
+        w.WriteNull("truncation");
+        w.WriteNull("padding");
+        w.WriteStartArray("added_tokens");
+        foreach (var (content, id) in _specials.OrderBy(kv => kv.Value))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", id);
+            w.WriteString("content", content);
+            w.WriteBoolean("single_word", false);
+            w.WriteBoolean("lstrip", false);
+            w.WriteBoolean("rstrip", false);
+            w.WriteBoolean("normalized", false);
+            w.WriteBoolean("special", true);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNull("normalizer");
+        w.WriteStartObject("pre_tokenizer");
+        w.WriteString("type", "Sequence");
+        w.WriteStartArray("pretokenizers");
+        w.WriteStartObject();
+        w.WriteString("type", "Split");
+        w.WriteStartObject("pattern"); w.WriteString("Regex", PreTokenizer.DigitPattern); w.WriteEndObject();
+        w.WriteString("behavior", "Isolated");
+        w.WriteBoolean("invert", false);
+        w.WriteEndObject();
+        WriteByteLevel(w, null);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteNull("post_processor");
+        WriteByteLevel(w, "decoder");
+        w.WriteStartObject("model");
+        w.WriteString("type", "BPE");
+        w.WriteNull("dropout");
+        w.WriteNull("unk_token");
+        w.WriteNull("continuing_subword_prefix");
+        w.WriteNull("end_of_word_suffix");
+        w.WriteBoolean("fuse_unk", false);
+        w.WriteBoolean("byte_fallback", false);
+        w.WriteBoolean("ignore_merges", false);
+        w.WriteStartObject("vocab");
+        for (var id = 0; id < _tokenStrings.Length; id++)
+            if (_tokenBytes[id] is not null) w.WriteNumber(_tokenStrings[id], id);
+        w.WriteEndObject();
+        w.WriteStartArray("merges");
+        foreach (var (a, b, _) in _merges)
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(_tokenStrings[a]);
+            w.WriteStringValue(_tokenStrings[b]);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteByteLevel(Utf8JsonWriter w, string? property)
+    {
+        if (property is null) w.WriteStartObject(); else w.WriteStartObject(property);
+        w.WriteString("type", "ByteLevel");
+        w.WriteBoolean("add_prefix_space", false);
+        w.WriteBoolean("trim_offsets", true);
+        w.WriteBoolean("use_regex", true);
+        w.WriteEndObject();
+    }
+
+    private void WriteConfigJson(Stream stream)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        w.WriteStartObject();
+        w.WriteString("tokenizer_class", "PreTrainedTokenizerFast");
+        w.WriteString("bos_token", _bosToken);
+        w.WriteString("eos_token", _eosToken);
+        w.WriteString("pad_token", _padToken);
+        w.WriteBoolean("clean_up_tokenization_spaces", false);
+        w.WriteNumber("model_max_length", 131072);
+        w.WriteString("chat_template", ChatTemplate.JinjaTemplate);
+        w.WriteStartObject("added_tokens_decoder");
+        foreach (var (content, id) in _specials.OrderBy(kv => kv.Value))
+        {
+            w.WriteStartObject(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("content", content);
+            w.WriteBoolean("lstrip", false);
+            w.WriteBoolean("normalized", false);
+            w.WriteBoolean("rstrip", false);
+            w.WriteBoolean("single_word", false);
+            w.WriteBoolean("special", true);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads <c>tokenizer.json</c> (and <c>tokenizer_config.json</c> if present) written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not PostTrain's byte-level BPE layout; the message names file and field.</exception>
+    public static ByteBpeTokenizer Load(string dir)
+    {
+        var path = Path.Combine(dir, TokenizerFile);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            string Fail(string field, string reason) => throw new InvalidDataException($"{path}: {field}: {reason}");
+            if (root.ValueKind != JsonValueKind.Object) Fail("$", $"expected an object, found {root.ValueKind}");
+            if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object) Fail("model", "missing or not an object");
+            var type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            if (type != "BPE") Fail("model.type", $"expected \"BPE\", found {(type is null ? "nothing" : $"\"{type}\"")}");
+            CheckPreTokenizer(root, Fail);
+
+            if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object) Fail("model.vocab", "missing or not an object");
+            var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var p in vocabEl.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var id) || id < 0)
+                    Fail($"model.vocab[\"{p.Name}\"]", $"expected a non-negative integer id, found {p.Value.GetRawText()}");
+                vocab[p.Name] = p.Value.GetInt32();
+            }
+
+            var specials = new Dictionary<string, int>(StringComparer.Ordinal);
+            if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
+            {
+                var i = 0;
+                foreach (var tok in added.EnumerateArray())
+                {
+                    if (!tok.TryGetProperty("id", out var idEl) || !idEl.TryGetInt32(out var id) ||
+                        !tok.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String)
+                        Fail($"added_tokens[{i}]", "expected {\"id\": int, \"content\": string}");
+                    specials[tok.GetProperty("content").GetString()!] = tok.GetProperty("id").GetInt32();
+                    i++;
+                }
+            }
+
+            var size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), specials.Count == 0 ? 0 : specials.Values.Max()) + 1;
+            var bytes = new byte[size][];
+            var strings = new string[size];
+            foreach (var (s, id) in vocab)
+            {
+                if (strings[id] is not null) Fail("model.vocab", $"id {id} is used by both \"{strings[id]}\" and \"{s}\"");
+                var tokenBytes = ByteLevelAlphabet.ToBytes(s);
+                if (tokenBytes is null) Fail($"model.vocab[\"{s}\"]", "contains a character outside the GPT-2 byte-level alphabet");
+                bytes[id] = tokenBytes!;
+                strings[id] = s;
+            }
+            foreach (var (s, id) in specials)
+            {
+                if (strings[id] is not null && vocab.GetValueOrDefault(s, -1) != id) Fail("added_tokens", $"id {id} of \"{s}\" is already \"{strings[id]}\"");
+                if (vocab.ContainsKey(s)) continue;
+                strings[id] = s;
+            }
+            for (var id = 0; id < size; id++)
+                if (strings[id] is null) Fail("model.vocab", $"ids must be contiguous from 0 to {size - 1}; id {id} is missing");
+            for (var b = 0; b < 256; b++)
+                if (!vocab.ContainsKey(ByteLevelAlphabet.ToUnicode([(byte)b])))
+                    Fail("model.vocab", $"byte 0x{b:X2} has no token; byte fallback needs all 256");
+
+            var merges = new List<(int, int, int)>();
+            if (!model.TryGetProperty("merges", out var mergesEl) || mergesEl.ValueKind != JsonValueKind.Array) Fail("model.merges", "missing or not an array");
+            var r = 0;
+            foreach (var m in mergesEl.EnumerateArray())
+            {
+                string? a = null, b = null;
+                if (m.ValueKind == JsonValueKind.String && m.GetString()!.Split(' ') is [var x, var y]) { a = x; b = y; }
+                else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
+                { a = m[0].GetString(); b = m[1].GetString(); }
+                if (a is null || b is null) Fail($"model.merges[{r}]", $"expected \"a b\" or [\"a\", \"b\"], found {m.GetRawText()}");
+                if (!vocab.TryGetValue(a!, out var ia)) Fail($"model.merges[{r}]", $"\"{a}\" is not in the vocab");
+                if (!vocab.TryGetValue(b!, out var ib)) Fail($"model.merges[{r}]", $"\"{b}\" is not in the vocab");
+                if (!vocab.TryGetValue(a + b, out var im)) Fail($"model.merges[{r}]", $"the merged token \"{a + b}\" is not in the vocab");
+                merges.Add((ia, ib, im));
+                r++;
+            }
+
+            string bos = SpecialTokens.BeginOfText, eos = SpecialTokens.EndOfText, pad = SpecialTokens.Pad;
+            var configPath = Path.Combine(dir, ConfigFile);
+            if (File.Exists(configPath))
+            {
+                try
+                {
+                    using var config = JsonDocument.Parse(File.ReadAllBytes(configPath));
+                    bos = ConfigToken(config.RootElement, "bos_token") ?? bos;
+                    eos = ConfigToken(config.RootElement, "eos_token") ?? eos;
+                    pad = ConfigToken(config.RootElement, "pad_token") ?? pad;
+                }
+                catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON: {e.Message}", e); }
+            }
+            foreach (var (field, token) in new[] { ("bos_token", bos), ("eos_token", eos), ("pad_token", pad) })
+                if (!specials.ContainsKey(token))
+                    throw new InvalidDataException($"{path}: added_tokens: {field} \"{token}\" is not an added special token (have: {string.Join(", ", specials.Keys)})");
+
+            return new ByteBpeTokenizer(bytes, strings, merges, specials, bos, eos, pad);
+        }
+    }
+
+    private static void CheckPreTokenizer(JsonElement root, Func<string, string, string> fail)
+    {
+        // Encoding must split exactly as HF will, or the two would disagree on ids; accept only our own layout.
+        const string expected = "Sequence[Split(Regex \"[0-9]\", Isolated), ByteLevel(add_prefix_space=false, use_regex=true)]";
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object ||
+            Str(pre, "type") != "Sequence" || !pre.TryGetProperty("pretokenizers", out var list) ||
+            list.ValueKind != JsonValueKind.Array || list.GetArrayLength() != 2)
+        {
+            fail("pre_tokenizer", $"expected {expected}, found {(root.TryGetProperty("pre_tokenizer", out var p) ? p.GetRawText() : "nothing")}");
+            return;
+        }
+        var split = list[0];
+        var byteLevel = list[1];
+        var ok = Str(split, "type") == "Split" && split.TryGetProperty("pattern", out var pat) && pat.ValueKind == JsonValueKind.Object &&
+                 Str(pat, "Regex") == PreTokenizer.DigitPattern && Str(split, "behavior") == "Isolated" &&
+                 Str(byteLevel, "type") == "ByteLevel" &&
+                 byteLevel.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind == JsonValueKind.False &&
+                 (!byteLevel.TryGetProperty("use_regex", out var ur) || ur.ValueKind == JsonValueKind.True);
+        if (!ok) fail("pre_tokenizer", $"expected {expected}, found {pre.GetRawText()}");
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>HF writes a special either as a plain string or as an AddedToken object with "content".</summary>
+    private static string? ConfigToken(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Object => Str(v, "content"),
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,123 @@
+namespace PostTrain.Model.Tokenization;
+
+/// <summary>
+/// Llama 3's chat format: <c>&lt;|begin_of_text|&gt;</c>, then per message
+/// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\ncontent&lt;|eot_id|&gt;</c>. Messages are encoded piece by
+/// piece (header, then content) rather than as one rendered string, so a prompt's ids are always a prefix of
+/// the same prompt plus a response: what the sampler generated is exactly what SFT and DPO score.
+/// </summary>
+public sealed class ChatTemplate
+{
+    public const string SystemRole = "system";
+    public const string UserRole = "user";
+    public const string AssistantRole = "assistant";
+    public static IReadOnlyList<string> Roles { get; } = [SystemRole, UserRole, AssistantRole];
+
+    /// <summary>The same format in Jinja, stored in tokenizer_config.json for Hugging Face's apply_chat_template.</summary>
+    public const string JinjaTemplate =
+        "{{- bos_token }}{%- for message in messages %}" +
+        "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] + '<|eot_id|>' }}" +
+        "{%- endfor %}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}";
+
+    private const string HeaderNewlines = "\n\n";
+    private readonly int _bos, _startHeader, _endHeader, _eot, _endOfText;
+    private readonly Dictionary<string, int[]> _roleIds;
+    private readonly int[] _newlineIds;
+
+    /// <exception cref="ArgumentException">The tokenizer lacks one of the Llama 3 specials (e.g. a Llama 2 SentencePiece model).</exception>
+    public ChatTemplate(ITokenizer tokenizer)
+    {
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        int Need(string special) => tokenizer.TokenToId(special)
+            ?? throw new ArgumentException($"tokenizer has no special token {special}; the Llama 3 chat template needs {string.Join(", ", SpecialTokens.All.Take(5))}", nameof(tokenizer));
+        _bos = Need(SpecialTokens.BeginOfText);
+        _endOfText = Need(SpecialTokens.EndOfText);
+        _startHeader = Need(SpecialTokens.StartHeader);
+        _endHeader = Need(SpecialTokens.EndHeader);
+        _eot = Need(SpecialTokens.EndOfTurn);
+        _roleIds = Roles.ToDictionary(r => r, tokenizer.Encode);
+        _newlineIds = tokenizer.Encode(HeaderNewlines);
+        StopIds = [_eot, _endOfText];
+    }
+
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>Ids that end a sampled response: eot first (the assistant's turn ends), end_of_text as a fallback.</summary>
+    public IReadOnlyList<int> StopIds { get; }
+
+    public int EndOfTurnId => _eot;
+
+    /// <summary>The conversation followed by an open assistant header, so generation starts the response.</summary>
+    public ChatEncoding EncodePrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        var (ids, formatting) = Begin();
+        AppendMessages(messages, ids, formatting);
+        AppendHeader(AssistantRole, ids, formatting);
+        return new ChatEncoding(ids.ToArray(), formatting.ToArray(), ids.Count);
+    }
+
+    /// <summary>Prompt plus response plus eot. The eot is formatting (DPO masks it) yet lies after
+    /// <see cref="ChatEncoding.PromptLength"/>, so SFT learns to stop.</summary>
+    public ChatEncoding EncodeExample(IReadOnlyList<ChatMessage> prompt, string response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var (ids, formatting) = Begin();
+        AppendMessages(prompt, ids, formatting);
+        AppendHeader(AssistantRole, ids, formatting);
+        var promptLength = ids.Count;
+        Append(Tokenizer.Encode(response), false, ids, formatting);
+        Append([_eot], true, ids, formatting);
+        return new ChatEncoding(ids.ToArray(), formatting.ToArray(), promptLength);
+    }
+
+    /// <summary>Text of a generated continuation up to (not including) the first stop token; other specials are dropped.</summary>
+    public string DecodeResponse(ReadOnlySpan<int> generated)
+    {
+        var kept = new List<int>(generated.Length);
+        foreach (var id in generated)
+        {
+            if (id == _eot || id == _endOfText) break;
+            if (!Tokenizer.IsSpecial(id)) kept.Add(id);
+        }
+        return Tokenizer.Decode(kept.ToArray());
+    }
+
+    /// <summary>The conversation as Llama 3 text (what <see cref="JinjaTemplate"/> renders), for logs and exports.</summary>
+    public static string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var sb = new System.Text.StringBuilder(SpecialTokens.BeginOfText);
+        foreach (var m in messages)
+            sb.Append(SpecialTokens.StartHeader).Append(m.Role).Append(SpecialTokens.EndHeader).Append(HeaderNewlines).Append(m.Content).Append(SpecialTokens.EndOfTurn);
+        if (addGenerationPrompt) sb.Append(SpecialTokens.StartHeader).Append(AssistantRole).Append(SpecialTokens.EndHeader).Append(HeaderNewlines);
+        return sb.ToString();
+    }
+
+    private (List<int> Ids, List<bool> Formatting) Begin() => ([_bos], [true]);
+
+    private void AppendMessages(IReadOnlyList<ChatMessage> messages, List<int> ids, List<bool> formatting)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (var m in messages)
+        {
+            AppendHeader(m.Role, ids, formatting);
+            Append(Tokenizer.Encode(m.Content ?? throw new ArgumentException($"message with role {m.Role} has null content", nameof(messages))), false, ids, formatting);
+            Append([_eot], true, ids, formatting);
+        }
+    }
+
+    private void AppendHeader(string role, List<int> ids, List<bool> formatting)
+    {
+        if (!_roleIds.TryGetValue(role ?? "", out var roleIds))
+            throw new ArgumentException($"unknown role \"{role}\"; expected one of {string.Join(", ", Roles)}");
+        Append([_startHeader], true, ids, formatting);
+        Append(roleIds, true, ids, formatting);
+        Append([_endHeader], true, ids, formatting);
+        Append(_newlineIds, true, ids, formatting);
+    }
+
+    private static void Append(int[] add, bool isFormatting, List<int> ids, List<bool> formatting)
+    {
+        ids.AddRange(add);
+        for (var i = 0; i < add.Length; i++) formatting.Add(isFormatting);
+    }
+}

@@ -1,0 +1,76 @@
+using PostTrain.Model.Checkpoints;
+using Ml = Microsoft.ML.Tokenizers;
+
+namespace PostTrain.Model.Tokenization;
+
+/// <summary>
+/// A Llama/Mistral <c>tokenizer.model</c> (SentencePiece BPE protobuf) read through Microsoft.ML.Tokenizers, so an
+/// imported Hugging Face checkpoint keeps its own vocabulary. SentencePiece adds a dummy prefix space, so
+/// Decode(Encode(s)) equals s only up to that leading space; PostTrain's own runs use <see cref="ByteBpeTokenizer"/>.
+/// </summary>
+public sealed class SentencePieceTokenizer : ITokenizer
+{
+    public const string ModelFile = "tokenizer.model";
+
+    private readonly Ml.SentencePieceTokenizer _inner;
+    private readonly byte[] _modelBytes;
+    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly HashSet<int> _specialIds;
+
+    private SentencePieceTokenizer(Ml.SentencePieceTokenizer inner, byte[] modelBytes)
+    {
+        _inner = inner;
+        _modelBytes = modelBytes;
+        _vocab = inner.Vocabulary;
+        VocabSize = _vocab.Count == 0 ? 0 : _vocab.Values.Max() + 1;
+        BosId = inner.BeginningOfSentenceId;
+        EosId = inner.EndOfSentenceId;
+        // Llama 2 has no pad piece; padding positions are masked anyway, so eos is the conventional stand-in.
+        PadId = _vocab.TryGetValue("<pad>", out var pad) ? pad : EosId;
+        _specialIds = [BosId, EosId, inner.UnknownId];
+        if (inner.SpecialTokens is { } extra) foreach (var id in extra.Values) _specialIds.Add(id);
+    }
+
+    public int VocabSize { get; }
+    public int BosId { get; }
+    public int EosId { get; }
+    public int PadId { get; }
+
+    /// <summary>Loads <c>tokenizer.model</c>; a file that is not a SentencePiece model fails with its path and the parser's reason.</summary>
+    public static SentencePieceTokenizer Load(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0) throw new InvalidDataException($"{path}: empty file; expected a SentencePiece ModelProto");
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            var inner = Ml.LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+            return new SentencePieceTokenizer(inner, bytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: not a usable SentencePiece model ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return [.. _inner.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true)];
+    }
+
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        foreach (var id in ids)
+            if ((uint)id >= (uint)VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside the vocabulary [0, {VocabSize})");
+        return _inner.Decode(ids.ToArray(), considerSpecialTokens: true);
+    }
+
+    public int? TokenToId(string special) => _vocab.TryGetValue(special, out var id) ? id : null;
+
+    public bool IsSpecial(int id) => _specialIds.Contains(id);
+
+    /// <summary>Writes the original protobuf bytes back unchanged, so the checkpoint stays loadable by sentencepiece itself.</summary>
+    public void Save(string dir) => AtomicFile.WriteAllBytes(Path.Combine(dir, ModelFile), _modelBytes);
+}
