@@ -1,0 +1,66 @@
+using PostTrain.Model.Tokenization;
+
+namespace PostTrain.Model.Data;
+
+/// <summary>
+/// The embedded pretraining data: verifiable tasks rendered through the chat template with their correct
+/// answers, so a tiny model learns both the format and the skill, plus disjoint held-out and sampling sets.
+/// </summary>
+public sealed class PretrainCorpus
+{
+    private PretrainCorpus(PretrainCorpusOptions options, IReadOnlyList<VerifiableTask> train, IReadOnlyList<VerifiableTask> heldOut, IReadOnlyList<VerifiableTask> sampling)
+    {
+        Options = options;
+        TrainTasks = train;
+        HeldOutTasks = heldOut;
+        SamplingTasks = sampling;
+    }
+
+    public PretrainCorpusOptions Options { get; }
+    public IReadOnlyList<VerifiableTask> TrainTasks { get; }
+    public IReadOnlyList<VerifiableTask> HeldOutTasks { get; }
+    public IReadOnlyList<VerifiableTask> SamplingTasks { get; }
+
+    public static PretrainCorpus Build(PretrainCorpusOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Examples);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.HeldOutExamples);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.SamplingPrompts);
+        var generator = new TaskGenerator(options.Seed, options.Difficulty, options.HeldOutFraction);
+        var train = generator.Generate(options.Examples + options.SamplingPrompts, TaskSplit.Train);
+        var heldOut = generator.Generate(options.HeldOutExamples, TaskSplit.HeldOut);
+        return new PretrainCorpus(options, train.Take(options.Examples).ToList(), heldOut, train.Skip(options.Examples).ToList());
+    }
+
+    /// <summary>The chat prompt for a task: an optional system turn, then the task as the user turn.</summary>
+    public static IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task, string? systemPrompt = null) =>
+        systemPrompt is null ? [ChatMessage.User(task.Prompt)] : [ChatMessage.System(systemPrompt), ChatMessage.User(task.Prompt)];
+
+    public IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task) => PromptFor(task, Options.SystemPrompt);
+
+    /// <summary>Each training conversation as Llama 3 text with the special-token strings, for inspection and HF export.</summary>
+    public IEnumerable<string> Texts() => TrainTasks.Select(t => ChatTemplate.Render([.. PromptFor(t), ChatMessage.Assistant(t.Answer)], addGenerationPrompt: false));
+
+    /// <summary>Plain text (no special-token strings) to train the BPE on: role names, prompts and answers, as the template will encode them.</summary>
+    public IEnumerable<string> TokenizerTrainingText()
+    {
+        foreach (var role in ChatTemplate.Roles) yield return role;
+        if (Options.SystemPrompt is { } s) yield return s;
+        foreach (var t in TrainTasks.Concat(SamplingTasks))
+        {
+            yield return "\n\n" + t.Prompt;
+            yield return "\n\n" + t.Answer;
+        }
+    }
+
+    /// <summary>Each training conversation as ids, closed by end_of_text so packed documents stay separable.</summary>
+    public IReadOnlyList<int[]> Documents(ChatTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return TrainTasks.Select(t => (int[])[.. template.EncodeExample(PromptFor(t), t.Answer).Ids, template.Tokenizer.EosId]).ToList();
+    }
+
+    /// <summary>Sampling prompts as chat messages, for the rejection-sampling stage.</summary>
+    public IReadOnlyList<IReadOnlyList<ChatMessage>> SamplingPromptMessages() => SamplingTasks.Select(PromptFor).ToList();
+}

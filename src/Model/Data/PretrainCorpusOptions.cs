@@ -1,0 +1,27 @@
+namespace PostTrain.Model.Data;
+
+/// <summary>Sizes of the embedded task corpus. Every set is drawn from one seeded generator, so a seed fixes all of them.</summary>
+public sealed record PretrainCorpusOptions
+{
+    /// <summary>Default 4000. Train-split tasks rendered as full conversations for pretraining.</summary>
+    public int Examples { get; init; } = 4000;
+
+    /// <summary>Default 200. Held-out tasks for evaluation; never in any other set (split by prompt hash).</summary>
+    public int HeldOutExamples { get; init; } = 200;
+
+    /// <summary>Default 500. Train-split prompts for rejection sampling, disjoint from <see cref="Examples"/> so the
+    /// policy is sampled on prompts it did not memorise in pretraining.</summary>
+    public int SamplingPrompts { get; init; } = 500;
+
+    /// <summary>Default 1234.</summary>
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>Default 2 (up to three-digit numbers). See <see cref="TaskGenerator"/>.</summary>
+    public int Difficulty { get; init; } = 2;
+
+    /// <summary>Default 0.1. Share of prompt space reserved for held-out evaluation.</summary>
+    public double HeldOutFraction { get; init; } = 0.1;
+
+    /// <summary>Default null (no system turn).</summary>
+    public string? SystemPrompt { get; init; }
+}

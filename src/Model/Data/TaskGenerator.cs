@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace PostTrain.Model.Data;
+
+/// <summary>
+/// Seeded generator of arithmetic, sorting and word-problem tasks. The train / held-out split is a hash of the
+/// prompt text, not of the draw order, so two generators with different seeds still never put one prompt on
+/// both sides, and evaluation stays clean across rounds.
+/// </summary>
+public sealed class TaskGenerator
+{
+    private static readonly string[] Names = ["Ana", "Ben", "Chloe", "Dev", "Emma", "Finn", "Gia", "Hugo", "Ivy", "Jack"];
+    private static readonly string[] Items = ["apples", "marbles", "stickers", "coins", "books", "pencils", "cards", "shells"];
+
+    private readonly Random _rng;
+    private readonly TaskKind[] _kinds;
+
+    /// <param name="seed">Same seed, same options: the same task sequence.</param>
+    /// <param name="difficulty">1 (one or two digits, short lists) to 6 (up to seven digits); numbers have up to difficulty+1 digits.</param>
+    /// <param name="heldOutFraction">Share of all possible prompts reserved for evaluation (default 0.1).</param>
+    /// <param name="kinds">Kinds to draw from uniformly; default all.</param>
+    public TaskGenerator(int seed, int difficulty = 2, double heldOutFraction = 0.1, IReadOnlyList<TaskKind>? kinds = null)
+    {
+        if (difficulty is < 1 or > 6) throw new ArgumentOutOfRangeException(nameof(difficulty), difficulty, "difficulty must be in [1, 6]");
+        if (heldOutFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(heldOutFraction), heldOutFraction, "held-out fraction must be in [0, 1)");
+        _rng = new Random(seed);
+        _kinds = (kinds ?? Enum.GetValues<TaskKind>()).ToArray();
+        if (_kinds.Length == 0) throw new ArgumentException("at least one task kind is needed", nameof(kinds));
+        Difficulty = difficulty;
+        HeldOutFraction = heldOutFraction;
+    }
+
+    public int Difficulty { get; }
+    public double HeldOutFraction { get; }
+
+    /// <summary>The split of a prompt: the first 4 bytes of its SHA-256 as a fraction of 2^32.</summary>
+    public static TaskSplit SplitOf(string prompt, double heldOutFraction)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(prompt));
+        var u = BitConverter.ToUInt32(hash, 0) / 4294967296.0;
+        return u < heldOutFraction ? TaskSplit.HeldOut : TaskSplit.Train;
+    }
+
+    public TaskSplit SplitOf(VerifiableTask task) => SplitOf(task.Prompt, HeldOutFraction);
+
+    /// <summary>Next task regardless of split.</summary>
+    public VerifiableTask Next()
+    {
+        var kind = _kinds[_rng.Next(_kinds.Length)];
+        var (prompt, answer) = kind switch
+        {
+            TaskKind.Addition => Binary('+', Number(), Number(), (a, b) => a + b),
+            TaskKind.Subtraction => Binary('-', Number(), Number(), (a, b) => a - b),
+            TaskKind.Multiplication => Binary('*', _rng.Next(2, Difficulty >= 3 ? 13 : 10), Number(), (a, b) => a * b),
+            TaskKind.Sorting => Sorting(),
+            TaskKind.WordProblem => WordProblem(),
+            _ => throw new InvalidOperationException($"unhandled task kind {kind}"),
+        };
+        return new VerifiableTask(MakeId(kind, prompt), kind, prompt, answer);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> distinct tasks from one split, excluding prompts in <paramref name="exclude"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The task space at this difficulty is too small for the request.</exception>
+    public IReadOnlyList<VerifiableTask> Generate(int count, TaskSplit split, ISet<string>? exclude = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var tasks = new List<VerifiableTask>(count);
+        var budget = 100L * count + 10_000;
+        while (tasks.Count < count && budget-- > 0)
+        {
+            var task = Next();
+            if (SplitOf(task) != split || (exclude?.Contains(task.Prompt) ?? false) || !seen.Add(task.Prompt)) continue;
+            tasks.Add(task);
+        }
+        if (tasks.Count < count)
+            throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {Difficulty}; raise the difficulty or ask for fewer");
+        return tasks;
+    }
+
+    private long Number()
+    {
+        var digits = _rng.Next(1, Difficulty + 2);
+        var lo = digits == 1 ? 0 : (long)Math.Pow(10, digits - 1);
+        return _rng.NextInt64(lo, (long)Math.Pow(10, digits));
+    }
+
+    private static (string, string) Binary(char op, long a, long b, Func<long, long, long> f) =>
+        (string.Create(CultureInfo.InvariantCulture, $"What is {a} {op} {b}?"), f(a, b).ToString(CultureInfo.InvariantCulture));
+
+    private (string, string) Sorting()
+    {
+        var n = _rng.Next(3, 4 + Difficulty);
+        var max = (int)Math.Pow(10, Math.Min(Difficulty, 4));
+        var values = Enumerable.Range(0, n).Select(_ => _rng.Next(0, max)).ToArray();
+        var prompt = $"Sort in ascending order: {string.Join(", ", values)}";
+        return (prompt, string.Join(", ", values.Order()));
+    }
+
+    private (string, string) WordProblem()
+    {
+        var name = Names[_rng.Next(Names.Length)];
+        var other = Names[(Array.IndexOf(Names, name) + 1 + _rng.Next(Names.Length - 1)) % Names.Length];
+        var item = Items[_rng.Next(Items.Length)];
+        var a = Number() + 1;
+        var b = Number() + 1;
+        return _rng.Next(3) switch
+        {
+            0 => ($"{name} has {a} {item} and gets {b} more from {other}. How many {item} does {name} have now?", (a + b).ToString(CultureInfo.InvariantCulture)),
+            1 => ($"{name} has {Math.Max(a, b)} {item} and gives {Math.Min(a, b)} to {other}. How many {item} does {name} have left?",
+                (Math.Max(a, b) - Math.Min(a, b)).ToString(CultureInfo.InvariantCulture)),
+            _ => ($"{name} fills {a % 20 + 2} bags with {b} {item} each. How many {item} is that in total?",
+                ((a % 20 + 2) * b).ToString(CultureInfo.InvariantCulture)),
+        };
+    }
+
+    private static string MakeId(TaskKind kind, string prompt) =>
+        $"{kind.ToString().ToLowerInvariant()}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt)), 0, 6)}";
+}

@@ -1,0 +1,11 @@
+namespace PostTrain.Model.Data;
+
+/// <summary>Families of tasks whose answers a program can check, standing in for human preference labels.</summary>
+public enum TaskKind
+{
+    Addition,
+    Subtraction,
+    Multiplication,
+    Sorting,
+    WordProblem,
+}

@@ -1,0 +1,8 @@
+namespace PostTrain.Model.Data;
+
+/// <summary>Which side of the fixed train / held-out partition a task's prompt hashes to.</summary>
+public enum TaskSplit
+{
+    Train,
+    HeldOut,
+}

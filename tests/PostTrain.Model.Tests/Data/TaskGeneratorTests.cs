@@ -1,0 +1,80 @@
+using PostTrain.Model.Data;
+
+namespace PostTrain.Model.Tests.Data;
+
+public sealed class TaskGeneratorTests
+{
+    [Fact]
+    public void Generate_SameSeed_SameTasks()
+    {
+        var a = new TaskGenerator(42).Generate(200, TaskSplit.Train);
+        var b = new TaskGenerator(42).Generate(200, TaskSplit.Train);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, new TaskGenerator(43).Generate(200, TaskSplit.Train));
+    }
+
+    [Fact]
+    public void Generate_EveryTask_AnswerIsCheckedCorrect()
+    {
+        var tasks = new TaskGenerator(1, difficulty: 3).Generate(500, TaskSplit.Train);
+        Assert.All(tasks, t => Assert.True(TaskChecker.IsCorrect(t, t.Answer), $"{t.Prompt} -> {t.Answer}"));
+        Assert.Equal(Enum.GetValues<TaskKind>().Length, tasks.Select(t => t.Kind).Distinct().Count());
+    }
+
+    [Fact]
+    public void Generate_TrainAndHeldOut_NeverOverlapAcrossSeeds()
+    {
+        var train = new TaskGenerator(1).Generate(2000, TaskSplit.Train).Select(t => t.Prompt).ToHashSet();
+        var heldOut = new TaskGenerator(2).Generate(300, TaskSplit.HeldOut);
+        Assert.DoesNotContain(heldOut, t => train.Contains(t.Prompt));
+        Assert.All(heldOut, t => Assert.Equal(TaskSplit.HeldOut, TaskGenerator.SplitOf(t.Prompt, 0.1)));
+    }
+
+    [Fact]
+    public void Next_Arithmetic_AnswersMatchPrompt()
+    {
+        var gen = new TaskGenerator(9, kinds: [TaskKind.Subtraction]);
+        var sawNegative = false;
+        for (var i = 0; i < 200; i++)
+        {
+            var t = gen.Next();
+            var parts = t.Prompt["What is ".Length..^1].Split(" - ");
+            Assert.Equal(long.Parse(parts[0]) - long.Parse(parts[1]), long.Parse(t.Answer));
+            sawNegative |= t.Answer.StartsWith('-');
+        }
+        Assert.True(sawNegative);
+    }
+
+    [Fact]
+    public void Next_Sorting_AnswerIsSortedPromptList()
+    {
+        var t = new TaskGenerator(3, kinds: [TaskKind.Sorting]).Next();
+        var values = t.Prompt.Split(':')[1].Split(',').Select(s => int.Parse(s.Trim())).Order();
+        Assert.Equal(string.Join(", ", values), t.Answer);
+    }
+
+    [Fact]
+    public void Next_HigherDifficulty_LargerNumbers()
+    {
+        static double MeanLength(int d)
+        {
+            var gen = new TaskGenerator(5, d, kinds: [TaskKind.Addition]);
+            return Enumerable.Range(0, 300).Average(_ => gen.Next().Answer.Length);
+        }
+        Assert.True(MeanLength(5) > MeanLength(1) + 2);
+    }
+
+    [Fact]
+    public void Generate_MoreThanTheTaskSpace_ThrowsWithCounts()
+    {
+        var gen = new TaskGenerator(1, difficulty: 1, kinds: [TaskKind.Multiplication]);
+        var e = Assert.Throws<InvalidOperationException>(() => gen.Generate(10_000, TaskSplit.Train));
+        Assert.Contains("10000 requested", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_BadDifficulty_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TaskGenerator(1, difficulty: 0));
+    }
+}
