@@ -1,0 +1,73 @@
+using PostTrain.Model.Data;
+using PostTrain.Model.Tokenization;
+
+namespace PostTrain.Pretrain.Data;
+
+/// <summary>
+/// The documents of one pretraining run, split into training and held-out: either the embedded corpus of
+/// chat-formatted verifiable-task conversations (held-out tasks come from the generator's hash-defined held-out
+/// split, so no held-out prompt is ever trained on), or the user's own text files.
+/// </summary>
+public sealed class PretrainDocuments
+{
+    public IReadOnlyList<CorpusDocument> Train { get; }
+    public IReadOnlyList<CorpusDocument> HeldOut { get; }
+    /// <summary>Held-out tasks for exact-match accuracy; empty for user text.</summary>
+    public IReadOnlyList<VerifiableTask> HeldOutTasks { get; }
+
+    private PretrainDocuments(IReadOnlyList<CorpusDocument> train, IReadOnlyList<CorpusDocument> heldOut, IReadOnlyList<VerifiableTask> heldOutTasks)
+    {
+        Train = train;
+        HeldOut = heldOut;
+        HeldOutTasks = heldOutTasks;
+    }
+
+    public static PretrainDocuments Build(PretrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.DataFiles.Count > 0 ? FromFiles(options) : FromTasks(options);
+    }
+
+    /// <summary>Task conversations: <see cref="PretrainOptions.CorpusSize"/> training tasks and a held-out set.</summary>
+    public static PretrainDocuments FromTasks(PretrainOptions options)
+    {
+        var seed = unchecked((int)options.Seed);
+        var train = new TaskGenerator(seed, options.TaskDifficulty).Generate(options.CorpusSize, TaskSplit.Train);
+        var heldOutCount = Math.Max(options.ExactMatchTasks, 64);
+        var heldOut = new TaskGenerator(unchecked(seed + 1), options.TaskDifficulty).Generate(heldOutCount, TaskSplit.HeldOut);
+        var hard = options.AnnealKinds.ToHashSet();
+        return new PretrainDocuments(
+            train.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
+            heldOut.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
+            heldOut);
+    }
+
+    /// <summary>The user's files; a seeded shuffle puts <see cref="PretrainOptions.HeldOutFraction"/> of documents (at least one) aside.</summary>
+    public static PretrainDocuments FromFiles(PretrainOptions options)
+    {
+        var docs = TextDocuments.Load(options.DataFiles).Select(t => new CorpusDocument(t)).ToArray();
+        if (docs.Length < 2)
+            throw new InvalidDataException($"{string.Join(", ", options.DataFiles)}: {docs.Length} document(s), expected at least 2 (one is held out for evaluation)");
+        new Random(unchecked((int)options.Seed)).Shuffle(docs);
+        var heldOut = Math.Clamp((int)Math.Round(docs.Length * options.HeldOutFraction), 1, docs.Length - 1);
+        return new PretrainDocuments(docs[heldOut..], docs[..heldOut], []);
+    }
+
+    /// <summary>The training documents with the high-quality subset repeated <paramref name="upsample"/> times in all, shuffled by the packer's order.</summary>
+    public IEnumerable<CorpusDocument> AnnealMix(int upsample)
+    {
+        foreach (var d in Train) yield return d;
+        for (var r = 1; r < upsample; r++)
+            foreach (var d in Train)
+                if (d.HighQuality) yield return d;
+    }
+
+    /// <summary>Texts the BPE is trained on: every training document, plus the chat template's role names.</summary>
+    public IEnumerable<string> TokenizerTexts()
+    {
+        foreach (var role in ChatTemplate.Roles) { yield return role + "\n\n"; yield return role + "\n\n"; }
+        foreach (var d in Train) yield return d.Response is null ? d.Text : d.Text + "\n" + d.Response;
+    }
+
+    public bool IsCorrect(VerifiableTask task, string response) => TaskChecker.IsCorrect(task, response);
+}
