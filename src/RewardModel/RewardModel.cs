@@ -1,0 +1,137 @@
+#pragma warning disable IDE1006 // HF tensor names are snake_case on purpose
+using PostTrain.Model;
+using PostTrain.Model.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PostTrain.RewardModel;
+
+/// <summary>
+/// A scalar reward for a (prompt, response) sequence: the policy's decoder stack (<c>model.*</c>) plus a linear head
+/// <c>score</c> (hidden → 1, no bias) read at the last real token, as Hugging Face's LlamaForSequenceClassification
+/// does and as the Llama 2 reward model did (Touvron et al. 2023, sec. 3.2.2: "the classification head for next-token
+/// prediction is replaced with a regression head for outputting a scalar reward").
+/// </summary>
+/// <remarks>
+/// The RM owns the <see cref="LlamaForCausalLM"/> it was built from and trains its backbone in place. The unused
+/// <c>lm_head</c> stays in that object so an RM checkpoint is an ordinary checkpoint directory plus <c>score.weight</c>.
+/// </remarks>
+public sealed class RewardModel : nn.Module
+{
+    /// <summary>Name of the head in the checkpoint's extra tensors, HF's key.</summary>
+    public const string ScoreWeightName = "score.weight";
+
+    /// <summary>Metadata key and value that mark a checkpoint directory as a reward model.</summary>
+    public const string KindKey = "kind";
+    public const string KindValue = "reward_model";
+
+    public readonly LlamaConfig Config;
+    public readonly LlamaModel model;
+    public readonly Linear score;
+
+    public RewardModel(LlamaForCausalLM backbone, ITokenizer? tokenizer = null, Tensor? scoreWeight = null) : base(nameof(RewardModel))
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        Backbone = backbone;
+        Config = backbone.Config;
+        Tokenizer = tokenizer;
+        model = backbone.model;
+        var device = model.embed_tokens.weight!.device;
+        score = nn.Linear(Config.HiddenSize, 1, hasBias: false, device: device);
+        using (no_grad())
+        {
+            if (scoreWeight is null)
+                nn.init.normal_(score.weight!, 0, Config.InitializerRange); // HF _init_weights
+            else
+            {
+                if (!scoreWeight.shape.SequenceEqual(new long[] { 1, Config.HiddenSize }))
+                    throw new ArgumentException($"{ScoreWeightName} has shape [{string.Join(", ", scoreWeight.shape)}], expected [1, {Config.HiddenSize}]", nameof(scoreWeight));
+                score.weight!.copy_(scoreWeight);
+            }
+        }
+        // Registered by hand so the state dict reads model.* and score.weight (HF's names), without lm_head.
+        register_module("model", model);
+        register_module("score", score);
+    }
+
+    /// <summary>The causal LM whose decoder the RM shares; what a checkpoint stores.</summary>
+    public LlamaForCausalLM Backbone { get; }
+
+    /// <summary>Needed by the chat-level <see cref="Score(IReadOnlyList{ValueTuple{IReadOnlyList{ChatMessage}, string}}, int)"/>.</summary>
+    public ITokenizer? Tokenizer { get; }
+
+    public Device Device => model.embed_tokens.weight!.device;
+
+    /// <summary>Rewards (B,) for right-padded <paramref name="inputIds"/> (B, T) int64 whose real lengths are <paramref name="lengths"/> (B,) int64.</summary>
+    /// <remarks>Right padding needs no mask: causal attention never lets a real token see the pads after it.</remarks>
+    public Tensor forward(Tensor inputIds, Tensor lengths)
+    {
+        using var scope = NewDisposeScope();
+        var B = inputIds.shape[0];
+        var h = model.forward(inputIds);                                         // (B, T, C)
+        var last = h[arange(B, dtype: ScalarType.Int64, device: h.device), lengths - 1]; // (B, C)
+        return score.forward(last).squeeze(-1).MoveToOuterDisposeScope();        // (B,)
+    }
+
+    /// <summary>Right-pads <paramref name="sequences"/> into (ids (B, T), lengths (B,)) on <paramref name="device"/>.</summary>
+    public static (Tensor Ids, Tensor Lengths) Collate(IReadOnlyList<int[]> sequences, int maxPositions, Device device)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("no sequences to collate", nameof(sequences));
+        var T = 0;
+        for (var i = 0; i < sequences.Count; i++)
+        {
+            var n = sequences[i]?.Length ?? 0;
+            if (n == 0) throw new ArgumentException($"sequence {i} is empty, expected at least one token", nameof(sequences));
+            if (n > maxPositions) throw new ArgumentException($"sequence {i} has {n} tokens, max_position_embeddings is only {maxPositions}", nameof(sequences));
+            T = Math.Max(T, n);
+        }
+        var ids = new long[sequences.Count * T];
+        var lengths = new long[sequences.Count];
+        for (var i = 0; i < sequences.Count; i++)
+        {
+            var s = sequences[i];
+            for (var t = 0; t < s.Length; t++) ids[i * T + t] = s[t];
+            lengths[i] = s.Length;
+        }
+        return (tensor(ids, [sequences.Count, T], device: device), tensor(lengths, device: device));
+    }
+
+    /// <summary>Rewards of token sequences (each a full templated prompt + response), in input order, in batches of <paramref name="batchSize"/>.</summary>
+    public float[] Score(IReadOnlyList<int[]> sequences, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "expected >= 1");
+        var result = new float[sequences.Count];
+        if (sequences.Count == 0) return result;
+        var wasTraining = training;
+        eval();
+        try
+        {
+            using var _ = no_grad();
+            // Length-sorted batches waste less compute on padding; results go back to input order.
+            var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i]?.Length ?? 0).ToArray();
+            for (var start = 0; start < order.Length; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var idx = order.Skip(start).Take(batchSize).ToArray();
+                var (ids, lengths) = Collate(idx.Select(i => sequences[i]).ToArray(), Config.MaxPositionEmbeddings, Device);
+                var r = forward(ids, lengths).cpu().data<float>().ToArray();
+                for (var j = 0; j < idx.Length; j++) result[idx[j]] = r[j];
+            }
+        }
+        finally { train(wasTraining); }
+        return result;
+    }
+
+    /// <summary>Rewards of chat responses: each is templated as prompt + response + eot and scored at the eot.</summary>
+    public float[] Score(IReadOnlyList<(IReadOnlyList<ChatMessage> prompt, string response)> items, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var template = new ChatTemplate(Tokenizer ?? throw new InvalidOperationException("this reward model has no tokenizer; score token ids instead or load it from a checkpoint with tokenizer files"));
+        return Score(items.Select(x => template.EncodeExample(x.prompt, x.response).Ids).ToArray(), batchSize);
+    }
+
+    /// <summary>Parameters the trainer updates: the decoder stack and the head (never the unused lm_head).</summary>
+    public IEnumerable<Parameter> TrainableParameters() => parameters();
+}

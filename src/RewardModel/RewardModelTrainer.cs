@@ -1,0 +1,190 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PostTrain.Model.Progress;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PostTrain.RewardModel;
+
+/// <summary>
+/// Trains a <see cref="RewardModel"/> on ordered comparisons with the Bradley–Terry loss (Ouyang et al. 2022;
+/// Llama 2 sec. 3.2.2; Llama 3 sec. 4.1.2), AdamW and warm-up + cosine, and reports pairwise accuracy.
+/// </summary>
+public sealed class RewardModelTrainer
+{
+    public const string StageName = "reward_model";
+
+    private readonly RewardModel _model;
+    private readonly RewardModelOptions _options;
+    private readonly ILogger _logger;
+
+    public RewardModelTrainer(RewardModel model, RewardModelOptions options, ILogger? logger = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// The pairwise loss as a pure function. Per comparison i:
+    /// <c>ℓ_i = −log σ(r_c,i − r_r,i − m_i) + c·(r_c,i + r_r,i)²</c>
+    /// (Llama 2 eq. 2 for the margin m; Eisenstein et al. 2023 for the centering term c).
+    /// </summary>
+    /// <param name="chosenRewards">(B,) rewards of the preferred sequences.</param>
+    /// <param name="rejectedRewards">(B,) rewards of the dispreferred sequences.</param>
+    /// <param name="margins">(B,) margins m_i, or null for none (Llama 3).</param>
+    /// <param name="centeringCoefficient">c ≥ 0; 0 disables centering.</param>
+    /// <returns>The mean loss (scalar) and the per-comparison terms ℓ_i (B,).</returns>
+    public static (Tensor Loss, Tensor Terms) Loss(Tensor chosenRewards, Tensor rejectedRewards, Tensor? margins = null, double centeringCoefficient = 0)
+    {
+        if (!chosenRewards.shape.SequenceEqual(rejectedRewards.shape) || chosenRewards.dim() != 1)
+            throw new ArgumentException($"chosen rewards have shape [{string.Join(", ", chosenRewards.shape)}] and rejected [{string.Join(", ", rejectedRewards.shape)}], expected two equal (B,) shapes");
+        if (margins is not null && !margins.shape.SequenceEqual(chosenRewards.shape))
+            throw new ArgumentException($"margins have shape [{string.Join(", ", margins.shape)}], expected [{chosenRewards.shape[0]}]", nameof(margins));
+        if (centeringCoefficient < 0) throw new ArgumentOutOfRangeException(nameof(centeringCoefficient), centeringCoefficient, "expected >= 0");
+        using var scope = NewDisposeScope();
+        var diff = chosenRewards - rejectedRewards;                   // (B,)
+        if (margins is not null) diff = diff - margins;
+        var terms = -F.logsigmoid(diff);                              // (B,) softplus form, stable for large |diff|
+        if (centeringCoefficient > 0)
+            terms = terms + centeringCoefficient * (chosenRewards + rejectedRewards).pow(2);
+        var loss = terms.mean();
+        return (loss.MoveToOuterDisposeScope(), terms.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Learning rate at <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear warm-up, then cosine to min ratio × peak.</summary>
+    public static double LearningRateAt(RewardModelOptions options, long step, long totalSteps)
+    {
+        var warmup = (long)Math.Ceiling(options.WarmupFraction * totalSteps);
+        if (step < warmup) return options.LearningRate * (step + 1) / warmup;
+        var decaySteps = Math.Max(1, totalSteps - warmup);
+        var progress = Math.Clamp((double)(step - warmup) / decaySteps, 0, 1);
+        var min = options.LearningRate * options.MinLearningRateRatio;
+        return min + 0.5 * (options.LearningRate - min) * (1 + Math.Cos(Math.PI * progress));
+    }
+
+    /// <summary>
+    /// Trains in place. When <paramref name="heldOut"/> is null, <see cref="RewardModelOptions.HeldOutFraction"/> of
+    /// <paramref name="train"/> (a seeded shuffle) is held out instead.
+    /// </summary>
+    public RewardModelMetrics Train(IReadOnlyList<RewardComparison> train, IReadOnlyList<RewardComparison>? heldOut = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var o = _options;
+        var rng = new Random(o.Seed);
+        var trainSet = train.ToList();
+        for (var i = 0; i < trainSet.Count; i++)
+        {
+            var c = trainSet[i] ?? throw new ArgumentException($"comparison {i} is null", nameof(train));
+            if (c.Chosen is not { Length: > 0 } || c.Rejected is not { Length: > 0 })
+                throw new ArgumentException($"comparison {i}: chosen has {c.Chosen?.Length ?? 0} tokens and rejected {c.Rejected?.Length ?? 0}, expected both > 0", nameof(train));
+        }
+        if (heldOut is null && o.HeldOutFraction > 0 && trainSet.Count > 1)
+        {
+            Shuffle(trainSet, rng);
+            var n = Math.Max(1, (int)Math.Round(o.HeldOutFraction * trainSet.Count));
+            heldOut = trainSet.GetRange(0, n);
+            trainSet.RemoveRange(0, n);
+        }
+        heldOut ??= [];
+        if (trainSet.Count == 0) throw new ArgumentException("no training comparisons left, expected at least 1", nameof(train));
+
+        var stepsPerEpoch = (trainSet.Count + o.BatchSize - 1) / o.BatchSize;
+        long total = (long)stepsPerEpoch * o.Epochs, step = 0;
+        var initial = Evaluate(_model, heldOut, o.EvalBatchSize);
+        _logger.LogInformation("reward model: {Train} train / {HeldOut} held-out comparisons, {Steps} steps, initial held-out accuracy {Acc:F3}",
+            trainSet.Count, heldOut.Count, total, initial.Accuracy);
+
+        var parameters = _model.TrainableParameters().ToList();
+        using var optimizer = optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay);
+        _model.train();
+        double epochLoss = 0;
+        for (var epoch = 0; epoch < o.Epochs; epoch++)
+        {
+            Shuffle(trainSet, rng);
+            epochLoss = 0;
+            double runLoss = 0, runAcc = 0, runMargin = 0;
+            var runSteps = 0;
+            for (var b = 0; b < stepsPerEpoch; b++, step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var lr = LearningRateAt(o, step, total);
+                foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+                var batch = trainSet.GetRange(b * o.BatchSize, Math.Min(o.BatchSize, trainSet.Count - b * o.BatchSize));
+                var B = batch.Count;
+                // One forward for chosen and rejected together (TRL's concatenated_forward): rows 0..B-1 chosen, B..2B-1 rejected.
+                var (ids, lengths) = RewardModel.Collate(batch.Select(c => c.Chosen).Concat(batch.Select(c => c.Rejected)).ToArray(),
+                    _model.Config.MaxPositionEmbeddings, _model.Device);
+                var rewards = _model.forward(ids, lengths);          // (2B,)
+                var rc = rewards[..B];
+                var rr = rewards[B..];
+                var margins = o.UseMargin ? tensor(batch.Select(c => c.Margin).ToArray(), device: rewards.device) : null;
+                var (loss, _) = Loss(rc, rr, margins, o.CenteringCoefficient);
+                optimizer.zero_grad();
+                loss.backward();
+                nn.utils.clip_grad_norm_(parameters, o.GradientClip);
+                optimizer.step();
+
+                var l = loss.item<float>();
+                if (!float.IsFinite(l)) throw new InvalidOperationException($"reward model loss is {l} at step {step}, expected a finite value; lower RewardModelOptions.LearningRate ({o.LearningRate})");
+                var d = (rc - rr).detach();
+                epochLoss += l;
+                runLoss += l;
+                runAcc += d.gt(0).to_type(ScalarType.Float32).mean().item<float>();
+                runMargin += d.mean().item<float>();
+                runSteps++;
+                if ((step + 1) % o.LogEvery == 0 || step + 1 == total)
+                {
+                    progress?.Report(new StageProgress(StageName, step + 1, total, "step", new Dictionary<string, double>
+                    {
+                        ["loss"] = runLoss / runSteps,
+                        ["accuracy"] = runAcc / runSteps,
+                        ["margin"] = runMargin / runSteps,
+                        ["lr"] = lr,
+                        ["epoch"] = epoch,
+                    }));
+                    runLoss = runAcc = runMargin = 0;
+                    runSteps = 0;
+                }
+            }
+        }
+        _model.eval();
+        var trainEval = Evaluate(_model, trainSet, o.EvalBatchSize);
+        var heldEval = Evaluate(_model, heldOut, o.EvalBatchSize);
+        var metrics = new RewardModelMetrics(step, epochLoss / stepsPerEpoch, trainEval.Accuracy, heldEval.Accuracy,
+            heldOut.Count > 0 ? heldEval.MeanMargin : trainEval.MeanMargin, initial.Accuracy, trainSet.Count, heldOut.Count);
+        _logger.LogInformation("reward model: loss {Loss:F4}, train accuracy {Train:F3}, held-out accuracy {Held:F3}, mean margin {Margin:F3}",
+            metrics.Loss, metrics.TrainAccuracy, metrics.HeldOutAccuracy, metrics.MeanMargin);
+        return metrics;
+    }
+
+    /// <summary>Pairwise accuracy and mean margin of <paramref name="model"/> on <paramref name="comparisons"/> (no gradients).</summary>
+    public static PairwiseEvaluation Evaluate(RewardModel model, IReadOnlyList<RewardComparison> comparisons, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(comparisons);
+        if (comparisons.Count == 0) return new PairwiseEvaluation(double.NaN, double.NaN, 0);
+        var scores = model.Score(comparisons.Select(c => c.Chosen).Concat(comparisons.Select(c => c.Rejected)).ToArray(), batchSize);
+        int n = comparisons.Count, correct = 0;
+        double margin = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var d = scores[i] - scores[n + i];
+            if (d > 0) correct++;
+            margin += d;
+        }
+        return new PairwiseEvaluation((double)correct / n, margin / n, n);
+    }
+
+    private static void Shuffle<T>(List<T> list, Random rng)
+    {
+        for (var i = list.Count - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using PostTrain.Model;
+using PostTrain.Model.Progress;
+using PostTrain.Model.Tokenization;
+using static TorchSharp.torch;
+using RM = PostTrain.RewardModel.RewardModel;
+
+namespace PostTrain.RewardModel.Tests;
+
+public class RewardModelTests
+{
+    internal static RM TinyRewardModel(int seed = 1, ITokenizer? tokenizer = null)
+    {
+        manual_seed(seed);
+        var policy = new LlamaForCausalLM(LlamaConfig.Preset("tiny"));
+        return new RM(policy, tokenizer);
+    }
+
+    [Fact]
+    public void Loss_NoMarginNoCentering_EqualsClosedForm()
+    {
+        using var rc = tensor(new[] { 1.0f, 0.0f });
+        using var rr = tensor(new[] { 0.0f, 0.5f });
+        var (loss, terms) = RewardModelTrainer.Loss(rc, rr);
+        // -log σ(1) = log(1 + e^-1) = 0.3132617; -log σ(-0.5) = log(1 + e^0.5) = 0.9740770.
+        Assert.Equal(0.3132617, terms[0].item<float>(), 5);
+        Assert.Equal(0.9740770, terms[1].item<float>(), 5);
+        Assert.Equal(0.6436693, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Loss_WithMargin_SubtractsMarginInsideSigmoid()
+    {
+        using var rc = tensor(new[] { 1.0f, 0.0f });
+        using var rr = tensor(new[] { 0.0f, 0.5f });
+        using var m = tensor(new[] { 0.5f, 1.0f });
+        var (loss, terms) = RewardModelTrainer.Loss(rc, rr, m);
+        // log(1 + e^-0.5) = 0.4740770; log(1 + e^1.5) = 1.7014133.
+        Assert.Equal(0.4740770, terms[0].item<float>(), 5);
+        Assert.Equal(1.7014133, terms[1].item<float>(), 5);
+        Assert.Equal(1.0877451, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Loss_WithCentering_AddsSquaredSum()
+    {
+        using var rc = tensor(new[] { 1.0f, 0.0f });
+        using var rr = tensor(new[] { 0.0f, 0.5f });
+        var (loss, terms) = RewardModelTrainer.Loss(rc, rr, null, 0.01);
+        // + 0.01·(1 + 0)² = 0.01 and + 0.01·(0 + 0.5)² = 0.0025.
+        Assert.Equal(0.3232617, terms[0].item<float>(), 5);
+        Assert.Equal(0.9765770, terms[1].item<float>(), 5);
+        Assert.Equal(0.6499193, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Loss_WithMarginAndCentering_EqualsClosedForm()
+    {
+        using var rc = tensor(new[] { 1.0f, 0.0f });
+        using var rr = tensor(new[] { 0.0f, 0.5f });
+        using var m = tensor(new[] { 0.5f, 1.0f });
+        var (loss, _) = RewardModelTrainer.Loss(rc, rr, m, 0.01);
+        Assert.Equal(1.0939951, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Loss_MismatchedShapes_ErrorNamesShapes()
+    {
+        using var rc = zeros(3);
+        using var rr = zeros(2);
+        var e = Assert.Throws<ArgumentException>(() => RewardModelTrainer.Loss(rc, rr));
+        Assert.Contains("[3]", e.Message);
+        Assert.Contains("[2]", e.Message);
+    }
+
+    [Fact]
+    public void FromRanking_ThreeResponses_AllOrderedPairs()
+    {
+        int[] edited = [1], chosen = [2], rejected = [3];
+        var pairs = RewardComparison.FromRanking([edited, chosen, rejected], 0.5f);
+        Assert.Equal(3, pairs.Count);
+        Assert.Equal([(1, 2), (1, 3), (2, 3)], pairs.Select(p => (p.Chosen[0], p.Rejected[0])).ToArray());
+        Assert.All(pairs, p => Assert.Equal(0.5f, p.Margin));
+        Assert.Equal(6, RewardComparison.FromRanking([[1], [2], [3], [4]]).Count);
+        Assert.Throws<ArgumentException>(() => RewardComparison.FromRanking([[1]]));
+    }
+
+    [Fact]
+    public void Score_BatchSizeOneOrMany_SameRewards()
+    {
+        using var rm = TinyRewardModel(3);
+        int[][] seqs = [[1, 2, 3, 4, 5, 6, 7], [8, 9], [10, 11, 12, 13], [14]];
+        var one = rm.Score(seqs, batchSize: 1);
+        var all = rm.Score(seqs, batchSize: 16);
+        for (var i = 0; i < seqs.Length; i++) Assert.Equal(one[i], all[i], 4);
+        Assert.NotEqual(one[0], one[1]);
+    }
+
+    [Fact]
+    public void Score_ReadsLastRealToken_EqualsHeadOnFullForward()
+    {
+        using var rm = TinyRewardModel(4);
+        int[] seq = [5, 6, 7, 8];
+        using var _ = no_grad();
+        using var h = rm.model.forward(tensor(seq.Select(x => (long)x).ToArray()).unsqueeze(0)); // (1, T, C)
+        var expected = rm.score.forward(h[0, -1]).item<float>();
+        Assert.Equal(expected, rm.Score([seq, [1, 2, 3, 4, 5, 6, 7, 8, 9]])[0], 4);
+    }
+
+    [Fact]
+    public void Train_SeparableToySet_RaisesPairwiseAccuracy()
+    {
+        // Chosen responses end in a token from {20..24}, rejected ones in {40..44}: a head on the last token separates them.
+        var rng = new Random(5);
+        RewardComparison Make()
+        {
+            var prompt = Enumerable.Range(0, rng.Next(2, 8)).Select(_ => rng.Next(60, 300)).ToArray();
+            var body = Enumerable.Range(0, rng.Next(1, 5)).Select(_ => rng.Next(60, 300)).ToArray();
+            return new RewardComparison([.. prompt, .. body, 20 + rng.Next(5)], [.. prompt, .. body, 40 + rng.Next(5)]);
+        }
+        var train = Enumerable.Range(0, 48).Select(_ => Make()).ToArray();
+        var heldOut = Enumerable.Range(0, 24).Select(_ => Make()).ToArray();
+        using var rm = TinyRewardModel(6);
+        var reports = new List<StageProgress>();
+        var trainer = new RewardModelTrainer(rm, new RewardModelOptions { LearningRate = 2e-3, BatchSize = 8, Epochs = 2, LogEvery = 3 });
+        var metrics = trainer.Train(train, heldOut, new SyncProgress(reports.Add));
+
+        Assert.True(metrics.InitialHeldOutAccuracy < 0.9, $"initial held-out accuracy {metrics.InitialHeldOutAccuracy}, expected < 0.9 before training");
+        Assert.True(metrics.HeldOutAccuracy >= 0.95, $"held-out accuracy {metrics.HeldOutAccuracy}, expected >= 0.95");
+        Assert.True(metrics.TrainAccuracy >= 0.95, $"train accuracy {metrics.TrainAccuracy}, expected >= 0.95");
+        Assert.True(metrics.MeanMargin > 0, $"mean margin {metrics.MeanMargin}, expected > 0");
+        Assert.Equal(12, metrics.Steps);
+        Assert.NotEmpty(reports);
+        Assert.Equal(12, reports[^1].Step);
+        Assert.True(reports[^1].Metrics["loss"] < reports[0].Metrics["loss"], "loss should fall");
+    }
+
+    [Fact]
+    public void Options_BadValue_ErrorNamesOption()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new RewardModelOptions { BatchSize = 0 }.Validate());
+        Assert.Contains("BatchSize is 0", e.Message);
+    }
+
+    [Fact]
+    public void LearningRateAt_WarmupThenCosineToMinRatio()
+    {
+        var o = new RewardModelOptions { LearningRate = 1.0, WarmupFraction = 0.1, MinLearningRateRatio = 0.1 };
+        Assert.Equal(0.1, RewardModelTrainer.LearningRateAt(o, 0, 100), 6);
+        Assert.Equal(1.0, RewardModelTrainer.LearningRateAt(o, 10, 100), 6);
+        Assert.Equal(0.1, RewardModelTrainer.LearningRateAt(o, 100, 100), 6);
+    }
+
+    internal sealed class SyncProgress(Action<StageProgress> report) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => report(value);
+    }
+}
