@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PostTrain.Model;
+using PostTrain.Model.Progress;
+using PostTrain.Model.Training;
+using static TorchSharp.torch;
+
+namespace PostTrain.Trainers.Dpo;
+
+/// <summary>
+/// Direct preference optimisation of a policy against frozen reference log-probs (<see cref="ReferenceLogProbs"/>), with
+/// Llama 3's two changes: formatting tokens masked out of the log-probs and an NLL term on the chosen responses.
+/// </summary>
+public sealed class DpoTrainer
+{
+    public const string StageName = "dpo";
+
+    /// <summary>Metric names, as TRL logs them.</summary>
+    public const string Loss = "loss", RewardsChosen = "rewards/chosen", RewardsRejected = "rewards/rejected",
+        RewardsAccuracies = "rewards/accuracies", RewardsMargins = "rewards/margins", LogpsChosen = "logps/chosen",
+        LogpsRejected = "logps/rejected", NllLoss = "nll_loss";
+
+    private readonly DpoOptions _options;
+    private readonly ILogger _logger;
+
+    public DpoTrainer(DpoOptions options, ILogger<DpoTrainer>? logger = null)
+    {
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public DpoOptions Options => _options;
+
+    /// <summary>The max length sequences are scored at for <paramref name="config"/>: the option, or max_position_embeddings.</summary>
+    public int MaxLengthFor(LlamaConfig config) => _options.MaxLength > 0 ? _options.MaxLength : config.MaxPositionEmbeddings;
+
+    /// <summary>
+    /// Total loss of one batch and its per-pair figures. Pure apart from the one forward of <paramref name="policy"/>.
+    /// </summary>
+    /// <returns>loss (scalar, graph kept) = mean DPO loss + NllWeight × chosen NLL per token; the DPO part (B,), rewards (B,),
+    /// policy log-probs (B,) and the NLL (scalar), all but loss detached.</returns>
+    public (Tensor Loss, Tensor DpoLosses, Tensor ChosenRewards, Tensor RejectedRewards, Tensor PolicyChosen, Tensor PolicyRejected, Tensor Nll)
+        BatchLoss(LlamaForCausalLM policy, IReadOnlyList<PreferenceEncoding> pairs, Tensor referenceChosen, Tensor referenceRejected, int padId)
+    {
+        using var scope = NewDisposeScope();
+        var maxLength = MaxLengthFor(policy.Config);
+        var rows = pairs.Select((p, i) => ConcatenatedForward.Rows(p, _options.MaskFormattingTokens, maxLength, i)).ToList();
+        var device = policy.parameters().First().device;
+        var (chosen, rejected, chosenTokens) = ConcatenatedForward.LogProbs(policy, rows, padId, device);
+        var (losses, chosenRewards, rejectedRewards) = DpoLoss.Compute(chosen, rejected, referenceChosen.to(device), referenceRejected.to(device),
+            _options.LossType, _options.Beta, _options.LabelSmoothing);
+        // NLL of the chosen responses, normalised per scored token across the batch (Llama 3 sec. 4.1.4; TRL rpo_alpha).
+        var nll = -chosen.sum() / Math.Max(chosenTokens, 1);
+        var loss = losses.mean();
+        if (_options.NllWeight > 0) loss = loss + _options.NllWeight * nll;
+        return (loss.MoveToOuterDisposeScope(), losses.detach().MoveToOuterDisposeScope(), chosenRewards.MoveToOuterDisposeScope(),
+            rejectedRewards.MoveToOuterDisposeScope(), chosen.detach().MoveToOuterDisposeScope(), rejected.detach().MoveToOuterDisposeScope(),
+            nll.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Trains <paramref name="policy"/> in place. <paramref name="reference"/> must hold the log-probs of exactly these pairs
+    /// under the same masking and max length; it is only read, never recomputed.
+    /// </summary>
+    public DpoResult Train(LlamaForCausalLM policy, IReadOnlyList<PreferenceEncoding> pairs, ReferenceLogProbs reference, int padId,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(reference);
+        if (pairs.Count == 0) throw new ArgumentException("DPO needs at least one preference pair, got 0", nameof(pairs));
+        var maxLength = MaxLengthFor(policy.Config);
+        reference.EnsureMatches(pairs.Count, _options.MaskFormattingTokens, maxLength);
+
+        Determinism.Seed(_options.Seed);
+        var rng = Determinism.ManagedRandom(_options.Seed);
+        var stepsPerEpoch = (pairs.Count + _options.BatchSize - 1) / _options.BatchSize;
+        var totalSteps = stepsPerEpoch * _options.Epochs;
+        var schedule = new LearningRateSchedule
+        {
+            Kind = _options.LrScheduler,
+            PeakLearningRate = _options.LearningRate,
+            WarmupSteps = (long)Math.Ceiling(_options.WarmupRatio * totalSteps),
+            TotalSteps = totalSteps,
+            MinRatio = _options.MinLearningRateRatio,
+            DecayFraction = _options.WsdDecayFraction,
+        }.Validate();
+        using var optimizer = AdamW.Create(policy, _options.LearningRate, _options.AdamBeta1, _options.AdamBeta2, _options.AdamEpsilon, _options.WeightDecay);
+
+        var history = new List<IReadOnlyDictionary<string, double>>(totalSteps);
+        var epochSums = new Dictionary<string, double>();
+        var epochPairs = 0;
+        long tokens = 0;
+        var clock = new Stopwatch();
+        var step = 0;
+        policy.train();
+        for (var epoch = 0; epoch < _options.Epochs; epoch++)
+        {
+            var order = Enumerable.Range(0, pairs.Count).ToArray();
+            rng.Shuffle(order);
+            epochSums.Clear();
+            epochPairs = 0;
+            for (var start = 0; start < order.Length; start += _options.BatchSize, step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                clock.Start();
+                var lr = schedule.At(step);
+                AdamW.SetLearningRate(optimizer, lr);
+                var idx = order.Skip(start).Take(_options.BatchSize).ToArray();
+                var batchPairs = idx.Select(i => pairs[i]).ToList();
+                var refChosen = tensor(idx.Select(i => (float)reference.Chosen[i]).ToArray());
+                var refRejected = tensor(idx.Select(i => (float)reference.Rejected[i]).ToArray());
+                var r = BatchLoss(policy, batchPairs, refChosen, refRejected, padId);
+                optimizer.zero_grad();
+                r.Loss.backward();
+                var gradNorm = AdamW.ClipGradients(policy, _options.MaxGradNorm);
+                optimizer.step();
+                clock.Stop();
+                tokens += batchPairs.Sum(p => Math.Min(p.Chosen.Length, maxLength) + Math.Min(p.Rejected.Length, maxLength));
+
+                var m = BatchMetrics(r.Loss, r.ChosenRewards, r.RejectedRewards, r.PolicyChosen, r.PolicyRejected, r.Nll);
+                foreach (var (k, v) in m) epochSums[k] = epochSums.GetValueOrDefault(k) + v * idx.Length;
+                epochPairs += idx.Length;
+                m["learning_rate"] = lr;
+                m["grad_norm"] = gradNorm;
+                history.Add(m);
+                progress?.Report(new StageProgress(StageName, step + 1, totalSteps, "step", m));
+            }
+            _logger.LogInformation("DPO epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Acc:F3}", epoch + 1, _options.Epochs,
+                epochSums[Loss] / epochPairs, epochSums[RewardsAccuracies] / epochPairs);
+        }
+        var metrics = epochSums.ToDictionary(kv => kv.Key, kv => kv.Value / epochPairs);
+        return new DpoResult(metrics, history, step, tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), reference.ForwardPasses);
+    }
+
+    /// <summary>TRL's per-batch metrics from the figures <see cref="BatchLoss"/> returns.</summary>
+    public static Dictionary<string, double> BatchMetrics(Tensor loss, Tensor chosenRewards, Tensor rejectedRewards, Tensor policyChosen, Tensor policyRejected, Tensor nll)
+    {
+        using var scope = NewDisposeScope();
+        return new Dictionary<string, double>
+        {
+            [Loss] = loss.item<float>(),
+            [RewardsChosen] = chosenRewards.mean().item<float>(),
+            [RewardsRejected] = rejectedRewards.mean().item<float>(),
+            [RewardsAccuracies] = chosenRewards.gt(rejectedRewards).to_type(ScalarType.Float32).mean().item<float>(),
+            [RewardsMargins] = (chosenRewards - rejectedRewards).mean().item<float>(),
+            [LogpsChosen] = policyChosen.mean().item<float>(),
+            [LogpsRejected] = policyRejected.mean().item<float>(),
+            [NllLoss] = nll.item<float>(),
+        };
+    }
+}
