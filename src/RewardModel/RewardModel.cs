@@ -1,5 +1,6 @@
 #pragma warning disable IDE1006 // HF tensor names are snake_case on purpose
 using PostTrain.Model;
+using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -130,6 +131,46 @@ public sealed class RewardModel : nn.Module
         ArgumentNullException.ThrowIfNull(items);
         var template = new ChatTemplate(Tokenizer ?? throw new InvalidOperationException("this reward model has no tokenizer; score token ids instead or load it from a checkpoint with tokenizer files"));
         return Score(items.Select(x => template.EncodeExample(x.prompt, x.response).Ids).ToArray(), batchSize);
+    }
+
+    /// <summary>Hash of the checkpoint this RM was loaded from or last saved to; null for an unsaved RM. Recorded in rejection-sampling provenance.</summary>
+    public string? CheckpointHash { get; private set; }
+
+    /// <summary>
+    /// A new RM from a policy checkpoint (Llama 2 and 3 initialise the RM from the pretrained or chat checkpoint):
+    /// its decoder and tokenizer, and a head drawn from N(0, initializer_range) after seeding torch with <paramref name="seed"/>.
+    /// </summary>
+    public static RewardModel FromPolicy(string policyDir, Device? device = null, int seed = 0)
+    {
+        var loaded = Checkpoint.Load(policyDir, device);
+        if (loaded.Metadata.TryGetValue(KindKey, out var kind) && kind == KindValue)
+            throw new ArgumentException($"{policyDir}: is a reward model checkpoint ({KindKey}={kind}), expected a policy; use RewardModel.Load", nameof(policyDir));
+        manual_seed(seed);
+        return new RewardModel(loaded.Model, loaded.Tokenizer);
+    }
+
+    /// <summary>
+    /// Writes an RM checkpoint: the backbone as a policy checkpoint (config, model.safetensors, tokenizer, manifest) with
+    /// <c>score.weight</c> as an extra tensor and metadata <c>kind=reward_model</c>. Returns the checkpoint hash.
+    /// </summary>
+    public string Save(string dir, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [KindKey] = KindValue };
+        using (no_grad())
+        using (var weight = score.weight!.detach().cpu())
+            Checkpoint.Save(dir, Backbone, Tokenizer, new Dictionary<string, Tensor> { [ScoreWeightName] = weight }, meta);
+        return CheckpointHash = Checkpoint.ComputeHash(dir);
+    }
+
+    /// <summary>Loads an RM checkpoint written by <see cref="Save"/>; throws if the directory is a policy or lacks <c>score.weight</c>.</summary>
+    public static RewardModel Load(string dir, Device? device = null)
+    {
+        var loaded = Checkpoint.Load(dir, device);
+        if (!loaded.Metadata.TryGetValue(KindKey, out var kind) || kind != KindValue)
+            throw new InvalidDataException($"{dir}: metadata {KindKey} is {(kind is null ? "missing" : $"'{kind}'")}, expected '{KindValue}'; this is not a reward model checkpoint");
+        if (!loaded.Extra.TryGetValue(ScoreWeightName, out var weight))
+            throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing extra tensor '{ScoreWeightName}' (expected shape [1, {loaded.Config.HiddenSize}])");
+        return new RewardModel(loaded.Model, loaded.Tokenizer, weight) { CheckpointHash = loaded.Hash };
     }
 
     /// <summary>Parameters the trainer updates: the decoder stack and the head (never the unused lm_head).</summary>

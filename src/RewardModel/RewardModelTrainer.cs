@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model.Progress;
+using PostTrain.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -53,16 +54,9 @@ public sealed class RewardModelTrainer
         return (loss.MoveToOuterDisposeScope(), terms.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Learning rate at <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear warm-up, then cosine to min ratio × peak.</summary>
-    public static double LearningRateAt(RewardModelOptions options, long step, long totalSteps)
-    {
-        var warmup = (long)Math.Ceiling(options.WarmupFraction * totalSteps);
-        if (step < warmup) return options.LearningRate * (step + 1) / warmup;
-        var decaySteps = Math.Max(1, totalSteps - warmup);
-        var progress = Math.Clamp((double)(step - warmup) / decaySteps, 0, 1);
-        var min = options.LearningRate * options.MinLearningRateRatio;
-        return min + 0.5 * (options.LearningRate - min) * (1 + Math.Cos(Math.PI * progress));
-    }
+    /// <summary>Llama 2's schedule for <paramref name="totalSteps"/> steps: linear warm-up over <see cref="RewardModelOptions.WarmupFraction"/>, then cosine to <see cref="RewardModelOptions.MinLearningRateRatio"/> × peak.</summary>
+    public static LearningRateSchedule Schedule(RewardModelOptions options, long totalSteps) =>
+        LearningRateSchedule.Cosine(options.LearningRate, (long)Math.Ceiling(options.WarmupFraction * totalSteps), totalSteps, options.MinLearningRateRatio);
 
     /// <summary>
     /// Trains in place. When <paramref name="heldOut"/> is null, <see cref="RewardModelOptions.HeldOutFraction"/> of
@@ -97,6 +91,7 @@ public sealed class RewardModelTrainer
         _logger.LogInformation("reward model: {Train} train / {HeldOut} held-out comparisons, {Steps} steps, initial held-out accuracy {Acc:F3}",
             trainSet.Count, heldOut.Count, total, initial.Accuracy);
 
+        var schedule = Schedule(o, total);
         var parameters = _model.TrainableParameters().ToList();
         using var optimizer = optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay);
         _model.train();
@@ -111,7 +106,7 @@ public sealed class RewardModelTrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var lr = LearningRateAt(o, step, total);
+                var lr = schedule.At(step);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
                 var batch = trainSet.GetRange(b * o.BatchSize, Math.Min(o.BatchSize, trainSet.Count - b * o.BatchSize));
                 var B = batch.Count;

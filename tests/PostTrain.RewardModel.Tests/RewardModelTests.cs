@@ -142,12 +142,13 @@ public class RewardModelTests
     }
 
     [Fact]
-    public void LearningRateAt_WarmupThenCosineToMinRatio()
+    public void Schedule_WarmupThenCosineToMinRatio()
     {
         var o = new RewardModelOptions { LearningRate = 1.0, WarmupFraction = 0.1, MinLearningRateRatio = 0.1 };
-        Assert.Equal(0.1, RewardModelTrainer.LearningRateAt(o, 0, 100), 6);
-        Assert.Equal(1.0, RewardModelTrainer.LearningRateAt(o, 10, 100), 6);
-        Assert.Equal(0.1, RewardModelTrainer.LearningRateAt(o, 100, 100), 6);
+        var schedule = RewardModelTrainer.Schedule(o, 100);
+        Assert.Equal(0.1, schedule.At(0), 6);
+        Assert.Equal(1.0, schedule.At(10), 6);
+        Assert.Equal(0.1, schedule.At(99), 6);
     }
 
     internal sealed class SyncProgress(Action<StageProgress> report) : IProgress<StageProgress>

@@ -1,0 +1,32 @@
+using PostTrain.Model.Data;
+using PostTrain.Model.Tokenization;
+
+namespace PostTrain.RewardModel;
+
+/// <summary>Turns chat-level <see cref="PreferencePair"/>s into token-level <see cref="RewardComparison"/>s.</summary>
+public static class PreferenceComparisons
+{
+    /// <summary>
+    /// Each pair becomes the ordered comparisons of its ranking: edited &gt; chosen &gt; rejected when
+    /// <see cref="PreferencePair.Edited"/> is set (3 comparisons, Llama 3 sec. 4.1.2), else chosen &gt; rejected.
+    /// Each sequence is templated as prompt + response + eot. A missing margin counts as 0.
+    /// </summary>
+    public static IReadOnlyList<RewardComparison> Build(IEnumerable<PreferencePair> pairs, ChatTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(template);
+        var result = new List<RewardComparison>();
+        var i = 0;
+        foreach (var p in pairs)
+        {
+            if (p is null) throw new ArgumentException($"preference pair {i} is null", nameof(pairs));
+            int[] Encode(string response) => template.EncodeExample(p.Prompt, response).Ids;
+            var ranked = p.Edited is { } edited && edited != p.Chosen
+                ? new[] { Encode(edited), Encode(p.Chosen), Encode(p.Rejected) }
+                : new[] { Encode(p.Chosen), Encode(p.Rejected) };
+            result.AddRange(RewardComparison.FromRanking(ranked, (float)(p.Margin ?? 0)));
+            i++;
+        }
+        return result;
+    }
+}
