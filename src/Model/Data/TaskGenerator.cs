@@ -70,12 +70,15 @@ public sealed class TaskGenerator
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var tasks = new List<VerifiableTask>(count);
-        var budget = 100L * count + 10_000;
-        while (tasks.Count < count && budget-- > 0)
+        // Give up after a long run of draws that add nothing: the space of distinct prompts is then (nearly) used up.
+        const int maxFruitless = 20_000;
+        var fruitless = 0;
+        while (tasks.Count < count && fruitless < maxFruitless)
         {
             var task = Next();
-            if (SplitOf(task) != split || (exclude?.Contains(task.Prompt) ?? false) || !seen.Add(task.Prompt)) continue;
+            if (SplitOf(task) != split || (exclude?.Contains(task.Prompt) ?? false) || !seen.Add(task.Prompt)) { fruitless++; continue; }
             tasks.Add(task);
+            fruitless = 0;
         }
         if (tasks.Count < count)
             throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {Difficulty}; raise the difficulty or ask for fewer");

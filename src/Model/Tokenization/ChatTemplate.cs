@@ -2,9 +2,11 @@ namespace PostTrain.Model.Tokenization;
 
 /// <summary>
 /// Llama 3's chat format: <c>&lt;|begin_of_text|&gt;</c>, then per message
-/// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\ncontent&lt;|eot_id|&gt;</c>. Messages are encoded piece by
-/// piece (header, then content) rather than as one rendered string, so a prompt's ids are always a prefix of
-/// the same prompt plus a response: what the sampler generated is exactly what SFT and DPO score.
+/// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\ncontent&lt;|eot_id|&gt;</c>.
+/// Prompt messages encode "\n\n" + content as one string, and the open assistant header encodes "\n\n" alone, so
+/// <see cref="EncodePrompt"/> gives the same ids as Hugging Face's apply_chat_template(add_generation_prompt=True)
+/// on the saved tokenizer. The response is encoded on its own after that prompt, as TRL does: a prompt's ids are
+/// always a prefix of prompt + response, so what the sampler generated is exactly what SFT and DPO score.
 /// </summary>
 public sealed class ChatTemplate
 {
@@ -99,20 +101,41 @@ public sealed class ChatTemplate
         ArgumentNullException.ThrowIfNull(messages);
         foreach (var m in messages)
         {
-            AppendHeader(m.Role, ids, formatting);
-            Append(Tokenizer.Encode(m.Content ?? throw new ArgumentException($"message with role {m.Role} has null content", nameof(messages))), false, ids, formatting);
+            AppendHeader(m.Role, ids, formatting, newlines: false);
+            var body = Tokenizer.Encode(HeaderNewlines + (m.Content ?? throw new ArgumentException($"message with role {m.Role} has null content", nameof(messages))));
+            var newlineTokens = LeadingNewlineTokens(body);
+            Append(body[..newlineTokens], true, ids, formatting);
+            Append(body[newlineTokens..], false, ids, formatting);
             Append([_eot], true, ids, formatting);
         }
     }
 
-    private void AppendHeader(string role, List<int> ids, List<bool> formatting)
+    /// <summary>
+    /// How many leading ids of an encoded "\n\n" + content spell exactly the header's two newlines. A token that
+    /// straddles them and the content (only when content starts with whitespace) counts as content.
+    /// </summary>
+    private int LeadingNewlineTokens(int[] body)
+    {
+        var chars = 0;
+        var count = 0;
+        while (count < body.Length && chars < HeaderNewlines.Length)
+        {
+            var piece = Tokenizer.Decode(body.AsSpan(count, 1));
+            if (piece.Length == 0 || piece.Any(c => c != '\n') || chars + piece.Length > HeaderNewlines.Length) break;
+            chars += piece.Length;
+            count++;
+        }
+        return chars == HeaderNewlines.Length ? count : 0;
+    }
+
+    private void AppendHeader(string role, List<int> ids, List<bool> formatting, bool newlines = true)
     {
         if (!_roleIds.TryGetValue(role ?? "", out var roleIds))
             throw new ArgumentException($"unknown role \"{role}\"; expected one of {string.Join(", ", Roles)}");
         Append([_startHeader], true, ids, formatting);
         Append(roleIds, true, ids, formatting);
         Append([_endHeader], true, ids, formatting);
-        Append(_newlineIds, true, ids, formatting);
+        if (newlines) Append(_newlineIds, true, ids, formatting);
     }
 
     private static void Append(int[] add, bool isFormatting, List<int> ids, List<bool> formatting)

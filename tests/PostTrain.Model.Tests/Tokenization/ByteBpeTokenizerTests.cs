@@ -175,10 +175,10 @@ public sealed class ByteBpeTokenizerTests : IDisposable
     }
 
     [Fact]
-    public void Train_FewMegabytes_MeasuresSpeed()
+    public void Train_AboutOneMegabyte_ReachesTargetVocab()
     {
         // Not a timed assertion (speed targets live in bench/): checks a realistic size completes and reports it.
-        var corpus = TestCorpus.Lines(20_000, seed: 3).ToList();
+        var corpus = TestCorpus.Lines(8_000, seed: 3).ToList();
         var sw = Stopwatch.StartNew();
         var tok = ByteBpeTokenizer.Train(corpus, 1024);
         sw.Stop();

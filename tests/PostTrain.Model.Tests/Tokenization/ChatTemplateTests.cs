@@ -49,6 +49,33 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
+    public void EncodePrompt_Message_EncodesNewlinesWithContentLikeHuggingFace()
+    {
+        // HF tokenizes the rendered template between specials: "\n\n" + content is one text run, and the
+        // generation prompt's trailing "\n\n" is a run of its own.
+        var tok = Tok.Value;
+        int Id(string s) => tok.TokenToId(s)!.Value;
+        int[] expected =
+        [
+            tok.BosId, Id(SpecialTokens.StartHeader), .. tok.Encode("user"), Id(SpecialTokens.EndHeader), .. tok.Encode("\n\nHello"), Id(SpecialTokens.EndOfTurn),
+            Id(SpecialTokens.StartHeader), .. tok.Encode("assistant"), Id(SpecialTokens.EndHeader), .. tok.Encode("\n\n"),
+        ];
+        Assert.Equal(expected, Template.EncodePrompt([ChatMessage.User("Hello")]).Ids);
+    }
+
+    [Theory]
+    [InlineData("Hello")]
+    [InlineData("\nstarts with a newline")]
+    [InlineData(" starts with a space")]
+    [InlineData("42 starts with digits")]
+    public void EncodePrompt_ContentEdgeCases_ContentTokensDecodeToContent(string content)
+    {
+        var enc = Template.EncodePrompt([ChatMessage.User(content)]);
+        var contentIds = Enumerable.Range(0, enc.Length).Where(i => !enc.IsFormatting[i]).Select(i => enc.Ids[i]).ToArray();
+        Assert.Equal(content, Tok.Value.Decode(contentIds));
+    }
+
+    [Fact]
     public void DecodeResponse_StopTokenMidway_StopsThere()
     {
         var t = Template;
