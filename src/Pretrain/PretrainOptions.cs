@@ -73,7 +73,7 @@ public sealed record PretrainOptions
     public bool Resume { get; init; }
 
     /// <summary>Default 1234. Seeds weight init and the data order. Same seed and thread count → same weights.</summary>
-    public long Seed { get; init; } = 1234;
+    public int Seed { get; init; } = 1234;
 
     /// <summary>Default "cpu". "cpu" or "cuda" (or "cuda:N").</summary>
     public string Device { get; init; } = "cpu";

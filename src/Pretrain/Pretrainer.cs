@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Training;
 using PostTrain.Model.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.Pretrain.Data;
@@ -27,7 +28,7 @@ public sealed class Pretrainer
     public const string Stage = "pretrain";
     public const string CheckpointsDirName = "checkpoints";
     public const string FinalDirName = "final";
-    private const string OptimizerPrefix = "optimizer.";
+    public const string TrainingStateDirName = "training_state";
 
     private readonly PretrainOptions _options;
     private readonly ILogger _log;
@@ -42,7 +43,7 @@ public sealed class Pretrainer
     {
         var o = _options;
         var wall = Stopwatch.StartNew();
-        torch.set_num_threads(o.Threads);
+        Determinism.Seed(o.Seed, o.Threads);
         var device = ParseDevice(o.Device);
         var checkpointsRoot = Path.Combine(o.OutputDir, CheckpointsDirName);
         var resumeFrom = o.Resume ? LatestCheckpoint(checkpointsRoot) : null;
@@ -54,11 +55,10 @@ public sealed class Pretrainer
 
         ITokenizer tokenizer;
         LlamaForCausalLM model;
-        LoadedCheckpoint? resumed = null;
         var startStep = 0;
         if (resumeFrom is not null)
         {
-            resumed = Checkpoint.Load(resumeFrom, device);
+            var resumed = Checkpoint.Load(resumeFrom, device);
             tokenizer = resumed.Tokenizer ?? throw new InvalidDataException($"{resumeFrom}: checkpoint has no tokenizer files; cannot resume");
             model = resumed.Model;
             startStep = CheckResumable(resumeFrom, resumed.Metadata);
@@ -75,7 +75,7 @@ public sealed class Pretrainer
                 EosTokenId = tokenizer.EosId,
                 PadTokenId = tokenizer.PadId,
             };
-            torch.manual_seed(o.Seed);
+            Determinism.Seed(o.Seed, o.Threads);
             model = new LlamaForCausalLM(config, device);
         }
         if (o.SequenceLength > model.Config.MaxPositionEmbeddings)
@@ -98,8 +98,13 @@ public sealed class Pretrainer
             [new AdamW.ParamGroup(decay, lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: o.WeightDecay),
              new AdamW.ParamGroup(noDecay, lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: 0)],
             lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, weight_decay: o.WeightDecay);
-        var paramNames = decay.Concat(noDecay).Select(p => named.First(n => ReferenceEquals(n.parameter, p) || n.parameter.Handle == p.Handle).name).ToList();
-        if (resumed is not null) RestoreOptimizer(optimizer, paramNames, resumed, resumeFrom!);
+        if (resumeFrom is not null)
+        {
+            // Moments, Adam step counts, group learning rates and libtorch's RNG state.
+            var state = TrainingState.Load(Path.Combine(resumeFrom, TrainingStateDirName), model, optimizer);
+            if (state.Step != startStep || state.DataPosition != DataPosition(startStep))
+                throw new InvalidDataException($"{Path.Combine(resumeFrom, TrainingStateDirName, TrainingState.StateFile)}: step {state.Step} / data_position {state.DataPosition}, expected {startStep} / {DataPosition(startStep)} from {Path.Combine(resumeFrom, Checkpoint.MetadataFile)}");
+        }
 
         var tokensPerStep = (long)o.BatchSize * o.SequenceLength * o.GradientAccumulation;
         var trainLoss = double.NaN;
@@ -145,31 +150,35 @@ public sealed class Pretrainer
                 model.train();
             }
             if (done % o.CheckpointEvery == 0 || done == o.Steps)
-                SaveCheckpoint(Path.Combine(checkpointsRoot, StepDirName(done)), model, tokenizer, optimizer, paramNames, done, trainLoss);
+                SaveCheckpoint(Path.Combine(checkpointsRoot, StepDirName(done)), model, tokenizer, optimizer, done, trainLoss);
             progress?.Report(new StageProgress(Stage, done, o.Steps, "step", metrics));
         }
         var tokensPerSecond = tokensPerStep * (o.Steps - startStep) / Math.Max(loopClock.Elapsed.TotalSeconds, 1e-9);
 
         var finalDir = Path.Combine(o.OutputDir, FinalDirName);
         var averaged = LatestCheckpoints(checkpointsRoot, o.AverageLastK);
-        using (var final = AverageCheckpoints(averaged, device))
+        if (averaged.Count == 0) throw new InvalidOperationException($"{checkpointsRoot}: no checkpoint to average; the run saved none");
+        CheckpointAveraging.Average(averaged, finalDir);
+        var final = Checkpoint.Load(finalDir, device);
+        using (final.Model)
         {
-            var heldOutLoss = HeldOutLoss(final, heldOut, device);
+            var heldOutLoss = HeldOutLoss(final.Model, heldOut, device);
             double? exactMatch = corpus.HeldOutTasks.Count > 0 && template is not null && o.ExactMatchTasks > 0
-                ? ExactMatch(final, template, corpus, o.ExactMatchTasks, o.ExactMatchMaxNewTokens)
+                ? ExactMatch(final.Model, template, corpus, o.ExactMatchTasks, o.ExactMatchMaxNewTokens)
                 : null;
-            var metadata = new Dictionary<string, string>
+            var entropy = UnigramEntropy(heldOut);
+            var metadata = new Dictionary<string, string>(final.Metadata)
             {
                 ["stage"] = Stage,
                 ["steps"] = o.Steps.ToString(CultureInfo.InvariantCulture),
                 ["averaged_checkpoints"] = string.Join(",", averaged.Select(Path.GetFileName)),
                 ["heldout_loss"] = heldOutLoss.ToString("R", CultureInfo.InvariantCulture),
+                ["unigram_entropy"] = entropy.ToString("R", CultureInfo.InvariantCulture),
                 ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
                 ["preset"] = o.Preset,
             };
             if (exactMatch is not null) metadata["exact_match"] = exactMatch.Value.ToString("R", CultureInfo.InvariantCulture);
-            Checkpoint.Save(finalDir, final, tokenizer, metadata: metadata);
-            var entropy = UnigramEntropy(heldOut);
+            Checkpoint.Save(finalDir, final.Model, tokenizer, metadata: metadata);
             _log.LogInformation("pretrain done: held-out loss {Loss:F3} vs unigram entropy {Entropy:F3}, exact match {ExactMatch}", heldOutLoss, entropy, exactMatch);
             return new PretrainResult(finalDir, o.Steps, trainLoss, heldOutLoss, entropy, exactMatch, tokensPerSecond, wall.Elapsed);
         }
@@ -186,23 +195,14 @@ public sealed class Pretrainer
         return F.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based) under these options.</summary>
-    public double LearningRate(int step)
-    {
-        var o = _options;
-        var min = o.LearningRate * o.MinLrRatio;
-        if (step < o.WarmupSteps) return o.LearningRate * (step + 1) / o.WarmupSteps;
-        if (o.Schedule == "wsd")
-        {
-            // Warmup-stable-decay: hold the peak, then decay linearly to the minimum over the annealing window.
-            var decaySteps = Math.Max(1, (int)Math.Round(o.AnnealFraction * o.Steps));
-            var decayStart = o.Steps - decaySteps;
-            if (step < decayStart) return o.LearningRate;
-            return o.LearningRate + (min - o.LearningRate) * (step - decayStart + 1) / decaySteps;
-        }
-        var progress = (double)(step - o.WarmupSteps + 1) / Math.Max(1, o.Steps - o.WarmupSteps);
-        return min + 0.5 * (o.LearningRate - min) * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
-    }
+    /// <summary>The learning-rate schedule these options define: warmup then cosine to the min, or warmup-stable-decay
+    /// whose decay spans the annealing window.</summary>
+    public LearningRateSchedule Schedule => _options.Schedule == "wsd"
+        ? LearningRateSchedule.Wsd(_options.LearningRate, _options.WarmupSteps, _options.Steps, Math.Max(_options.AnnealFraction, 1.0 / _options.Steps), _options.MinLrRatio)
+        : LearningRateSchedule.Cosine(_options.LearningRate, _options.WarmupSteps, _options.Steps, _options.MinLrRatio);
+
+    /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based).</summary>
+    public double LearningRate(int step) => Schedule.At(step);
 
     /// <summary>Mean per-token loss over all held-out rows, in evaluation mode and without gradients.</summary>
     public static double HeldOutLoss(LlamaForCausalLM model, PackedSequences heldOut, Device device, int batchSize = 16)
@@ -259,48 +259,21 @@ public sealed class Pretrainer
         catch (ArgumentException) { return null; }
     }
 
-    private void SaveCheckpoint(string dir, LlamaForCausalLM model, ITokenizer tokenizer, optim.Optimizer optimizer, IReadOnlyList<string> paramNames, int step, double loss)
+    private long DataPosition(int step) => (long)step * _options.GradientAccumulation * _options.BatchSize;
+
+    /// <summary>The weights as a plain checkpoint (what averaging and later stages read), and beside them in
+    /// <c>training_state/</c> what an exact resume needs.</summary>
+    private void SaveCheckpoint(string dir, LlamaForCausalLM model, ITokenizer tokenizer, AdamW optimizer, int step, double loss)
     {
-        var states = ((OptimizerHelper)optimizer).state_dict().State;
-        var extra = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var adamSteps = new List<long>();
-        for (var i = 0; i < states.Count; i++)
-        {
-            var s = (AdamW.State)states[i];
-            extra[$"{OptimizerPrefix}{paramNames[i]}.exp_avg"] = s.exp_avg;
-            extra[$"{OptimizerPrefix}{paramNames[i]}.exp_avg_sq"] = s.exp_avg_sq;
-            adamSteps.Add(s.step);
-        }
         var metadata = new Dictionary<string, string>(Fingerprint())
         {
             ["stage"] = Stage,
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
             ["train_loss"] = loss.ToString("R", CultureInfo.InvariantCulture),
-            // Rows consumed so far; the data order is a function of (seed, step), recorded for inspection.
-            ["data_position"] = ((long)step * _options.GradientAccumulation * _options.BatchSize).ToString(CultureInfo.InvariantCulture),
-            ["adam_steps"] = string.Join(",", adamSteps.Distinct()),
         };
-        Checkpoint.Save(dir, model, tokenizer, extra, metadata);
-    }
-
-    private static void RestoreOptimizer(optim.Optimizer optimizer, IReadOnlyList<string> paramNames, LoadedCheckpoint loaded, string dir)
-    {
-        var states = ((OptimizerHelper)optimizer).state_dict().State;
-        if (!loaded.Metadata.TryGetValue("adam_steps", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out var adamStep))
-            throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.MetadataFile)}: field adam_steps is {(stepText ?? "missing")}, expected one integer");
-        using var _ = no_grad();
-        for (var i = 0; i < states.Count; i++)
-        {
-            var s = (AdamW.State)states[i];
-            foreach (var (suffix, target) in new[] { ("exp_avg", s.exp_avg), ("exp_avg_sq", s.exp_avg_sq) })
-            {
-                var key = $"{OptimizerPrefix}{paramNames[i]}.{suffix}";
-                if (!loaded.Extra.TryGetValue(key, out var saved))
-                    throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing optimizer tensor '{key}'; the checkpoint was not written by the pretrainer");
-                target.copy_(saved);
-            }
-            s.step = adamStep;
-        }
+        Checkpoint.Save(dir, model, tokenizer, metadata: metadata);
+        // Rows consumed so far: the data order is a pure function of (seed, step), so this is a consistency check on resume.
+        new TrainingState(step, DataPosition(step)).Save(Path.Combine(dir, TrainingStateDirName), model, optimizer);
     }
 
     /// <summary>Options that determine the trajectory; a resume with different values would not equal an uninterrupted run.</summary>
@@ -337,7 +310,9 @@ public sealed class Pretrainer
 
     private static List<string> StepDirs(string root) =>
         Directory.Exists(root)
-            ? Directory.GetDirectories(root, "step-*").Where(d => File.Exists(Path.Combine(d, Checkpoint.ManifestFile))).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetDirectories(root, "step-*")
+                .Where(d => File.Exists(Path.Combine(d, Checkpoint.ManifestFile)) && TrainingState.Exists(Path.Combine(d, TrainingStateDirName)))
+                .Order(StringComparer.Ordinal).ToList()
             : [];
 
     private static string? LatestCheckpoint(string root) => StepDirs(root).LastOrDefault();
@@ -348,37 +323,12 @@ public sealed class Pretrainer
         return dirs.Skip(Math.Max(0, dirs.Count - k)).ToList();
     }
 
-    /// <summary>Uniform average of the checkpoints' weights (optimizer tensors are left out).</summary>
-    private static LlamaForCausalLM AverageCheckpoints(IReadOnlyList<string> dirs, Device device)
-    {
-        if (dirs.Count == 0) throw new InvalidOperationException("no checkpoint to average; the run saved none");
-        var first = Checkpoint.Load(dirs[0], device);
-        DisposeExtra(first);
-        if (dirs.Count == 1) return first.Model;
-        var sums = first.Model.state_dict();
-        using var _ = no_grad();
-        foreach (var dir in dirs.Skip(1))
-        {
-            var next = Checkpoint.Load(dir, device);
-            DisposeExtra(next);
-            using (next.Model)
-                foreach (var (name, t) in next.Model.state_dict()) sums[name].add_(t);
-        }
-        foreach (var t in sums.Values) t.div_(dirs.Count);
-        return first.Model;
-    }
-
-    private static void DisposeExtra(LoadedCheckpoint loaded)
-    {
-        foreach (var t in loaded.Extra.Values) t.Dispose();
-    }
-
     private static Device ParseDevice(string device)
     {
-        try { return torch.device(device); }
+        try { return DeviceOptions.Parse(device); }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {
-            throw new ArgumentException($"option Device is '{device}', expected cpu or cuda[:N]", nameof(device), e);
+            throw new ArgumentException($"option Device: {e.Message}", nameof(device), e);
         }
     }
 }

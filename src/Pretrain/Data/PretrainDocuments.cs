@@ -15,8 +15,12 @@ public sealed class PretrainDocuments
     /// <summary>Held-out tasks for exact-match accuracy; empty for user text.</summary>
     public IReadOnlyList<VerifiableTask> HeldOutTasks { get; }
 
-    private PretrainDocuments(IReadOnlyList<CorpusDocument> train, IReadOnlyList<CorpusDocument> heldOut, IReadOnlyList<VerifiableTask> heldOutTasks)
+    private readonly IReadOnlyList<string>? _tokenizerTexts;
+
+    private PretrainDocuments(IReadOnlyList<CorpusDocument> train, IReadOnlyList<CorpusDocument> heldOut, IReadOnlyList<VerifiableTask> heldOutTasks,
+        IReadOnlyList<string>? tokenizerTexts = null)
     {
+        _tokenizerTexts = tokenizerTexts;
         Train = train;
         HeldOut = heldOut;
         HeldOutTasks = heldOutTasks;
@@ -28,18 +32,25 @@ public sealed class PretrainDocuments
         return options.DataFiles.Count > 0 ? FromFiles(options) : FromTasks(options);
     }
 
-    /// <summary>Task conversations: <see cref="PretrainOptions.CorpusSize"/> training tasks and a held-out set.</summary>
+    /// <summary>
+    /// The embedded <see cref="PretrainCorpus"/> (same seed → the same held-out and sampling sets the later stages
+    /// use): <see cref="PretrainOptions.CorpusSize"/> training conversations, held-out tasks for loss and exact match.
+    /// </summary>
     public static PretrainDocuments FromTasks(PretrainOptions options)
     {
-        var seed = unchecked((int)options.Seed);
-        var train = new TaskGenerator(seed, options.TaskDifficulty).Generate(options.CorpusSize, TaskSplit.Train);
-        var heldOutCount = Math.Max(options.ExactMatchTasks, 64);
-        var heldOut = new TaskGenerator(unchecked(seed + 1), options.TaskDifficulty).Generate(heldOutCount, TaskSplit.HeldOut);
+        var corpus = PretrainCorpus.Build(new PretrainCorpusOptions
+        {
+            Examples = options.CorpusSize,
+            HeldOutExamples = Math.Max(options.ExactMatchTasks, 64),
+            Seed = options.Seed,
+            Difficulty = options.TaskDifficulty,
+        });
         var hard = options.AnnealKinds.ToHashSet();
         return new PretrainDocuments(
-            train.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
-            heldOut.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
-            heldOut);
+            corpus.TrainTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
+            corpus.HeldOutTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
+            corpus.HeldOutTasks,
+            corpus.TokenizerTrainingText().ToList());
     }
 
     /// <summary>The user's files; a seeded shuffle puts <see cref="PretrainOptions.HeldOutFraction"/> of documents (at least one) aside.</summary>
@@ -48,7 +59,7 @@ public sealed class PretrainDocuments
         var docs = TextDocuments.Load(options.DataFiles).Select(t => new CorpusDocument(t)).ToArray();
         if (docs.Length < 2)
             throw new InvalidDataException($"{string.Join(", ", options.DataFiles)}: {docs.Length} document(s), expected at least 2 (one is held out for evaluation)");
-        new Random(unchecked((int)options.Seed)).Shuffle(docs);
+        new Random(options.Seed).Shuffle(docs);
         var heldOut = Math.Clamp((int)Math.Round(docs.Length * options.HeldOutFraction), 1, docs.Length - 1);
         return new PretrainDocuments(docs[heldOut..], docs[..heldOut], []);
     }
@@ -62,9 +73,10 @@ public sealed class PretrainDocuments
                 if (d.HighQuality) yield return d;
     }
 
-    /// <summary>Texts the BPE is trained on: every training document, plus the chat template's role names.</summary>
+    /// <summary>Texts the BPE is trained on: the corpus's own tokenizer text, or every training document plus the chat role names.</summary>
     public IEnumerable<string> TokenizerTexts()
     {
+        if (_tokenizerTexts is not null) { foreach (var t in _tokenizerTexts) yield return t; yield break; }
         foreach (var role in ChatTemplate.Roles) { yield return role + "\n\n"; yield return role + "\n\n"; }
         foreach (var d in Train) yield return d.Response is null ? d.Text : d.Text + "\n" + d.Response;
     }
