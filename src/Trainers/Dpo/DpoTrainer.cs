@@ -2,7 +2,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
+using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Data;
 using PostTrain.Model.Progress;
+using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
 using static TorchSharp.torch;
 
@@ -134,6 +137,57 @@ public sealed class DpoTrainer
         var metrics = epochSums.ToDictionary(kv => kv.Key, kv => kv.Value / epochPairs);
         return new DpoResult(metrics, history, step, tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), reference.ForwardPasses);
     }
+
+    /// <summary>
+    /// The stage on disk: loads the policy (with its tokenizer), templates the preference JSONL, gets reference log-probs
+    /// from the cache beside the dataset (loading <paramref name="referenceDir"/> only when the cache misses), trains, and
+    /// saves the policy to <paramref name="outputDir"/> with metadata (stage, parent and reference hashes, dataset SHA-256,
+    /// options, metrics). A pair with an <see cref="PreferencePair.Edited"/> response uses it as chosen
+    /// (Llama 3 sec. 4.2.1: edited &gt; chosen &gt; rejected).
+    /// </summary>
+    public DpoResult Run(string policyDir, string referenceDir, string datasetPath, string outputDir, Device? device = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var checkpoint = Checkpoint.Load(policyDir, device);
+        using var policy = checkpoint.Model;
+        var tokenizer = RunFiles.RequireTokenizer(checkpoint, policyDir);
+        var template = new ChatTemplate(tokenizer);
+        var pairs = Encode(template, PreferenceDataset.Read(datasetPath));
+        if (pairs.Count == 0) throw new InvalidDataException($"{datasetPath}: no preference pairs, expected at least one");
+        var datasetHash = RunFiles.Sha256(datasetPath);
+        var referenceHash = Checkpoint.ComputeHash(referenceDir);
+        LoadedCheckpoint? loadedReference = null;
+        ReferenceLogProbs reference;
+        try
+        {
+            reference = ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, referenceHash,
+                () => (loadedReference = Checkpoint.Load(referenceDir, device)).Model, pairs, _options.MaskFormattingTokens,
+                MaxLengthFor(policy.Config), _options.BatchSize, tokenizer.PadId, progress, cancellationToken);
+        }
+        finally
+        {
+            loadedReference?.Model.Dispose();
+        }
+        _logger.LogInformation("DPO ({Loss}, β {Beta}) on {Count} pairs from {Path}; reference {Ref} ({Passes} reference forwards)",
+            _options.LossType, _options.Beta, pairs.Count, datasetPath, referenceHash, reference.ForwardPasses);
+        var result = Train(policy, pairs, reference, tokenizer.PadId, progress, cancellationToken);
+        var metadata = new Dictionary<string, string>
+        {
+            ["stage"] = StageName,
+            ["parent_checkpoint"] = checkpoint.Hash,
+            ["reference_checkpoint"] = referenceHash,
+            ["dataset"] = Path.GetFileName(datasetPath),
+            ["dataset_sha256"] = datasetHash,
+            ["options"] = RunFiles.ToJson(_options),
+            ["metrics"] = RunFiles.MetricsJson(result.Metrics),
+        };
+        Checkpoint.Save(outputDir, policy, tokenizer, metadata: metadata);
+        return result with { CheckpointDir = outputDir };
+    }
+
+    /// <summary>Templates preference pairs; an edited response, when present, is the chosen one.</summary>
+    public static IReadOnlyList<PreferenceEncoding> Encode(ChatTemplate template, IReadOnlyList<PreferencePair> pairs) =>
+        pairs.Select(p => PreferenceEncoding.Encode(template, p.Prompt, p.Edited ?? p.Chosen, p.Rejected)).ToList();
 
     /// <summary>TRL's per-batch metrics from the figures <see cref="BatchLoss"/> returns.</summary>
     public static Dictionary<string, double> BatchMetrics(Tensor loss, Tensor chosenRewards, Tensor rejectedRewards, Tensor policyChosen, Tensor policyRejected, Tensor nll)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
+using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Data;
 using PostTrain.Model.Progress;
 using PostTrain.Model.Training;
 using PostTrain.Model.Tokenization;
@@ -137,6 +139,38 @@ public sealed class SftTrainer
         }
         var tokensPerSecond = trainTokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         return new SftResult(lastEpochLoss, heldOutLoss, tokensPerSecond, step, trainTokens, history, heldOutByStep);
+    }
+
+    /// <summary>
+    /// The stage on disk: loads the policy checkpoint (with its tokenizer), templates the SFT JSONL with the Llama 3 chat
+    /// format, trains, and saves the policy to <paramref name="outputDir"/> with metadata (stage, parent checkpoint hash,
+    /// dataset SHA-256, options, metrics).
+    /// </summary>
+    /// <param name="heldOutPath">SFT JSONL measured after training; null for none.</param>
+    public SftResult Run(string policyDir, string datasetPath, string? heldOutPath, string outputDir, Device? device = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var checkpoint = Checkpoint.Load(policyDir, device);
+        using var policy = checkpoint.Model;
+        var tokenizer = RunFiles.RequireTokenizer(checkpoint, policyDir);
+        var template = new ChatTemplate(tokenizer);
+        var train = SftDataset.Read(datasetPath).Select(e => template.EncodeExample(e.Prompt, e.Response)).ToList();
+        if (train.Count == 0) throw new InvalidDataException($"{datasetPath}: no SFT examples, expected at least one");
+        var heldOut = heldOutPath is null ? null : SftDataset.Read(heldOutPath).Select(e => template.EncodeExample(e.Prompt, e.Response)).ToList();
+        _logger.LogInformation("SFT on {Count} examples from {Path}, policy {Hash}", train.Count, datasetPath, checkpoint.Hash);
+        var result = Train(policy, train, heldOut, tokenizer.PadId, progress, cancellationToken);
+        var metadata = new Dictionary<string, string>
+        {
+            ["stage"] = StageName,
+            ["parent_checkpoint"] = checkpoint.Hash,
+            ["dataset"] = Path.GetFileName(datasetPath),
+            ["dataset_sha256"] = RunFiles.Sha256(datasetPath),
+            ["options"] = RunFiles.ToJson(_options),
+            ["metrics"] = RunFiles.MetricsJson(result.Metrics()),
+        };
+        if (heldOutPath is not null) metadata["held_out_sha256"] = RunFiles.Sha256(heldOutPath);
+        Checkpoint.Save(outputDir, policy, tokenizer, metadata: metadata);
+        return result with { CheckpointDir = outputDir };
     }
 
     /// <summary>Token-weighted mean cross-entropy over <paramref name="examples"/>, without gradients.</summary>
