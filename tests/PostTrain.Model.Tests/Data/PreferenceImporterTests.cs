@@ -101,6 +101,39 @@ public sealed class PreferenceImporterTests : IDisposable
     }
 
     [Fact]
+    public void Import_CrlfLinesWithBom_Accepted()
+    {
+        var path = _files.WriteBytes("crlf.jsonl", [.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes(
+            "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\r\n{\"prompt\": \"r\", \"chosen\": \"c\", \"rejected\": \"d\"}\r\n")]);
+        var pairs = _importer.Import(path);
+        Assert.Equal(["a", "c"], pairs.Select(p => p.Chosen));
+    }
+
+    [Fact]
+    public void Import_ImplicitPlainText_PromptEndsAtWordBoundary()
+    {
+        var path = _files.Write("plain.jsonl", """
+            {"chosen": "What is 2 + 2? Four", "rejected": "What is 2 + 2? Five"}
+            {"chosen": "Say hi. Hello there", "rejected": "Say hi. Help"}
+
+            """);
+        var pairs = _importer.Import(path);
+        Assert.Equal([ChatMessage.User("What is 2 + 2?")], pairs[0].Prompt);
+        Assert.Equal(("Four", "Five"), (pairs[0].Chosen, pairs[0].Rejected));
+        Assert.Equal(("Hello there", "Help"), (pairs[1].Chosen, pairs[1].Rejected));
+    }
+
+    [Fact]
+    public void Import_ImplicitNoSharedPrefix_Rejected()
+    {
+        var path = _files.Write("noprefix.jsonl", """
+            {"chosen": "Yes", "rejected": "No"}
+
+            """);
+        Assert.Contains("no prefix", Assert.Single(Rejected(path).Errors).Reason);
+    }
+
+    [Fact]
     public void Import_EmptyStrings_ReportsEachField()
     {
         var path = _files.Write("e.jsonl", """
