@@ -1,5 +1,6 @@
 using PostTrain.Model.Progress;
 using PostTrain.Model.Tokenization;
+using PostTrain.Model.Training;
 using PostTrain.Trainers.Sft;
 using static TorchSharp.torch;
 
@@ -84,6 +85,29 @@ public class SftTrainerTests
         Assert.Contains(4, result.HeldOutByStep.Keys);
         Assert.Contains(20, result.HeldOutByStep.Keys);
         Assert.Equal(result.HeldOutLoss, result.Metrics()["eval/loss"]);
+    }
+
+    [Theory]
+    [InlineData(LearningRateScheduleKind.Cosine)]
+    [InlineData(LearningRateScheduleKind.WarmupStableDecay)]
+    public void Train_Schedule_StepsFollowWarmupThenDecay(LearningRateScheduleKind kind)
+    {
+        using var model = TinyData.Model(12);
+        var options = new SftOptions { Epochs = 1, BatchSize = 1, LearningRate = 1e-3, WarmupRatio = 0.2, LrScheduler = kind, WsdDecayFraction = 0.4 };
+        var reports = new List<StageProgress>();
+        new SftTrainer(options).Train(model, TinyData.Examples(10, seed: 12), null, TinyData.Pad, new SyncProgress<StageProgress>(reports.Add));
+        var expected = new LearningRateSchedule { Kind = kind, PeakLearningRate = 1e-3, WarmupSteps = 2, TotalSteps = 10, MinRatio = 0.1, DecayFraction = 0.4 };
+        for (var i = 0; i < 10; i++) Assert.Equal(expected.At(i), reports[i].Metrics["learning_rate"], 12);
+        Assert.Equal(5e-4, reports[0].Metrics["learning_rate"], 12); // warmup from peak / 2
+        Assert.Equal(1e-4, reports[^1].Metrics["learning_rate"], 12); // ends at 10% of the peak
+    }
+
+    [Fact]
+    public void Pack_ExampleLongerThanBlock_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TokenBatch.PackRows([4, 9, 2], 8));
+        Assert.Contains("example 1 has 9 tokens", e.Message);
+        Assert.Equal([[0], [1]], TokenBatch.PackRows([4, 5], 8).Select(r => r.ToArray()));
     }
 
     [Fact]
