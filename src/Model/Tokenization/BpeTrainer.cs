@@ -16,7 +16,7 @@ internal static class BpeTrainer
     {
         var wordFreq = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var text in texts)
-            foreach (var piece in PreTokenizer.Split(text))
+            foreach (var piece in PreTokenizer.PostTrain.Split(text))
                 wordFreq[piece] = wordFreq.GetValueOrDefault(piece) + 1;
 
         var tokenBytes = new List<byte[]>(mergedVocabSize);

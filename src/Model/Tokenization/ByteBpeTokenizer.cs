@@ -9,14 +9,15 @@ namespace PostTrain.Model.Tokenization;
 /// Byte-level BPE that PostTrain trains on its own corpus. The 256 byte tokens make every string encodable (no
 /// unknown token), digits are always single tokens (arithmetic tasks stay learnable at tiny scale), and the
 /// files are Hugging Face's <c>tokenizer.json</c> / <c>tokenizer_config.json</c>, so HF tooling loads a PostTrain
-/// checkpoint as is.
+/// checkpoint as is. <see cref="Load"/> also reads other byte-level BPE files whose pre-tokenizer it can reproduce
+/// exactly (GPT-2's ByteLevel, Llama 3's Split regex + ByteLevel), so an imported checkpoint keeps its vocabulary.
 /// </summary>
 public sealed class ByteBpeTokenizer : ITokenizer
 {
     public const string TokenizerFile = "tokenizer.json";
     public const string ConfigFile = "tokenizer_config.json";
 
-    private readonly byte[][] _tokenBytes;          // id -> bytes; null for specials
+    private readonly byte[]?[] _tokenBytes;         // id -> bytes; null for specials
     private readonly string[] _tokenStrings;        // id -> vocab string (byte-level alphabet) or special literal
     private readonly int[] _byteIds = new int[256];
     private readonly Dictionary<long, (int Rank, int Merged)> _ranks = [];
@@ -24,17 +25,31 @@ public sealed class ByteBpeTokenizer : ITokenizer
     private readonly Dictionary<string, int> _specials;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly string _bosToken, _eosToken, _padToken;
+    private readonly PreTokenizer _preTokenizer;
+    private readonly bool _ignoreMerges;
+    private readonly Dictionary<string, int> _byteTokens = new(StringComparer.Ordinal);
+    private readonly string? _preTokenizerJson;    // a loaded foreign layout, written back verbatim; null = PostTrain's
+    private readonly byte[]? _configBytes;         // a loaded tokenizer_config.json, written back verbatim
 
-    private ByteBpeTokenizer(byte[][] tokenBytes, string[] tokenStrings, IReadOnlyList<(int A, int B, int Merged)> merges,
-        Dictionary<string, int> specials, string bos, string eos, string pad)
+    private ByteBpeTokenizer(byte[]?[] tokenBytes, string[] tokenStrings, IReadOnlyList<(int A, int B, int Merged)> merges,
+        Dictionary<string, int> specials, string bos, string eos, string pad,
+        PreTokenizer? preTokenizer = null, string? preTokenizerJson = null, bool ignoreMerges = false, byte[]? configBytes = null)
     {
+        _preTokenizer = preTokenizer ?? PreTokenizer.PostTrain;
+        _preTokenizerJson = preTokenizerJson;
+        _ignoreMerges = ignoreMerges;
+        _configBytes = configBytes;
         _tokenBytes = tokenBytes;
         _tokenStrings = tokenStrings;
         _merges = merges;
         _specials = specials;
         Array.Fill(_byteIds, -1);
         for (var id = 0; id < tokenBytes.Length; id++)
+        {
+            if (tokenBytes[id] is null) continue;
+            _byteTokens.TryAdd(tokenStrings[id], id);
             if (tokenBytes[id] is { Length: 1 } single && _byteIds[single[0]] < 0) _byteIds[single[0]] = id;
+        }
         for (var r = 0; r < merges.Count; r++)
             _ranks.TryAdd(BpeTrainer.Key(merges[r].A, merges[r].B), (r, merges[r].Merged));
         _bosToken = bos; _eosToken = eos; _padToken = pad;
@@ -69,7 +84,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
 
         var result = BpeTrainer.Train(corpus, vocabSize - specials.Count, minFrequency, cancellationToken);
         var n = result.TokenBytes.Count + specials.Count;
-        var bytes = new byte[n][];
+        var bytes = new byte[]?[n];
         var strings = new string[n];
         for (var id = 0; id < result.TokenBytes.Count; id++)
         {
@@ -90,7 +105,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 2 + 1);
-        foreach (var piece in PreTokenizer.Split(text))
+        foreach (var piece in _preTokenizer.Split(text))
             ids.AddRange(EncodePiece(piece));
         return ids.ToArray();
     }
@@ -124,6 +139,8 @@ public sealed class ByteBpeTokenizer : ITokenizer
     {
         if (_cache.TryGetValue(piece, out var cached)) return cached;
         var bytes = Encoding.UTF8.GetBytes(piece);
+        // Llama 3 sets ignore_merges: a piece that is itself a vocab entry is taken whole, whatever the merges say.
+        if (_ignoreMerges && _byteTokens.TryGetValue(ByteLevelAlphabet.ToUnicode(bytes), out var whole)) return [whole];
         var symbols = new List<int>(bytes.Length);
         foreach (var b in bytes) symbols.Add(_byteIds[b]);
         while (symbols.Count > 1)
@@ -150,7 +167,8 @@ public sealed class ByteBpeTokenizer : ITokenizer
     {
         Directory.CreateDirectory(dir);
         AtomicFile.Write(Path.Combine(dir, TokenizerFile), WriteTokenizerJson);
-        AtomicFile.Write(Path.Combine(dir, ConfigFile), WriteConfigJson);
+        if (_configBytes is not null) AtomicFile.WriteAllBytes(Path.Combine(dir, ConfigFile), _configBytes);
+        else AtomicFile.Write(Path.Combine(dir, ConfigFile), WriteConfigJson);
     }
 
     private void WriteTokenizerJson(Stream stream)
@@ -175,6 +193,13 @@ public sealed class ByteBpeTokenizer : ITokenizer
         }
         w.WriteEndArray();
         w.WriteNull("normalizer");
+        if (_preTokenizerJson is not null)
+        {
+            w.WritePropertyName("pre_tokenizer");
+            w.WriteRawValue(_preTokenizerJson);
+        }
+        else
+        {
         w.WriteStartObject("pre_tokenizer");
         w.WriteString("type", "Sequence");
         w.WriteStartArray("pretokenizers");
@@ -187,6 +212,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
         WriteByteLevel(w, null);
         w.WriteEndArray();
         w.WriteEndObject();
+        }
         w.WriteNull("post_processor");
         WriteByteLevel(w, "decoder");
         w.WriteStartObject("model");
@@ -197,7 +223,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
         w.WriteNull("end_of_word_suffix");
         w.WriteBoolean("fuse_unk", false);
         w.WriteBoolean("byte_fallback", false);
-        w.WriteBoolean("ignore_merges", false);
+        w.WriteBoolean("ignore_merges", _ignoreMerges);
         w.WriteStartObject("vocab");
         for (var id = 0; id < _tokenStrings.Length; id++)
             if (_tokenBytes[id] is not null) w.WriteNumber(_tokenStrings[id], id);
@@ -268,7 +294,19 @@ public sealed class ByteBpeTokenizer : ITokenizer
             if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object) Fail("model", "missing or not an object");
             var type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             if (type != "BPE") Fail("model.type", $"expected \"BPE\", found {(type is null ? "nothing" : $"\"{type}\"")}");
-            CheckPreTokenizer(root, Fail);
+            if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind != JsonValueKind.Null)
+                Fail("normalizer", $"expected null (byte-level BPE needs none), found {normalizer.GetRawText()}");
+            if (!root.TryGetProperty("pre_tokenizer", out var preEl) || preEl.ValueKind != JsonValueKind.Object)
+                Fail("pre_tokenizer", "missing or not an object");
+            var preTokenizer = PreTokenizer.FromJson(preEl, out var preReason);
+            if (preTokenizer is null) Fail("pre_tokenizer", $"{preReason}; found {preEl.GetRawText()}");
+            foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            {
+                if (!model.TryGetProperty(affix, out var a) || a.ValueKind == JsonValueKind.Null) continue;
+                if (a.ValueKind != JsonValueKind.String || a.GetString()!.Length > 0)
+                    Fail($"model.{affix}", $"expected null, found {a.GetRawText()}");
+            }
+            var ignoreMerges = model.TryGetProperty("ignore_merges", out var ignoreEl) && ignoreEl.ValueKind == JsonValueKind.True;
 
             if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object) Fail("model.vocab", "missing or not an object");
             var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -288,13 +326,16 @@ public sealed class ByteBpeTokenizer : ITokenizer
                     if (!tok.TryGetProperty("id", out var idEl) || !idEl.TryGetInt32(out var id) ||
                         !tok.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String)
                         Fail($"added_tokens[{i}]", "expected {\"id\": int, \"content\": string}");
+                    // Non-special added tokens would have to be matched inside ordinary text; PostTrain never does that.
+                    if (tok.TryGetProperty("special", out var sp) && sp.ValueKind == JsonValueKind.False)
+                        Fail($"added_tokens[{i}]", $"\"{tok.GetProperty("content").GetString()}\" is not special; only special added tokens are supported");
                     specials[tok.GetProperty("content").GetString()!] = tok.GetProperty("id").GetInt32();
                     i++;
                 }
             }
 
             var size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), specials.Count == 0 ? 0 : specials.Values.Max()) + 1;
-            var bytes = new byte[size][];
+            var bytes = new byte[]?[size];
             var strings = new string[size];
             foreach (var (s, id) in vocab)
             {
@@ -333,46 +374,35 @@ public sealed class ByteBpeTokenizer : ITokenizer
                 r++;
             }
 
-            string bos = SpecialTokens.BeginOfText, eos = SpecialTokens.EndOfText, pad = SpecialTokens.Pad;
+            string bos = SpecialTokens.BeginOfText, eos = SpecialTokens.EndOfText;
+            string? pad = null;
             var configPath = Path.Combine(dir, ConfigFile);
+            byte[]? configBytes = null;
             if (File.Exists(configPath))
             {
+                configBytes = File.ReadAllBytes(configPath);
                 try
                 {
-                    using var config = JsonDocument.Parse(File.ReadAllBytes(configPath));
+                    using var config = JsonDocument.Parse(configBytes);
                     bos = ConfigToken(config.RootElement, "bos_token") ?? bos;
                     eos = ConfigToken(config.RootElement, "eos_token") ?? eos;
-                    pad = ConfigToken(config.RootElement, "pad_token") ?? pad;
+                    pad = ConfigToken(config.RootElement, "pad_token");
                 }
                 catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON: {e.Message}", e); }
             }
+            // Llama 3 ships no pad token; padded positions are masked, so any special serves (HF recipes use eos).
+            pad ??= specials.ContainsKey(SpecialTokens.Pad) ? SpecialTokens.Pad
+                : specials.ContainsKey("<|finetune_right_pad_id|>") ? "<|finetune_right_pad_id|>"
+                : eos;
             foreach (var (field, token) in new[] { ("bos_token", bos), ("eos_token", eos), ("pad_token", pad) })
                 if (!specials.ContainsKey(token))
                     throw new InvalidDataException($"{path}: added_tokens: {field} \"{token}\" is not an added special token (have: {string.Join(", ", specials.Keys)})");
 
-            return new ByteBpeTokenizer(bytes, strings, merges, specials, bos, eos, pad);
+            var foreign = preTokenizer!.IsPostTrainLayout ? null : preEl.GetRawText();
+            // A PostTrain file's config is regenerated on save (it is derived state); a foreign one is kept byte for byte.
+            return new ByteBpeTokenizer(bytes, strings, merges, specials, bos, eos, pad, preTokenizer, foreign, ignoreMerges,
+                foreign is null ? null : configBytes);
         }
-    }
-
-    private static void CheckPreTokenizer(JsonElement root, Func<string, string, string> fail)
-    {
-        // Encoding must split exactly as HF will, or the two would disagree on ids; accept only our own layout.
-        const string expected = "Sequence[Split(Regex \"[0-9]\", Isolated), ByteLevel(add_prefix_space=false, use_regex=true)]";
-        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object ||
-            Str(pre, "type") != "Sequence" || !pre.TryGetProperty("pretokenizers", out var list) ||
-            list.ValueKind != JsonValueKind.Array || list.GetArrayLength() != 2)
-        {
-            fail("pre_tokenizer", $"expected {expected}, found {(root.TryGetProperty("pre_tokenizer", out var p) ? p.GetRawText() : "nothing")}");
-            return;
-        }
-        var split = list[0];
-        var byteLevel = list[1];
-        var ok = Str(split, "type") == "Split" && split.TryGetProperty("pattern", out var pat) && pat.ValueKind == JsonValueKind.Object &&
-                 Str(pat, "Regex") == PreTokenizer.DigitPattern && Str(split, "behavior") == "Isolated" &&
-                 Str(byteLevel, "type") == "ByteLevel" &&
-                 byteLevel.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind == JsonValueKind.False &&
-                 (!byteLevel.TryGetProperty("use_regex", out var ur) || ur.ValueKind == JsonValueKind.True);
-        if (!ok) fail("pre_tokenizer", $"expected {expected}, found {pre.GetRawText()}");
     }
 
     private static string? Str(JsonElement e, string name) =>

@@ -154,14 +154,64 @@ public sealed class ByteBpeTokenizerTests : IDisposable
     }
 
     [Fact]
-    public void Load_ForeignPreTokenizer_ErrorExplainsExpectedLayout()
+    public void Load_UnsupportedPreTokenizer_ErrorExplainsExpectedLayout()
     {
         Shared.Value.Save(_dir);
         var path = Path.Combine(_dir, "tokenizer.json");
-        File.WriteAllText(path, File.ReadAllText(path).Replace("\"[0-9]\"", "\"\\\\p{N}{1,3}\""));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        json["pre_tokenizer"] = System.Text.Json.Nodes.JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁"}""");
+        File.WriteAllText(path, json.ToJsonString());
         var e = Assert.Throws<InvalidDataException>(() => ByteBpeTokenizer.Load(_dir));
-        Assert.Contains("pre_tokenizer", e.Message);
-        Assert.Contains("expected", e.Message);
+        Assert.StartsWith($"{path}: pre_tokenizer: expected ByteLevel", e.Message);
+        Assert.Contains("Metaspace", e.Message);
+    }
+
+    /// <summary>Llama 3's tokenizer.json layout: one Split regex, then ByteLevel without its own regex, ignore_merges.</summary>
+    internal const string Llama3PreTokenizer = """
+        {"type": "Sequence", "pretokenizers": [
+          {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false},
+          {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}
+        """;
+
+    [Fact]
+    public void Load_Llama3Layout_EncodesWithItsRegexAndSavesItBack()
+    {
+        Shared.Value.Save(_dir);
+        var path = Path.Combine(_dir, "tokenizer.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        json["pre_tokenizer"] = System.Text.Json.Nodes.JsonNode.Parse(Llama3PreTokenizer);
+        json["model"]!["ignore_merges"] = true;
+        File.WriteAllText(path, json.ToJsonString());
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """{"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"}""");
+
+        var tok = ByteBpeTokenizer.Load(_dir);
+        var rng = new Random(11);
+        for (var n = 0; n < 200; n++)
+        {
+            var text = RandomString(rng, rng.Next(0, 40));
+            Assert.Equal(text, tok.Decode(tok.Encode(text)));
+        }
+        Assert.Equal(tok.TokenToId(SpecialTokens.Pad), tok.PadId);
+
+        var resaved = Path.Combine(_dir, "resaved");
+        tok.Save(resaved);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(resaved, "tokenizer.json")));
+        Assert.Equal("Split", doc.RootElement.GetProperty("pre_tokenizer").GetProperty("pretokenizers")[0].GetProperty("type").GetString());
+        Assert.True(doc.RootElement.GetProperty("model").GetProperty("ignore_merges").GetBoolean());
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "tokenizer_config.json")), File.ReadAllText(Path.Combine(resaved, "tokenizer_config.json")));
+        var again = ByteBpeTokenizer.Load(resaved);
+        Assert.Equal(tok.Encode("What is 12345 + 6?"), again.Encode("What is 12345 + 6?"));
+    }
+
+    [Fact]
+    public void Load_NonSpecialAddedToken_Rejected()
+    {
+        Shared.Value.Save(_dir);
+        var path = Path.Combine(_dir, "tokenizer.json");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"special\": true", "\"special\": false"));
+        var e = Assert.Throws<InvalidDataException>(() => ByteBpeTokenizer.Load(_dir));
+        Assert.Contains("added_tokens[0]", e.Message);
+        Assert.Contains("not special", e.Message);
     }
 
     [Fact]
