@@ -36,7 +36,9 @@ public sealed record LlamaConfig
     /// <summary>Std of the normal init, HF's initializer_range.</summary>
     [JsonPropertyName("initializer_range")] public double InitializerRange { get; init; } = 0.02;
     [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
-    [JsonPropertyName("eos_token_id")] public int? EosTokenId { get; init; }
+    /// <summary>Llama 3 lists several end ids ([128001, 128009]); older configs give one number. Both read here.</summary>
+    [JsonPropertyName("eos_token_id"), JsonConverter(typeof(TokenIdsJsonConverter))] public int[]? EosTokenIds { get; init; }
+    [JsonIgnore] public int? EosTokenId { get => EosTokenIds is [var first, ..] ? first : null; init => EosTokenIds = value is null ? null : [value.Value]; }
     [JsonPropertyName("pad_token_id")] public int? PadTokenId { get; init; }
 
     // Fixed for this architecture, written so HF tooling recognises the file.
@@ -96,6 +98,25 @@ public sealed record LlamaConfig
             ?? throw new ArgumentException($"unknown preset '{name}', expected one of: {string.Join(", ", PresetNames)}", nameof(name));
         using var reader = new StreamReader(stream);
         return FromJson(reader.ReadToEnd(), $"preset {name}");
+    }
+}
+
+/// <summary>Reads a token id given as a number or a list of numbers; writes one id as a number, several as a list.</summary>
+public sealed class TokenIdsJsonConverter : JsonConverter<int[]?>
+{
+    public override int[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => null,
+        JsonTokenType.Number => [reader.GetInt32()],
+        JsonTokenType.StartArray => JsonSerializer.Deserialize<int[]>(ref reader, options),
+        _ => throw new JsonException($"expected a token id or a list of token ids, got {reader.TokenType}"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, int[]? value, JsonSerializerOptions options)
+    {
+        if (value is null) writer.WriteNullValue();
+        else if (value.Length == 1) writer.WriteNumberValue(value[0]);
+        else JsonSerializer.Serialize(writer, value, options);
     }
 }
 

@@ -143,3 +143,16 @@ public class LlamaTests
         Assert.Equal(c.ToJson(), LlamaConfig.FromJson(json, "x").ToJson());
     }
 }
+
+public class LlamaConfigJsonTests
+{
+    [Fact]
+    public void FromJson_Llama3EosList_ReadsAllIds()
+    {
+        var json = LlamaConfig.Preset("tiny").ToJson().Replace("\"eos_token_id\": null", "\"eos_token_id\": [128001, 128009]");
+        var c = LlamaConfig.FromJson(json, "config.json");
+        Assert.Equal([128001, 128009], c.EosTokenIds!);
+        Assert.Equal(128001, c.EosTokenId);
+        Assert.Contains("128009", c.ToJson());
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using PostTrain.Model.Checkpoints;
+using ScottPlot;
+
+namespace PostTrain.Workflows.Reports;
+
+/// <summary>Writes a <see cref="QualityReport"/> as Markdown with PNG charts: what people would rather see than read.</summary>
+public static class QualityReportWriter
+{
+    public const string MarkdownFile = "report.md", RoundsChart = "rounds.png", EloChart = "elo.png";
+
+    /// <summary>Writes report.md, rounds.png and elo.png into <paramref name="dir"/>, each temp-then-rename.</summary>
+    public static string Write(QualityReport report, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var rm = report.RmJudged.Count > 0 ? EloRating.Fit(report.RmJudged) : new Dictionary<string, double>();
+        var checker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : new Dictionary<string, double>();
+        WritePng(Path.Combine(dir, RoundsChart), RoundsPlot(report));
+        if (rm.Count > 0 || checker.Count > 0) WritePng(Path.Combine(dir, EloChart), EloPlot(report, rm, checker));
+        var path = Path.Combine(dir, MarkdownFile);
+        AtomicFile.WriteAllText(path, Markdown(report, rm, checker));
+        return path;
+    }
+
+    public static string Markdown(QualityReport r, IReadOnlyDictionary<string, double> rmElo, IReadOnlyDictionary<string, double> checkerElo)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string F(double? v, string fmt) => v is null ? "–" : fmt == "P1" ? Pct(v.Value) : v.Value.ToString(fmt, inv);
+        var sb = new StringBuilder();
+        sb.AppendLine(inv, $"# Quality report: run {r.RunId}");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Workflow `{r.Workflow}`, finished {r.Finished:yyyy-MM-dd HH:mm} UTC, wall time {r.WallTime:hh\\:mm\\:ss}.");
+        sb.AppendLine();
+        if (r.Rounds.Count > 0)
+        {
+            var b = r.Rounds[0];
+            sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{r.Rounds[^1].Accuracy}** (95% Wilson intervals).");
+            sb.AppendLine();
+        }
+        sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var x in r.Rounds)
+        {
+            var ci = x.Accuracy;
+            sb.AppendLine(inv,
+                $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine(inv, $"![Rounds]({RoundsChart})");
+        sb.AppendLine();
+        if (rmElo.Count > 0 || checkerElo.Count > 0)
+        {
+            sb.AppendLine("## Elo ratings");
+            sb.AppendLine();
+            sb.AppendLine("Bradley–Terry maximum-likelihood ratings on the Elo scale (mean 1000) from head-to-head comparisons of every round's selected policy on held-out prompts, as chatbot arenas rate models.");
+            sb.AppendLine();
+            sb.AppendLine(inv, $"![Elo]({EloChart})");
+            sb.AppendLine();
+            sb.AppendLine("| judge | A | B | A wins | B wins | ties |");
+            sb.AppendLine("|---|---|---|---|---|---|");
+            foreach (var (judge, list) in new[] { ("RM", r.RmJudged), ("checker", r.CheckerJudged) })
+                foreach (var p in list)
+                    sb.AppendLine(inv, $"| {judge} | {p.A} | {p.B} | {p.WinsA:0.#} | {p.WinsB:0.#} | {p.Ties:0.#} |");
+            sb.AppendLine();
+        }
+        if (r.ActivitySeconds.Count > 0)
+        {
+            sb.AppendLine("## Where the time went");
+            sb.AppendLine();
+            sb.AppendLine("| activity | seconds | share |");
+            sb.AppendLine("|---|---|---|");
+            var total = r.ActivitySeconds.Values.Sum();
+            foreach (var (k, v) in r.ActivitySeconds.OrderByDescending(kv => kv.Value))
+                sb.AppendLine(inv, $"| {k} | {v:F1} | {(total > 0 ? v / total : 0):P1} |");
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+
+    private static Plot RoundsPlot(QualityReport r)
+    {
+        var plot = new Plot();
+        var xs = r.Rounds.Select(x => (double)x.Round).ToArray();
+        var acc = r.Rounds.Select(x => x.Accuracy).ToArray();
+        var s = plot.Add.Scatter(xs, acc.Select(a => a.Estimate).ToArray());
+        s.LegendText = "held-out exact match";
+        // The Wilson interval is asymmetric near 0 and 1, so draw it as a band rather than symmetric error bars.
+        var band = plot.Add.FillY(xs, acc.Select(a => a.Low).ToArray(), acc.Select(a => a.High).ToArray());
+        band.FillColor = s.Color.WithAlpha(0.2);
+        band.LegendText = "95% CI";
+        AddSeries(plot, r, x => x.WinRateVsPrevious, "win rate vs previous (RM)");
+        AddSeries(plot, r, x => x.RewardModelAccuracy, "RM held-out accuracy");
+        AddSeries(plot, r, x => x.DpoRewardAccuracy, "DPO reward accuracy");
+        plot.Title($"Run {r.RunId}: quality by round");
+        plot.XLabel("round (0 = base)");
+        plot.YLabel("rate");
+        plot.Axes.SetLimitsY(0, 1.05);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot;
+    }
+
+    private static void AddSeries(Plot plot, QualityReport r, Func<RoundSummary, double?> pick, string label)
+    {
+        var pts = r.Rounds.Where(x => pick(x) is not null).ToArray();
+        if (pts.Length == 0) return;
+        var s = plot.Add.Scatter(pts.Select(x => (double)x.Round).ToArray(), pts.Select(x => pick(x)!.Value).ToArray());
+        s.LegendText = label;
+    }
+
+    private static Plot EloPlot(QualityReport r, IReadOnlyDictionary<string, double> rm, IReadOnlyDictionary<string, double> checker)
+    {
+        var plot = new Plot();
+        foreach (var (ratings, label) in new[] { (rm, "RM-judged"), (checker, "checker-judged") })
+        {
+            var pts = r.Rounds.Where(x => ratings.ContainsKey(x.Name)).ToArray();
+            if (pts.Length == 0) continue;
+            var s = plot.Add.Scatter(pts.Select(x => (double)x.Round).ToArray(), pts.Select(x => ratings[x.Name]).ToArray());
+            s.LegendText = label;
+        }
+        plot.Title("Elo rating of each round's selected policy");
+        plot.XLabel("round (0 = base)");
+        plot.YLabel("Elo");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot;
+    }
+
+    private static void WritePng(string path, Plot plot)
+    {
+        var bytes = plot.GetImageBytes(900, 520, ImageFormat.Png);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>"35.0%": invariant culture's P format puts a space before the sign.</summary>
+    public static string Pct(double v) => (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
+}

@@ -1,0 +1,26 @@
+namespace PostTrain.Workflows.Reports;
+
+/// <summary>What one round (or the base model, round 0) achieved, as the quality report shows it.</summary>
+/// <param name="Round">0 for the pretrained base, then 1..K.</param>
+/// <param name="Checkpoint">Hash of the checkpoint selected as this round's policy.</param>
+/// <param name="HeldOutCorrect">Held-out verifiable tasks answered exactly right (greedy).</param>
+/// <param name="HeldOutTotal">Held-out verifiable tasks asked.</param>
+/// <param name="RewardModelAccuracy">RM pairwise accuracy on held-out preference pairs.</param>
+/// <param name="WinRateVsPrevious">RM-judged win rate of this round's policy against the previous sampler (ties half).</param>
+/// <param name="SftLoss">Final SFT held-out loss.</param>
+/// <param name="DpoRewardAccuracy">DPO rewards/accuracies of the selected variant.</param>
+/// <param name="DpoRewardMargin">DPO rewards/margins of the selected variant.</param>
+public sealed record RoundSummary(
+    int Round,
+    string Checkpoint,
+    int HeldOutCorrect,
+    int HeldOutTotal,
+    double? RewardModelAccuracy = null,
+    double? WinRateVsPrevious = null,
+    double? SftLoss = null,
+    double? DpoRewardAccuracy = null,
+    double? DpoRewardMargin = null)
+{
+    public ConfidenceInterval Accuracy => ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal);
+    public string Name => Round == 0 ? "base" : $"round {Round}";
+}

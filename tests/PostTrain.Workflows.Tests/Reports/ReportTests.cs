@@ -1,0 +1,70 @@
+using PostTrain.Workflows.Reports;
+
+namespace PostTrain.Workflows.Tests.Reports;
+
+public class ReportTests
+{
+    [Fact]
+    public void Wilson_KnownValues_MatchReference()
+    {
+        // Reference values from the closed form (e.g. statsmodels proportion_confint(8, 10, method="wilson")).
+        var ci = ConfidenceInterval.Wilson(8, 10);
+        Assert.Equal(0.8, ci.Estimate, 12);
+        Assert.Equal(0.4901625, ci.Low, 5);
+        Assert.Equal(0.9433178, ci.High, 5);
+        var zero = ConfidenceInterval.Wilson(0, 50);
+        Assert.Equal(0, zero.Low);
+        Assert.True(zero.High is > 0.05 and < 0.08, $"upper bound {zero.High}");
+    }
+
+    [Fact]
+    public void Wilson_SuccessesOutOfRange_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ConfidenceInterval.Wilson(11, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ConfidenceInterval.Wilson(0, 0));
+    }
+
+    [Fact]
+    public void Elo_StrongerModel_RatedHigherAndOddsMatchBradleyTerry()
+    {
+        // A beats B 3:1 and B beats C 3:1 consistently: BT strengths 9:3:1 (with the half-win prior, slightly less).
+        var ratings = EloRating.Fit([new("A", "B", 300, 100), new("B", "C", 300, 100), new("A", "C", 900, 100)]);
+        Assert.True(ratings["A"] > ratings["B"] && ratings["B"] > ratings["C"]);
+        Assert.Equal(1000, ratings.Values.Average(), 6);
+        var expectedAB = EloRating.Expected(ratings["A"], ratings["B"]);
+        Assert.InRange(expectedAB, 0.72, 0.78);
+    }
+
+    [Fact]
+    public void Elo_UndefeatedModel_StaysFinite()
+    {
+        var ratings = EloRating.Fit([new("base", "round 1", 0, 40)]);
+        Assert.All(ratings.Values, r => Assert.True(double.IsFinite(r)));
+        Assert.True(ratings["round 1"] > ratings["base"] + 200);
+    }
+
+    [Fact]
+    public void Writer_WritesMarkdownAndCharts()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "posttrain-report-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var report = new QualityReport("r1", "iterate", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(3),
+                [new RoundSummary(0, "aaaa", 20, 100), new RoundSummary(1, "bbbb", 35, 100, 0.9, 0.7, 0.8, 0.75, 0.4)],
+                [new PairwiseResult("base", "round 1", 30, 70)],
+                [new PairwiseResult("base", "round 1", 10, 25, 65)],
+                new Dictionary<string, double> { ["Sft"] = 12.5, ["Dpo"] = 30 });
+            var md = QualityReportWriter.Write(report, dir);
+            var text = File.ReadAllText(md);
+            Assert.Contains("| round 1 | `bbbb` | 35.0% [", text);
+            Assert.Contains("![Rounds](rounds.png)", text);
+            Assert.Contains("## Elo ratings", text);
+            foreach (var png in new[] { "rounds.png", "elo.png" })
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+                Assert.True(bytes.Length > 1000 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G', png);
+            }
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}
