@@ -13,7 +13,7 @@ public enum DpoLossType
     /// <summary>relu(1 − β h), the hinge loss of SLiC (Zhao et al. 2023).</summary>
     Hinge,
 
-    /// <summary>Robust DPO (Chowdhury et al. 2024, eqn (8)): the unbiased loss under preference flips with rate ε,
+    /// <summary>Robust DPO (Chowdhury et al. 2024, "Provably Robust DPO"): the unbiased loss under preference flips with rate ε,
     /// ((1 − ε)(−log σ(β h)) − ε(−log σ(−β h))) / (1 − 2ε).</summary>
     Robust,
 }
