@@ -1,0 +1,4 @@
+namespace PostTrain.Studio.Runs;
+
+/// <summary>One line of a step's log in the run monitor.</summary>
+public sealed record StepLogLine(DateTime At, string Level, string Message);
