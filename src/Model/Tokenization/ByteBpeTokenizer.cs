@@ -193,26 +193,9 @@ public sealed class ByteBpeTokenizer : ITokenizer
         }
         w.WriteEndArray();
         w.WriteNull("normalizer");
-        if (_preTokenizerJson is not null)
-        {
-            w.WritePropertyName("pre_tokenizer");
-            w.WriteRawValue(_preTokenizerJson);
-        }
-        else
-        {
-        w.WriteStartObject("pre_tokenizer");
-        w.WriteString("type", "Sequence");
-        w.WriteStartArray("pretokenizers");
-        w.WriteStartObject();
-        w.WriteString("type", "Split");
-        w.WriteStartObject("pattern"); w.WriteString("Regex", PreTokenizer.DigitPattern); w.WriteEndObject();
-        w.WriteString("behavior", "Isolated");
-        w.WriteBoolean("invert", false);
-        w.WriteEndObject();
-        WriteByteLevel(w, null);
-        w.WriteEndArray();
-        w.WriteEndObject();
-        }
+        w.WritePropertyName("pre_tokenizer");
+        if (_preTokenizerJson is not null) w.WriteRawValue(_preTokenizerJson);
+        else WritePostTrainPreTokenizer(w);
         w.WriteNull("post_processor");
         WriteByteLevel(w, "decoder");
         w.WriteStartObject("model");
@@ -241,6 +224,24 @@ public sealed class ByteBpeTokenizer : ITokenizer
         w.WriteEndObject();
     }
 
+    private static void WritePostTrainPreTokenizer(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "Sequence");
+        w.WriteStartArray("pretokenizers");
+        w.WriteStartObject();
+        w.WriteString("type", "Split");
+        w.WriteStartObject("pattern");
+        w.WriteString("Regex", PreTokenizer.DigitPattern);
+        w.WriteEndObject();
+        w.WriteString("behavior", "Isolated");
+        w.WriteBoolean("invert", false);
+        w.WriteEndObject();
+        WriteByteLevel(w, null);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
     private static void WriteByteLevel(Utf8JsonWriter w, string? property)
     {
         if (property is null) w.WriteStartObject(); else w.WriteStartObject(property);
@@ -260,6 +261,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
         w.WriteString("eos_token", _eosToken);
         w.WriteString("pad_token", _padToken);
         w.WriteBoolean("clean_up_tokenization_spaces", false);
+        // HF truncates to this by default; the real limit is the model's max_position_embeddings, so keep it out of the way.
         w.WriteNumber("model_max_length", 131072);
         w.WriteString("chat_template", ChatTemplate.JinjaTemplate);
         w.WriteStartObject("added_tokens_decoder");
@@ -278,8 +280,9 @@ public sealed class ByteBpeTokenizer : ITokenizer
         w.WriteEndObject();
     }
 
-    /// <summary>Reads <c>tokenizer.json</c> (and <c>tokenizer_config.json</c> if present) written by <see cref="Save"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is not PostTrain's byte-level BPE layout; the message names file and field.</exception>
+    /// <summary>Reads <c>tokenizer.json</c> (and <c>tokenizer_config.json</c> if present): PostTrain's own, or a byte-level
+    /// BPE whose pre-tokenizer is reproduced exactly (see <see cref="PreTokenizer.FromJson"/>).</summary>
+    /// <exception cref="InvalidDataException">Any other layout, or an inconsistent file; the message names file, field and reason.</exception>
     public static ByteBpeTokenizer Load(string dir)
     {
         var path = Path.Combine(dir, TokenizerFile);
@@ -335,6 +338,8 @@ public sealed class ByteBpeTokenizer : ITokenizer
             }
 
             var size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), specials.Count == 0 ? 0 : specials.Values.Max()) + 1;
+            if (size > vocab.Count + specials.Count)
+                Fail("model.vocab", $"ids must be contiguous from 0: the largest id is {size - 1} but there are only {vocab.Count} vocab entries and {specials.Count} added tokens");
             var bytes = new byte[]?[size];
             var strings = new string[size];
             foreach (var (s, id) in vocab)

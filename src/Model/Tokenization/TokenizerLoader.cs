@@ -10,10 +10,21 @@ public static class TokenizerLoader
     public static ITokenizer? Load(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: tokenizer directory does not exist");
-        // tokenizer.json wins: PostTrain writes it, and HF checkpoints that have both treat it as authoritative.
-        if (File.Exists(Path.Combine(dir, ByteBpeTokenizer.TokenizerFile))) return ByteBpeTokenizer.Load(dir);
+        var json = Path.Combine(dir, ByteBpeTokenizer.TokenizerFile);
         var model = Path.Combine(dir, SentencePieceTokenizer.ModelFile);
-        if (File.Exists(model)) return SentencePieceTokenizer.Load(model);
-        return null;
+        if (!File.Exists(json)) return File.Exists(model) ? SentencePieceTokenizer.Load(model) : null;
+        try
+        {
+            return ByteBpeTokenizer.Load(dir);
+        }
+        catch (InvalidDataException jsonError) when (File.Exists(model))
+        {
+            // Llama 2 / Mistral checkpoints ship a Metaspace tokenizer.json beside tokenizer.model; the .model is the source.
+            try { return SentencePieceTokenizer.Load(model); }
+            catch (InvalidDataException modelError)
+            {
+                throw new InvalidDataException($"no readable tokenizer in {dir}:{Environment.NewLine}{jsonError.Message}{Environment.NewLine}{modelError.Message}", modelError);
+            }
+        }
     }
 }

@@ -88,6 +88,26 @@ public sealed class SentencePieceTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void TokenizerLoaderLoad_MetaspaceJsonBesideModel_FallsBackToSentencePiece()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "tokenizer.model"), TinyModel());
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), """
+            {"normalizer": {"type": "Sequence", "normalizers": [{"type": "Replace"}]}, "pre_tokenizer": null, "model": {"type": "BPE", "vocab": {}, "merges": []}}
+            """);
+        Assert.IsType<SentencePieceTokenizer>(TokenizerLoader.Load(_dir));
+    }
+
+    [Fact]
+    public void TokenizerLoaderLoad_BothFilesBad_ErrorNamesBoth()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "tokenizer.model"), [0xFF, 0xFF, 0xFF]);
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), "{");
+        var e = Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(_dir));
+        Assert.Contains(Path.Combine(_dir, "tokenizer.json"), e.Message);
+        Assert.Contains(Path.Combine(_dir, "tokenizer.model"), e.Message);
+    }
+
+    [Fact]
     public void Load_CorruptFile_ErrorNamesFile()
     {
         var path = Path.Combine(_dir, "tokenizer.model");
