@@ -1,0 +1,13 @@
+namespace PostTrain.Workflows.Contracts;
+
+/// <summary>An attempt failed (or was cancelled); the engine retries with backoff or fails the run.</summary>
+public sealed record ActivityFaulted
+{
+    public Guid RunId { get; init; }
+    public string StepPath { get; init; } = "";
+    public int Attempt { get; init; }
+    public string ExceptionType { get; init; } = "";
+    public string Error { get; init; } = "";
+    public bool Cancelled { get; init; }
+    public DateTime At { get; init; }
+}

@@ -1,0 +1,82 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using PostTrain.Workflows.Contracts;
+using PostTrain.Workflows.Store;
+using PostTrain.Workflows.Tests.Support;
+
+namespace PostTrain.Workflows.Tests;
+
+public sealed class TriggerTests
+{
+    private const string OnPreferences = """
+    {"id":"on-prefs","parameters":{"preferences":{"type":"artifact"}},
+     "triggers":[{"event":"PreferenceDataArrived","parameters":{"preferences":"dataset"}}],
+     "activities":[{"id":"count","type":"CountLines","inputs":{"file":{"param":"preferences"}}}],
+     "outputs":{"lines":{"from":"count.lines"}}}
+    """;
+
+    private const string Unbound = """{"id":"other","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""";
+
+    private static async Task<T> PublishAndAwait<T>(EngineHost host, object message) where T : class
+    {
+        var bus = host.Host.Services.GetRequiredService<IBus>();
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handle = bus.ConnectReceiveEndpoint($"test-{Guid.NewGuid():N}", e => e.Handler<T>(ctx => { tcs.TrySetResult(ctx.Message); return Task.CompletedTask; }));
+        await handle.Ready;
+        await bus.Publish(message);
+        try { return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(15)); }
+        finally { await handle.StopAsync(); }
+    }
+
+    [Fact]
+    public async Task PreferenceDataArrived_GoodBatch_StoresItAndStartsBoundWorkflow()
+    {
+        using var home = new TestHome();
+        home.WriteWorkflow("on-prefs", OnPreferences);
+        home.WriteWorkflow("other", Unbound);
+        await using var host = await EngineHost.StartAsync(home);
+        var jsonl = """
+        {"prompt":"2+2?","chosen":"4","rejected":"5"}
+        {"prompt":"3+3?","chosen":"6","rejected":"7"}
+        """;
+        var accepted = await PublishAndAwait<PreferenceDataAccepted>(host, new PreferenceDataArrived { BatchId = Guid.NewGuid(), InlineJsonl = jsonl, Source = "test" });
+        Assert.Equal(2, accepted.Pairs);
+        var runId = Assert.Single(accepted.Runs);
+        var run = await host.Engine.WaitForRunAsync(runId).WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.Equal("on-prefs", run.WorkflowId);
+        Assert.Contains("\"lines\":2", run.OutputsJson);
+        var dataset = Assert.Single(host.Engine.Datasets());
+        Assert.Equal(accepted.Dataset, dataset.Artifact);
+        Assert.Equal(2, dataset.Records);
+        Assert.Single(host.Engine.Runs());
+    }
+
+    [Fact]
+    public async Task PreferenceDataArrived_BadBatch_StartsNothingStoresNothing()
+    {
+        using var home = new TestHome();
+        home.WriteWorkflow("on-prefs", OnPreferences);
+        await using var host = await EngineHost.StartAsync(home);
+        var jsonl = """
+        {"prompt":"2+2?","chosen":"4","rejected":"5"}
+        {"prompt":"3+3?","chosen":"6"}
+        """;
+        var rejected = await PublishAndAwait<PreferenceDataRejected>(host, new PreferenceDataArrived { BatchId = Guid.NewGuid(), InlineJsonl = jsonl });
+        Assert.Contains(rejected.Errors, e => e.Contains(":2: missing string field 'rejected'"));
+        Assert.Empty(host.Engine.Runs());
+        Assert.Empty(host.Engine.Datasets());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(home.Root, "artifacts", "objects")));
+    }
+
+    [Fact]
+    public async Task PreferenceDataArrived_MissingFile_RejectedWithPath()
+    {
+        using var home = new TestHome();
+        home.WriteWorkflow("on-prefs", OnPreferences);
+        await using var host = await EngineHost.StartAsync(home);
+        var rejected = await PublishAndAwait<PreferenceDataRejected>(host, new PreferenceDataArrived { BatchId = Guid.NewGuid(), FilePath = "/nope/prefs.jsonl" });
+        Assert.Contains(rejected.Errors, e => e.Contains("/nope/prefs.jsonl: file not found"));
+        Assert.Empty(host.Engine.Runs());
+    }
+}
