@@ -23,7 +23,7 @@ internal sealed class PreferencePairValidator : AbstractValidator<PreferencePair
             .OverridePropertyName("edited").WithMessage("expected non-empty text or no field, found an empty string");
         RuleFor(x => x).Must(x => x.ScoreChosen >= x.ScoreRejected).When(x => x.ScoreChosen is not null && x.ScoreRejected is not null)
             .OverridePropertyName("score_chosen").WithMessage(x => $"{x.ScoreChosen} is below score_rejected {x.ScoreRejected}; chosen must score at least as high");
-        if (options.Template is { } template)
+        if (TokenCounter(options) is { } count)
         {
             RuleFor(x => x).Custom((x, ctx) =>
             {
@@ -31,11 +31,22 @@ internal sealed class PreferencePairValidator : AbstractValidator<PreferencePair
                 foreach (var (field, response) in new[] { ("chosen", x.Chosen), ("rejected", x.Rejected), ("edited", x.Edited) })
                 {
                     if (response is null) continue;
-                    var n = template.EncodeExample(x.Prompt, response).Length;
+                    var n = count(x.Prompt, response);
                     if (n > options.MaxTokens)
                         ctx.AddFailure(field, $"prompt + {field} is {n} tokens, max is {options.MaxTokens}");
                 }
             });
         }
+    }
+
+    private static Func<IReadOnlyList<ChatMessage>, string, int>? TokenCounter(PreferenceImportOptions options)
+    {
+        var template = options.Template;
+        if (template is null && options.Tokenizer is { } tokenizer)
+        {
+            if (SpecialTokens.All.Take(5).All(s => tokenizer.TokenToId(s) is not null)) template = new ChatTemplate(tokenizer);
+            else return (prompt, response) => prompt.Sum(m => tokenizer.Encode(m.Content).Length) + tokenizer.Encode(response).Length;
+        }
+        return template is null ? null : (prompt, response) => template.EncodeExample(prompt, response).Length;
     }
 }

@@ -204,6 +204,21 @@ public sealed class PreferenceImporterTests : IDisposable
     }
 
     [Fact]
+    public void Import_OverLongWithTokenizerOnly_CountedThroughChatTemplate()
+    {
+        var tokenizer = ByteBpeTokenizer.Train(TestCorpus.Lines(200), 300);
+        var importer = new PreferenceImporter(new PreferenceImportOptions { Tokenizer = tokenizer, MaxTokens = 30 });
+        var path = _files.Write("long.jsonl", $$"""
+            {"prompt": "q", "chosen": "{{new string('y', 100)}}", "rejected": "no"}
+
+            """);
+        var error = Assert.Single(Rejected(path, importer).Errors);
+        Assert.Equal("chosen", error.Field);
+        var expected = new ChatTemplate(tokenizer).EncodeExample([ChatMessage.User("q")], new string('y', 100)).Length;
+        Assert.Equal($"prompt + chosen is {expected} tokens, max is 30", error.Reason);
+    }
+
+    [Fact]
     public void Import_InvalidUtf8_ReportsLineAndByte()
     {
         var good = Encoding.UTF8.GetBytes("{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n");
