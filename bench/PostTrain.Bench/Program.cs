@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PostTrain.Bench;
+using static TorchSharp.torch;
+
+// posttrain-bench [--quick] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--out FILE]
+// Sections: ceilings, training (+ DPO reference cost + profile), sampling, peer, e2e. bench/run.sh builds Release and runs this.
+var quick = args.Contains("--quick");
+string? Opt(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+var presets = (Opt("--presets") ?? (quick ? "small,medium" : "small,medium")).Split(',', StringSplitOptions.RemoveEmptyEntries);
+var skip = (Opt("--skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+var rounds = int.Parse(Opt("--rounds") ?? "6", CultureInfo.InvariantCulture);
+var threads = int.Parse(Opt("--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+var repo = FindRepo();
+var started = DateTimeOffset.UtcNow;
+var outPath = Opt("--out") ?? Path.Combine(repo, "bench", "results", $"{started:yyyyMMdd-HHmmss}{(quick ? "-quick" : "")}.json");
+
+set_num_threads(threads);
+var root = new JsonObject
+{
+    ["started_utc"] = started.ToString("O"), ["quick"] = quick, ["machine"] = Machine.Describe(), ["versions"] = Machine.Versions(),
+    ["note"] = "Take final figures on a quiet machine: other builds/tests running skew every number here.",
+    ["flop_convention"] = "N = non-embedding params + lm_head (V*C, counted even when tied); training FLOPs/token = 6N + 12*L*T*C (PaLM app. B, nanoGPT estimate_mfu); MFU = achieved FLOP/s / measured fp32 GEMM FLOP/s of this run",
+};
+Console.WriteLine($"PostTrain bench ({(quick ? "quick" : "full")}) on {root["machine"]!["cpu_model"]}, {get_num_threads()} torch threads; load {root["machine"]!["load_average_at_start"]}");
+Console.WriteLine($"versions: {root["versions"]!.ToJsonString()}");
+
+void Save()
+{
+    root["finished_utc"] = DateTimeOffset.UtcNow.ToString("O");
+    Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+    var tmp = outPath + ".tmp";
+    File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    File.Move(tmp, outPath, overwrite: true);
+}
+
+void Section(string name, Func<JsonNode> body)
+{
+    if (skip.Contains(name)) { Console.WriteLine($"\n[{name}] skipped (--skip)"); return; }
+    try { root[name] = body(); }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        Console.WriteLine($"\n[{name}] FAILED: {e.GetType().Name}: {e.Message}");
+        root[name] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
+    }
+    Save();
+}
+
+var ceilings = Ceilings.Measure(quick);
+root["ceilings"] = ceilings.Json;
+root["versions"]!["pytorch_peer"] = "see peer.*.peer.torch";
+Save();
+
+var workloads = presets.Select(p => Workload.For(p, quick)).ToList();
+var pretrain = new Dictionary<string, (TrainingBench.StepTimes Step, double Mfu)>();
+Section("training", () =>
+{
+    var t = new Table("Training throughput (AdamW, clip 1.0); MFU vs this run's GEMM ceiling", "preset", "step", "rows x T", "median s", "tokens/s", "GFLOP/s", "MFU", "fwd+loss s", "bwd s", "clip+adamw s");
+    var d = new Table("DPO reference cost per epoch", "preset", "steps", "pairs/step", "cached s", "recompute s", "cache build s (once)", "recompute/cached", "time saved");
+    var json = new JsonObject();
+    foreach (var w in workloads)
+    {
+        json[w.Preset] = TrainingBench.Run(w, ceilings, t, d, out var step, out var mfu);
+        pretrain[w.Preset] = (step, mfu);
+    }
+    Console.Write(t);
+    Console.Write(d);
+    return json;
+});
+
+var peerRatios = new Dictionary<string, double>();
+Section("peer", () =>
+{
+    var t = new Table("PostTrain vs PyTorch peer (same weights, same batch); ratio = PostTrain time / PyTorch time", "preset", "what", "PostTrain ms", "PyTorch ms", "ratio");
+    var l = new Table("Loss check on the same batch (|diff| must be <= 1e-4)", "preset", "batch", "PostTrain loss", "PyTorch loss", "|diff|", "check", "after 1 AdamW step: PostTrain", "PyTorch", "|diff|");
+    var json = new JsonObject();
+    foreach (var w in workloads)
+    {
+        var r = PeerBench.Run(w, repo, quick, t, l);
+        json[w.Preset] = r;
+        peerRatios[w.Preset] = r["ratios"]!["train_step"]!["ratio_posttrain_over_pytorch"]!.GetValue<double>();
+        root["versions"]!["pytorch_peer"] = r["peer"]!["torch"]!.DeepClone();
+    }
+    Console.Write(t);
+    Console.Write(l);
+    return json;
+});
+
+Section("profile", () =>
+{
+    var t = new Table("Profile of the pretraining step (isolated fwd+bwd per part x count)", "preset", "category", "part", "s/step", "share", "GFLOP/s", "of GEMM ceiling");
+    var json = new JsonObject();
+    foreach (var w in workloads)
+    {
+        if (!pretrain.TryGetValue(w.Preset, out var p)) continue;
+        var slower = peerRatios.GetValueOrDefault(w.Preset) > 1;
+        var why = new List<string>();
+        if (p.Mfu < 0.5) why.Add($"MFU {100 * p.Mfu:F1}% < 50%");
+        if (slower) why.Add($"training step {peerRatios[w.Preset]:F2}x the PyTorch peer's time");
+        if (why.Count == 0) continue;
+        var r = Profile.Run(w, p.Step, ceilings.GemmFlops, t);
+        r["reason"] = string.Join("; ", why);
+        json[w.Preset] = r;
+    }
+    Console.Write(t);
+    return json;
+});
+
+Section("sampling", () =>
+{
+    var t = new Table("Sampling N responses per prompt (tokens/s of generated tokens; bound = copy bandwidth / bytes of weights + KV read per step)",
+        "preset", "way", "tokens/s", "vs batched+shared", "prefill s", "decode s", "decode tok/s", "bandwidth bound tok/s", "of bound");
+    var json = new JsonObject();
+    foreach (var w in workloads) json[w.Preset] = SamplingBench.Run(w, ceilings, quick, t);
+    Console.Write(t);
+    return json;
+});
+
+Section("e2e", () =>
+{
+    var t = new Table($"End to end: posttrain iterate --rounds {rounds} (defaults)", "activity", "seconds", "share");
+    var r = EndToEndBench.Run(repo, rounds, t);
+    Console.Write(t);
+    return r;
+});
+
+Save();
+Console.WriteLine($"\nresults: {outPath}");
+return 0;
+
+static string FindRepo()
+{
+    foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "PostTrain.sln")) && Directory.Exists(Path.Combine(d.FullName, "bench")))
+                return d.FullName;
+    throw new DirectoryNotFoundException($"no PostTrain.sln with a bench/ folder above {Environment.CurrentDirectory} or {AppContext.BaseDirectory}");
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one command for PostTrain's speed figures: builds Release and runs every benchmark.
+#   bash bench/run.sh           full run (under 20 minutes on 2 cores)
+#   bash bench/run.sh --quick   1-2 minute smoke run
+# Extra arguments go to the harness (e.g. --presets medium, --skip e2e,peer, --rounds 6, --out FILE).
+# Take figures on a quiet machine: concurrent builds or tests skew every number.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dotnet build bench/PostTrain.Bench -c Release -nologo -v q
+# The end-to-end benchmark drives the CLI; if it does not build, that benchmark reports itself skipped.
+if ! dotnet build src/Cli -c Release -nologo -v q; then
+  echo "bench/run.sh: src/Cli did not build in Release; the end-to-end benchmark will be skipped" >&2
+fi
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  echo "bench/run.sh: /usr/bin/python3 has no torch (apt-get install python3-torch); the PyTorch peer will fail" >&2
+fi
+exec bench/PostTrain.Bench/bin/Release/net10.0/posttrain-bench "$@"
