@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
+using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Progress;
 using PostTrain.Model.Tokenization;
 using TorchSharp;
@@ -46,6 +47,17 @@ public sealed class Sampler
         foreach (var id in _stopIds)
             if (id < 0 || id >= model.Config.VocabSize)
                 throw new ArgumentException($"stop id {id} is outside the vocabulary [0, {model.Config.VocabSize})", nameof(options));
+    }
+
+    /// <summary>
+    /// A sampler over a policy checkpoint directory: its model on <paramref name="device"/>, its tokenizer's chat template
+    /// (when the tokenizer has the Llama 3 specials) and its hash as the provenance's sampler checkpoint.
+    /// </summary>
+    public static Sampler FromCheckpoint(string dir, SamplingOptions options, Device? device = null, ILogger? logger = null)
+    {
+        var loaded = Checkpoint.Load(dir, device);
+        var template = loaded.Tokenizer is { } tok && tok.TokenToId(SpecialTokens.StartHeader) is not null ? new ChatTemplate(tok) : null;
+        return new Sampler(loaded.Model, options, template, loaded.Hash, logger);
     }
 
     public SamplingOptions Options => _options;

@@ -112,9 +112,12 @@ public class SamplerTests
     {
         // Reference: every continuation recomputes its whole sequence with no cache, drawing the same per-stream noise.
         using var model = TinyModel(7);
-        var options = Options(n: 3) with { StopIds = [40, 41, 42, 43, 44, 45, 46, 47, 48, 49] };
+        var options = Options(n: 3) with { StopIds = Enumerable.Range(0, 40).ToArray() };
         var prompts = RaggedPrompts()[..3];
         var seqs = new Sampler(model, options).Generate(prompts).Sequences;
+        // Some rows stop early and some run to the limit, so the finished-row compaction path is exercised.
+        Assert.Contains(seqs, s => s.Stopped && s.TokenIds.Length < options.MaxNewTokens);
+        Assert.Contains(seqs, s => !s.Stopped);
         using var _ = no_grad();
         var V = model.Config.VocabSize;
         foreach (var s in seqs)

@@ -1,3 +1,4 @@
+using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 
 namespace PostTrain.Sampling.Tests;
@@ -67,6 +68,21 @@ public sealed class ShardsAndFilesTests : IDisposable
         Assert.Equal(Key(result.Responses), Key(back));
         Assert.Equal(result.Responses.Select(x => x.SumLogProb), back.Select(x => x.SumLogProb));
         Assert.Equal(result.Responses.Select(x => x.Prompt.Count), back.Select(x => x.Prompt.Count));
+    }
+
+    [Fact]
+    public void FromCheckpoint_RecordsCheckpointHashAndSamplesLikeTheModel()
+    {
+        using var model = SamplerTests.TinyModel(23);
+        var tok = Tokenizer();
+        var dir = Path.Combine(_dir, "policy");
+        Checkpoint.Save(dir, model, tok);
+        var options = new SamplingOptions { SamplesPerPrompt = 2, MaxNewTokens = 4, Seed = 9 };
+        SamplingPrompt[] prompts = [new("x", [ChatMessage.User("what is 2 + 3?")])];
+        var fromDisk = Sampler.FromCheckpoint(dir, options).Sample(prompts).Responses;
+        Assert.All(fromDisk, r => Assert.Equal(Checkpoint.ComputeHash(dir), r.Provenance.SamplerCheckpoint));
+        var inMemory = new Sampler(model, options, new ChatTemplate(tok)).Sample(prompts).Responses;
+        Assert.Equal(inMemory.Select(r => r.TokenIds), fromDisk.Select(r => r.TokenIds));
     }
 
     [Fact]
