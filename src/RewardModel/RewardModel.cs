@@ -172,7 +172,4 @@ public sealed class RewardModel : nn.Module
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing extra tensor '{ScoreWeightName}' (expected shape [1, {loaded.Config.HiddenSize}])");
         return new RewardModel(loaded.Model, loaded.Tokenizer, weight) { CheckpointHash = loaded.Hash };
     }
-
-    /// <summary>Parameters the trainer updates: the decoder stack and the head (never the unused lm_head).</summary>
-    public IEnumerable<Parameter> TrainableParameters() => parameters();
 }

@@ -18,7 +18,7 @@ public sealed record RewardModelOptions
     /// <summary>Default 0.1: the cosine ends at 10% of the peak rate (Llama 2).</summary>
     public double MinLearningRateRatio { get; init; } = 0.1;
 
-    /// <summary>Default 0.1, AdamW's decoupled weight decay (Loshchilov &amp; Hutter 2019), as Llama 2 pretraining.</summary>
+    /// <summary>Default 0.1, AdamW's decoupled weight decay (Loshchilov &amp; Hutter 2019), as Llama 2 pretraining; matrices only (not norms or embeddings).</summary>
     public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Default (0.9, 0.95): Llama 2's AdamW betas.</summary>

@@ -135,6 +135,18 @@ public class RewardModelTests
     }
 
     [Fact]
+    public void StateDict_HuggingFaceSequenceClassificationNames_NoLmHead()
+    {
+        using var rm = TinyRewardModel(14);
+        var keys = rm.state_dict().Keys.ToList();
+        Assert.Contains("score.weight", keys);
+        Assert.Contains("model.embed_tokens.weight", keys);
+        Assert.Contains("model.layers.1.mlp.down_proj.weight", keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("lm_head", StringComparison.Ordinal));
+        Assert.Equal([1L, rm.Config.HiddenSize], rm.score.weight!.shape);
+    }
+
+    [Fact]
     public void Options_BadValue_ErrorNamesOption()
     {
         var e = Assert.Throws<ArgumentException>(() => new RewardModelOptions { BatchSize = 0 }.Validate());
