@@ -94,6 +94,7 @@ public sealed class ActivityWorker : IAsyncDisposable
             return;
         }
         StageProgress? latest = null;
+        long lastSent = 0;
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeats = Task.Run(async () =>
         {
@@ -113,7 +114,15 @@ public sealed class ActivityWorker : IAsyncDisposable
                 Home = _home.Root,
                 Artifacts = _artifacts,
                 Logger = log,
-                Progress = new SyncProgress(p => latest = p),
+                Progress = new SyncProgress(p =>
+                {
+                    latest = p;
+                    // Between heartbeats, forward progress at most once a second so bars move.
+                    var now = Environment.TickCount64;
+                    if (now - Interlocked.Read(ref lastSent) < 1000) return;
+                    Interlocked.Exchange(ref lastSent, now);
+                    _ = PublishSafe(Heartbeat(cmd, p));
+                }),
                 CancellationToken = ct,
                 Device = _options.Device,
                 Seed = cmd.Seed,

@@ -130,8 +130,8 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             if (!registry.TryGet(n.Type, out var desc))
             {
                 var known = registry.Descriptors.Select(x => x.Type).ToList();
-                Fail($"{n.Path}.type", $"unknown activity type '{n.Type}'; no registered activity has that name " +
-                    $"(known: {(known.Count == 0 ? "none" : string.Join(", ", known))}, plus containers repeat and forEach)");
+                Fail($"{n.Path}.type", $"unknown activity type '{n.Type}': no class in this build has [Activity(\"{n.Type}\")] " +
+                    $"(known: {string.Join(", ", known)}; containers: repeat, forEach). Stage activities belong in src/Workflows/Activities/Stages.");
                 foreach (var v in n.Inputs.Values) TypeOf(v, scope);
                 return;
             }

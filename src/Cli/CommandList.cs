@@ -1,0 +1,24 @@
+using System.CommandLine;
+using PostTrain.Cli.Commands;
+
+namespace PostTrain.Cli;
+
+/// <summary>
+/// Every <c>posttrain</c> command, one per file in <c>Commands/</c>, each a static class with <c>Create()</c>.
+/// Add a new command here and nowhere else.
+/// </summary>
+public static class CommandList
+{
+    public static IReadOnlyList<Func<Command>> All { get; } =
+    [
+        RunCommand.Create,
+        StatusCommand.Create,
+        RunsCommand.Create,
+        ResumeCommand.Create,
+        CancelCommand.Create,
+        ValidateCommand.Create,
+        ActivitiesCommand.Create,
+        HostCommand.Create,
+        WorkerCommand.Create,
+    ];
+}

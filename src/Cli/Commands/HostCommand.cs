@@ -1,0 +1,41 @@
+using System.CommandLine;
+using PostTrain.Workflows.Bus;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli.Commands;
+
+/// <summary><c>posttrain host</c>: the long-running owner of a home: engine, bus consumers, triggers, and a local worker.</summary>
+public static class HostCommand
+{
+    public static Command Create()
+    {
+        var noWorker = new Option<bool>("--no-worker") { Description = "Do not run activities here (remote workers only)" };
+        var device = new Option<string>("--device") { Description = "Device for the local worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var home = CliOptions.Home();
+        var json = CliOptions.Json();
+        var bus = CliOptions.Bus();
+        var workflows = CliOptions.Workflows();
+        var command = new Command("host", "Run the engine and bus consumers until stopped (Ctrl+C)") { noWorker, device, home, json, bus, workflows };
+        command.SetAction((p, ct) => RunAsync(p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(bus), p.GetValue(workflows), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(bool noWorker, string device, string? homeOption, bool json, string? busOption, string[]? workflowDirs, CancellationToken ct)
+    {
+        BusSettings bus;
+        try { bus = CliOptions.ResolveBus(busOption); }
+        catch (ArgumentException e) { return Output.Error($"--bus: {e.Message}", CliApp.Usage); }
+        var home = PostTrainHome.Resolve(homeOption);
+        LocalHost host;
+        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "host", worker: !noWorker, resumeOnStart: true, device: device); }
+        catch (HomeLockedException e) { return Output.Error(e.Message); }
+        await using (host)
+        {
+            if (json) Output.WriteJson(new { pid = Environment.ProcessId, home = home.Root, bus = bus.ToString(), worker = !noWorker });
+            else Console.Out.WriteLine($"host pid {Environment.ProcessId} owns {home.Root}; bus {bus}; {(noWorker ? "no local worker" : "local worker on cpu+gpu pools")}. Ctrl+C to stop.");
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { }
+        }
+        return CliApp.Success;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using PostTrain.Cli.Rendering;
+using PostTrain.Workflows.Bus;
+using PostTrain.Workflows.Engine;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli.Commands;
+
+/// <summary><c>posttrain resume RUN</c>: continues an interrupted (or failed) run from its last completed steps.</summary>
+public static class ResumeCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<string>("run") { Description = "Run id or unique prefix" };
+        var device = new Option<string>("--device") { Description = "Device for this process's worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var home = CliOptions.Home();
+        var json = CliOptions.Json();
+        var bus = CliOptions.Bus();
+        var workflows = CliOptions.Workflows();
+        var command = new Command("resume", "Continue a run; completed steps are not redone") { run, device, home, json, bus, workflows };
+        command.SetAction((p, ct) => RunAsync(p.GetValue(run)!, p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(bus), p.GetValue(workflows), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string runText, string device, string? homeOption, bool json, string? busOption, string[]? workflowDirs, CancellationToken ct)
+    {
+        BusSettings bus;
+        try { bus = CliOptions.ResolveBus(busOption); }
+        catch (ArgumentException e) { return Output.Error($"--bus: {e.Message}", CliApp.Usage); }
+        var home = PostTrainHome.Resolve(homeOption);
+        var snap = SnapshotReader.Find(home, runText);
+        if (snap is null) return Output.Error($"no run '{runText}' in {home.RunsDirectory}");
+        if (HomeLock.IsHeld(home))
+        {
+            ControlRequests.RequestResume(home, snap.Id);
+            Console.Out.WriteLine($"asked the owner of {home.Root} ({HomeLock.DescribeOwner(home)}) to resume run {snap.Id}; follow it with: posttrain status {snap.Id}");
+            return CliApp.Success;
+        }
+        LocalHost host;
+        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "resume", worker: true, resumeOnStart: false, device: device); }
+        catch (HomeLockedException e) { return Output.Error(e.Message); }
+        await using (host)
+        {
+            await host.Engine.ResumeAsync(snap.Id);
+            RunSnapshot final;
+            try { final = await RunProgressRenderer.FollowAsync(host.Engine, snap.Id, quiet: json, ct); }
+            catch (OperationCanceledException) { return Output.Error($"interrupted; run {snap.Id} stays resumable"); }
+            if (json) Output.WriteJson(final);
+            else RunPrinter.Print(final);
+            return final.State == RunState.Succeeded ? CliApp.Success : CliApp.Failure;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using PostTrain.Cli.Rendering;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli.Commands;
+
+/// <summary><c>posttrain runs</c>: every run in the home, newest first; safe while another process owns the home.</summary>
+public static class RunsCommand
+{
+    public static Command Create()
+    {
+        var home = CliOptions.Home();
+        var json = CliOptions.Json();
+        var command = new Command("runs", "List runs with their ids and states") { home, json };
+        command.SetAction(p => Run(p.GetValue(home), p.GetValue(json)));
+        return command;
+    }
+
+    public static int Run(string? homeOption, bool json)
+    {
+        var runs = SnapshotReader.List(PostTrainHome.Resolve(homeOption));
+        if (json)
+            Output.WriteJson(runs.Select(r => new
+            {
+                id = r.Id,
+                workflow = r.WorkflowId,
+                version = r.WorkflowVersion,
+                state = r.State.ToString(),
+                error = r.Error,
+                steps = r.Steps.Count,
+                stepsDone = r.Steps.Count(s => s.State == StepState.Done),
+                createdAt = r.CreatedAt,
+                finishedAt = r.FinishedAt,
+            }));
+        else if (runs.Count == 0) Console.Out.WriteLine("no runs");
+        else RunPrinter.PrintList(runs);
+        return CliApp.Success;
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using PostTrain.Workflows.Bus;
+using PostTrain.Workflows.Engine;
+using PostTrain.Workflows.Hosting;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli.Commands;
+
+/// <summary><c>posttrain worker --pool cpu|gpu</c>: consumes one pool's queue on a shared bus; never opens the database.</summary>
+public static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var pool = new Option<string>("--pool") { Description = "Pool to serve", Required = true };
+        pool.AcceptOnlyFromAmong("cpu", "gpu");
+        var concurrency = new Option<int?>("--concurrency") { Description = "Activities at once (default: cpu = processor count, gpu = 1)" };
+        var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
+        var home = CliOptions.Home();
+        var json = CliOptions.Json();
+        var bus = CliOptions.Bus();
+        var command = new Command("worker", "Run activities from a pool's queue until stopped (needs --bus rabbitmq://...)") { pool, concurrency, device, home, json, bus };
+        command.SetAction((p, ct) => RunAsync(p.GetValue(pool)!, p.GetValue(concurrency), p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(bus), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string pool, int? concurrency, string device, string? homeOption, bool json, string? busOption, CancellationToken ct)
+    {
+        BusSettings bus;
+        try { bus = CliOptions.ResolveBus(busOption); }
+        catch (ArgumentException e) { return Output.Error($"--bus: {e.Message}", CliApp.Usage); }
+        if (bus.IsInMemory)
+            return Output.Error("a separate worker needs a shared bus: pass --bus rabbitmq://HOST (or set POSTTRAIN_BUS); with the in-memory bus 'run' and 'host' run activities themselves", CliApp.Usage);
+        var home = PostTrainHome.Resolve(homeOption);
+        var defaults = new WorkerOptions();
+        var options = new WorkerOptions
+        {
+            Pools = [pool],
+            Device = device,
+            Concurrency = concurrency is { } c ? new Dictionary<string, int> { [pool] = c } : defaults.Concurrency,
+        };
+        using var host = PostTrainHostFactory.Build(new PostTrainHostOptions { Home = home.Root, Bus = bus, Engine = false, Worker = options, Purpose = "worker" });
+        await host.StartAsync(ct);
+        if (json) Output.WriteJson(new { pid = Environment.ProcessId, pool, device, bus = bus.ToString() });
+        else Console.Out.WriteLine($"worker pid {Environment.ProcessId}: pool {pool} ({options.ConcurrencyOf(pool)} at once) on {device}; bus {bus}. Ctrl+C to stop.");
+        try { await Task.Delay(Timeout.Infinite, ct); }
+        catch (OperationCanceledException) { }
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        return CliApp.Success;
+    }
+}

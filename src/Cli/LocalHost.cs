@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PostTrain.Workflows.Bus;
+using PostTrain.Workflows.Engine;
+using PostTrain.Workflows.Hosting;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli;
+
+/// <summary>Starts this process as the home's owner (engine, and a worker unless told otherwise) for run/resume/cancel/host.</summary>
+public sealed class LocalHost : IAsyncDisposable
+{
+    private LocalHost(IHost host) => Host = host;
+
+    public IHost Host { get; }
+    public WorkflowEngine Engine => Host.Services.GetRequiredService<WorkflowEngine>();
+    public RunLauncher Launcher => Host.Services.GetRequiredService<RunLauncher>();
+
+    /// <summary>Throws <see cref="HomeLockedException"/> if another process owns the home.</summary>
+    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu")
+    {
+        var host = PostTrainHostFactory.Build(new PostTrainHostOptions
+        {
+            Home = home.Root,
+            Bus = bus,
+            Engine = true,
+            Worker = worker ? new WorkerOptions { Device = device } : null,
+            ResumeOnStart = resumeOnStart,
+            WorkflowDirectories = workflowDirs,
+            Purpose = purpose,
+            // With a shared broker, remote workers may still be running what was in flight; their heartbeats decide.
+            EngineOptions = new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory },
+        });
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return new LocalHost(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await Host.StopAsync(TimeSpan.FromSeconds(15)); }
+        finally { Host.Dispose(); }
+    }
+}
