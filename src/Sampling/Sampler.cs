@@ -169,7 +169,9 @@ public sealed class Sampler
         var keyPadding = tensor(real, [P, S], device: device);                         // (P, S) true = real token
         var positions = AttentionMasks.PositionsFromPadding(keyPadding);                // (P, S)
         using var cache = new KvCache(_model.Config, P, S + o.MaxNewTokens, device);
-        var logits = _model.forward(inputIds, positions, AttentionMasks.Causal(keyPadding, S, S, device), cache)[.., -1]; // (P, V)
+        // Without padding (equal lengths, e.g. one prompt per batch) SDPA's own causal path needs no mask at all.
+        var padded = real.Contains(false);
+        var logits = _model.forward(inputIds, positions, padded ? AttentionMasks.Causal(keyPadding, S, S, device) : null, cache)[.., -1]; // (P, V)
 
         // Share each prompt's cache with its N continuations: rows p*N .. p*N+N-1 continue prompt p.
         var rowIndex = arange(P, dtype: ScalarType.Int64, device: device).repeat_interleave(N);  // (R,)
@@ -243,7 +245,7 @@ public sealed class Sampler
             var A = rows.Length;
             keyPadding = cat([keyPadding, ones(A, 1, dtype: ScalarType.Bool, device: device)], 1); // (A, S + step + 1)
             lastPos = lastPos + 1;
-            var mask = AttentionMasks.Causal(keyPadding, 1, keyPadding.shape[1], device);          // (A, 1, 1, S')
+            var mask = padded ? AttentionMasks.Causal(keyPadding, 1, keyPadding.shape[1], device) : null; // (A, 1, 1, S')
             var newLogits = _model.forward(nextIn.unsqueeze(1), lastPos.unsqueeze(1), mask, cache)[.., -1]; // (A, V)
             keyPadding = keyPadding.MoveToOuterDisposeScope();
             lastPos = lastPos.MoveToOuterDisposeScope();
