@@ -1,0 +1,64 @@
+using PostTrain.Trainers.Dpo;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("Dpo", Category = "Training", Pool = "gpu",
+    Description = "Direct preference optimisation (sigmoid, IPO, hinge or robust loss) on the round's pairs against cached reference log-probs, with Llama 3's changes: formatting tokens masked out and an NLL term on the chosen response (weight 0.2). Chosen and rejected go through one concatenated forward.")]
+public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Policy to train (the round's SFT model)", Required = true)] public ArtifactRef Policy { get; init; }
+        [Input("Reference policy; must be the one PrepareDpo used", Required = true)] public ArtifactRef Reference { get; init; }
+        [Input("Dataset from PrepareDpo (pairs + cached reference log-probs)", Required = true)] public ArtifactRef Dataset { get; init; }
+        [Input("Sampler of the round, recorded in lineage")] public ArtifactRef? Sampler { get; init; }
+        [Input("Reward model of the round, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
+        [Input("β: strength of the KL anchor to the reference (Rafailov et al. 2023)")] public double Beta { get; init; } = 0.1;
+        [Input("Peak learning rate")] public double LearningRate { get; init; } = 2e-5;
+        [Input("Loss: Sigmoid, Ipo, Hinge or Robust")] public string Loss { get; init; } = nameof(DpoLossType.Sigmoid);
+        [Input("Weight of the NLL term on chosen responses (Llama 3: 0.2)")] public double NllWeight { get; init; } = 0.2;
+        [Input("Mask formatting tokens out of log-probs (Llama 3)")] public bool MaskFormattingTokens { get; init; } = true;
+        [Input("Passes over the pairs")] public int Epochs { get; init; } = 2;
+        [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Trained policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
+        [Output("rewards/accuracies at the end of training")] public double RewardAccuracy { get; init; }
+        [Output("rewards/margins at the end of training")] public double RewardMargin { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (!Enum.TryParse<DpoLossType>(input.Loss, ignoreCase: true, out var loss))
+            throw new ArgumentException($"Loss is '{input.Loss}', expected one of {string.Join(", ", Enum.GetNames<DpoLossType>())}");
+        var datasetDir = StageSupport.PathOf(context, input.Dataset, "DPO dataset");
+        var outDir = Path.Combine(context.WorkDirectory, "dpo");
+        var trainer = new DpoTrainer(new DpoOptions
+        {
+            Beta = input.Beta,
+            LearningRate = input.LearningRate,
+            LossType = loss,
+            NllWeight = input.NllWeight,
+            MaskFormattingTokens = input.MaskFormattingTokens,
+            Epochs = input.Epochs,
+            BatchSize = input.BatchSize,
+            Seed = StageSupport.Seed(context),
+        });
+        var result = trainer.Run(StageSupport.PathOf(context, input.Policy, "policy"), StageSupport.PathOf(context, input.Reference, "reference"),
+            Path.Combine(datasetDir, PrepareDpoActivity.DatasetFile), outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
+        var checkpoint = StageSupport.StoreDirectory(context, outDir);
+        context.RegisterCheckpoint(checkpoint, "dpo", parent: input.Policy, sampler: input.Sampler, rewardModel: input.RewardModel,
+            name: $"dpo β={input.Beta} lr={input.LearningRate}");
+        foreach (var (name, value) in result.Metrics) context.RecordMetric("dpo/" + name, value);
+        context.RecordMetric("dpo/reference_forward_passes", result.ReferenceForwardPasses);
+        return Task.FromResult(new Outputs
+        {
+            Checkpoint = checkpoint,
+            RewardAccuracy = result.Metrics.GetValueOrDefault(DpoTrainer.RewardsAccuracies, double.NaN),
+            RewardMargin = result.Metrics.GetValueOrDefault(DpoTrainer.RewardsMargins, double.NaN),
+        });
+    }
+}

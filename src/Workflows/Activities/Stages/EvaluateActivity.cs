@@ -1,0 +1,74 @@
+using PostTrain.Model.Tokenization;
+using PostTrain.Sampling;
+using PostTrain.Trainers.Evaluation;
+using PostTrain.Workflows.Store;
+using RM = PostTrain.RewardModel.RewardModel;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("Evaluate", Category = "Evaluation", Pool = "gpu",
+    Description = "Evaluates a round's candidate checkpoints on held-out prompts: greedy responses, reward-model win rate against the current sampler (ties count half) and exact-match accuracy with the checker, each with a 95% Wilson interval.")]
+public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, EvaluateActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Candidate checkpoints (e.g. DPO variants and their average)", Required = true)] public ArtifactRef[] Candidates { get; init; } = [];
+        [Input("The current sampler: the baseline win rates are measured against", Required = true)] public ArtifactRef Sampler { get; init; }
+        [Input("Reward model that judges", Required = true)] public ArtifactRef RewardModel { get; init; }
+        [Input("Task set: its held-out tasks are the prompts", Required = true)] public ArtifactRef Tasks { get; init; }
+        [Input("Held-out prompts used at most; 0 = all")] public int MaxPrompts { get; init; }
+        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Selection report (JSON): every candidate's figures, ranked")] public ArtifactRef Report { get; init; }
+        [Output("Exact-match accuracy of the best candidate")] public double? BestExactMatch { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (input.Candidates.Length == 0) throw new ArgumentException("Evaluate needs at least one candidate");
+        var device = StageSupport.Device(context);
+        var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
+        var heldOut = input.MaxPrompts > 0 ? tasks.HeldOut.Take(input.MaxPrompts).ToList() : tasks.HeldOut.ToList();
+        if (heldOut.Count == 0) throw new ArgumentException($"task set {input.Tasks} has no held-out tasks");
+        var prompts = heldOut.Select(t => new EvalPrompt(StageSupport.Prompt(t, null).Messages, t)).ToList();
+        using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), device);
+        var evaluator = new Evaluator(new EvaluationOptions(),
+            (dir, messages) => Generate(dir, messages, input.MaxNewTokens, device, context.Seed),
+            (messages, responses) => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(s => (double)s).ToList());
+        var candidates = input.Candidates.Select((c, i) => new Candidate(Name(c, i), StageSupport.PathOf(context, c, $"candidate {i}"))).ToList();
+        var selection = evaluator.EvaluateRound(candidates, StageSupport.PathOf(context, input.Sampler, "sampler"), prompts,
+            progress: context.Progress, cancellationToken: context.CancellationToken);
+        var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
+        context.RecordMetric("eval/baseline_exact_match", selection.BaselineExactMatch ?? double.NaN);
+        context.RecordMetric("eval/baseline_correct", baselineCorrect);
+        context.RecordMetric("eval/prompts", prompts.Count);
+        foreach (var e in selection.Ranking)
+        {
+            context.RecordMetric($"eval/{e.Name}/win_rate", e.WinRate);
+            if (e.ExactMatch is { } em) context.RecordMetric($"eval/{e.Name}/exact_match", em);
+        }
+        var report = context.Artifacts.PutText(selection.ToJson());
+        return Task.FromResult(new Outputs { Report = report, BestExactMatch = selection.Ranking[0].ExactMatch });
+    }
+
+    internal static string Name(ArtifactRef candidate, int index) => $"c{index}-{candidate.Hash[..8]}";
+
+    /// <summary>One greedy response per prompt, in prompt order.</summary>
+    internal static IReadOnlyList<string> Generate(string checkpointDir, IReadOnlyList<IReadOnlyList<Model.Tokenization.ChatMessage>> messages,
+        int maxNewTokens, TorchSharp.torch.Device device, long seed)
+    {
+        var sampler = Sampler.FromCheckpoint(checkpointDir, new SamplingOptions
+        {
+            SamplesPerPrompt = 1,
+            Temperature = 0,
+            MaxNewTokens = maxNewTokens,
+            Seed = seed,
+        }, device);
+        var prompts = messages.Select((m, i) => new SamplingPrompt($"p{i:D6}", m)).ToList();
+        var byId = sampler.Sample(prompts).Responses.ToDictionary(r => r.PromptId, r => r.Response);
+        return prompts.Select(p => byId[p.Id]).ToList();
+    }
+}

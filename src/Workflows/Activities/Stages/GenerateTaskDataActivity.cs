@@ -1,0 +1,50 @@
+using PostTrain.Model.Data;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("GenerateTaskData", Category = "Data",
+    Description = "Generates the embedded verifiable tasks (arithmetic, sorting, word problems) with an exact checker: the pretraining corpus recipe, held-out tasks, sampling prompts and annotation prompts.")]
+public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity.Inputs, GenerateTaskDataActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Pretraining conversations to generate")] public int Examples { get; init; } = 12000;
+        [Input("Held-out tasks for exact-match evaluation; never trained on")] public int HeldOut { get; init; } = 200;
+        [Input("Prompts sampled N times each round (rejection sampling)")] public int Prompts { get; init; } = 256;
+        [Input("Prompts whose samples the checker annotates into reward-model preference pairs")] public int AnnotationPrompts { get; init; } = 384;
+        [Input("Task difficulty (digits per operand)")] public int Difficulty { get; init; } = 2;
+        [Input("Seed of the task generator")] public int Seed { get; init; } = 1234;
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Task-set directory: corpus options, held-out, sampling and annotation tasks")] public ArtifactRef Tasks { get; init; }
+        [Output("Held-out tasks")] public int HeldOut { get; init; }
+        [Output("Sampling prompts")] public int Prompts { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        // The same options the pretrainer uses (PretrainDocuments.FromTasks), so its held-out tasks are these.
+        var options = new PretrainCorpusOptions
+        {
+            Examples = input.Examples,
+            HeldOutExamples = Math.Max(input.HeldOut, 64),
+            SamplingPrompts = input.Prompts + input.AnnotationPrompts,
+            Seed = input.Seed,
+            Difficulty = input.Difficulty,
+        };
+        var corpus = PretrainCorpus.Build(options);
+        if (corpus.SamplingTasks.Count < input.Prompts + input.AnnotationPrompts)
+            throw new InvalidOperationException($"task generator made {corpus.SamplingTasks.Count} sampling tasks, expected {input.Prompts + input.AnnotationPrompts}; raise Difficulty or lower Prompts");
+        var set = new TaskSet(options,
+            corpus.HeldOutTasks.Take(input.HeldOut).ToList(),
+            corpus.SamplingTasks.Take(input.Prompts).ToList(),
+            corpus.SamplingTasks.Skip(input.Prompts).Take(input.AnnotationPrompts).ToList());
+        var artifact = context.Artifacts.PutDirectory(set.Write);
+        context.RecordMetric("tasks/heldout", set.HeldOut.Count);
+        context.RecordMetric("tasks/prompts", set.Sampling.Count);
+        return Task.FromResult(new Outputs { Tasks = artifact, HeldOut = set.HeldOut.Count, Prompts = set.Sampling.Count });
+    }
+}

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Data;
+using PostTrain.Model.Tokenization;
+using PostTrain.Trainers.Dpo;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("PrepareDpo", Category = "Training", Pool = "gpu",
+    Description = "Computes the reference model's log-probs of every chosen and rejected response once and stores them with the dataset, so every DPO variant and epoch reuses them instead of running the reference each step.")]
+public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, PrepareDpoActivity.Outputs>
+{
+    public const string DatasetFile = "preferences.jsonl";
+
+    public sealed class Inputs
+    {
+        [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
+        [Input("Reference policy (Llama 3: the SFT model of the round)", Required = true)] public ArtifactRef Reference { get; init; }
+        [Input("Mask formatting tokens (headers, end of turn) out of log-probs, as Llama 3 does")] public bool MaskFormattingTokens { get; init; } = true;
+        [Input("Pairs per reference forward")] public int BatchSize { get; init; } = 16;
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Dataset directory: the pairs and their cached reference log-probs")] public ArtifactRef Dataset { get; init; }
+        [Output("Pairs")] public int Pairs { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        var source = StageSupport.PathOf(context, input.Preferences, "preferences");
+        var referenceDir = StageSupport.PathOf(context, input.Reference, "reference policy");
+        var dir = Path.Combine(context.WorkDirectory, "dpo-dataset");
+        Directory.CreateDirectory(dir);
+        var datasetPath = Path.Combine(dir, DatasetFile);
+        File.Copy(source, datasetPath, overwrite: true);
+        var reference = Checkpoint.Load(referenceDir, StageSupport.Device(context));
+        using (reference.Model)
+        {
+            var tokenizer = reference.Tokenizer ?? throw new InvalidDataException($"{referenceDir}: the reference checkpoint has no tokenizer");
+            var pairs = DpoTrainer.Encode(new ChatTemplate(tokenizer), PreferenceDataset.Read(datasetPath));
+            if (pairs.Count == 0) throw new InvalidDataException($"preferences {input.Preferences}: no pairs; rejection sampling kept none (lower PairMargin)");
+            // Same keys DpoTrainer.Run derives, so it finds this cache rather than recomputing.
+            var datasetHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(datasetPath)));
+            var maxLength = new DpoTrainer(new DpoOptions()).MaxLengthFor(reference.Config);
+            ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, reference.Hash, () => reference.Model, pairs,
+                input.MaskFormattingTokens, maxLength, input.BatchSize, tokenizer.PadId, context.Progress, context.CancellationToken);
+            context.RecordMetric("dpo/pairs", pairs.Count);
+            return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = pairs.Count });
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using PostTrain.Pretrain;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("Pretrain", Category = "Training", Pool = "gpu",
+    Description = "Pretrains a LLaMA-architecture base model (RMSNorm, RoPE, SwiGLU) on the embedded task corpus with AdamW, warmup + cosine/WSD, annealing and checkpoint averaging. Resumes from its own periodic checkpoints when re-run after a crash. Passes Base through when one is given.")]
+public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, PretrainActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Task set from GenerateTaskData (the corpus recipe and seed)", Required = true)] public ArtifactRef Tasks { get; init; }
+        [Input("Network preset: tiny (tests), small (demo), medium (benchmarks)")] public string Preset { get; init; } = "small";
+        [Input("Optimizer steps; 0 = the pretrainer's default for the preset")] public int Steps { get; init; }
+        [Input("Sequences per optimizer step; 0 = the pretrainer's default")] public int BatchSize { get; init; }
+        [Input("An existing base checkpoint (sha256:…) to use instead of pretraining; empty = pretrain")] public string Base { get; init; } = "";
+    }
+
+    public sealed class Outputs
+    {
+        [Output("The base policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
+        [Output("Held-out greedy exact-match accuracy of the base (null when passed through)")] public double? ExactMatch { get; init; }
+        [Output("Held-out loss (nats/token)")] public double? HeldOutLoss { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (!string.IsNullOrWhiteSpace(input.Base))
+        {
+            var given = ArtifactRef.Parse(input.Base.Trim());
+            StageSupport.PathOf(context, given, "base checkpoint");
+            return Task.FromResult(new Outputs { Checkpoint = given });
+        }
+        var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
+        var defaults = new PretrainOptions();
+        var options = defaults with
+        {
+            Preset = input.Preset,
+            Steps = input.Steps > 0 ? input.Steps : defaults.Steps,
+            BatchSize = input.BatchSize > 0 ? input.BatchSize : defaults.BatchSize,
+            // The task set's recipe, so the corpus and held-out split are the ones the later stages see.
+            Seed = tasks.Options.Seed,
+            CorpusSize = tasks.Options.Examples,
+            TaskDifficulty = tasks.Options.Difficulty,
+            Device = context.Device,
+            // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
+            OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
+            Resume = true,
+        };
+        var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
+        var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
+        context.RegisterCheckpoint(checkpoint, "base", name: $"pretrained {input.Preset}");
+        context.RecordMetric("pretrain/train_loss", result.TrainLoss);
+        context.RecordMetric("pretrain/heldout_loss", result.HeldOutLoss);
+        context.RecordMetric("pretrain/unigram_entropy", result.UnigramEntropy);
+        context.RecordMetric("pretrain/tokens_per_second", result.TokensPerSecond);
+        if (result.ExactMatch is { } em) context.RecordMetric("pretrain/exact_match", em);
+        return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss });
+    }
+}

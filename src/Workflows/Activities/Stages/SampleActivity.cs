@@ -1,0 +1,60 @@
+using PostTrain.Sampling;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("Sample", Category = "Sampling", Pool = "gpu",
+    Description = "Samples N responses per prompt from the policy in batches with the KV cache (each prompt prefilled once and shared by its N continuations). One shard of the prompt set; shards merge in a fixed order, and the same seed gives the same responses whatever the batch size or shard count.")]
+public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Policy (the current sampler)", Required = true)] public ArtifactRef Policy { get; init; }
+        [Input("Task set from GenerateTaskData", Required = true)] public ArtifactRef Tasks { get; init; }
+        [Input("Responses per prompt (Llama 3 used 10–30)")] public int SamplesPerPrompt { get; init; } = 8;
+        [Input("This shard's index, 0-based")] public int Shard { get; init; }
+        [Input("Shards the prompt set is split into")] public int ShardCount { get; init; } = 1;
+        [Input("Round index, recorded in provenance")] public int Round { get; init; }
+        [Input("Sampling temperature; 0 = greedy")] public double Temperature { get; init; } = 1.0;
+        [Input("Nucleus sampling mass; 1 = off")] public double TopP { get; init; } = 1.0;
+        [Input("Top-k cut-off; 0 = off")] public int TopK { get; init; }
+        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
+        [Input("Rows decoded together")] public int BatchSize { get; init; } = 64;
+        [Input("System prompt for this round; empty = none")] public string SystemPrompt { get; init; } = "";
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Sampled responses (JSONL)")] public ArtifactRef Samples { get; init; }
+        [Output("Generated tokens per second")] public double TokensPerSecond { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (input.ShardCount < 1 || input.Shard < 0 || input.Shard >= input.ShardCount)
+            throw new ArgumentOutOfRangeException(nameof(input), $"shard {input.Shard} of {input.ShardCount}: expected 0 <= shard < shardCount");
+        var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
+        var prompts = tasks.Sampling.Select(t => StageSupport.Prompt(t, input.SystemPrompt)).ToList();
+        var shard = SamplingShards.Split(prompts, input.ShardCount)[input.Shard];
+        // The seed is the run's, not the step's: each (prompt, sample) stream is keyed by prompt id, so shards stay independent.
+        var sampler = Sampler.FromCheckpoint(StageSupport.PathOf(context, input.Policy, "policy"), new SamplingOptions
+        {
+            SamplesPerPrompt = input.SamplesPerPrompt,
+            Temperature = input.Temperature,
+            TopP = input.TopP,
+            TopK = input.TopK,
+            MaxNewTokens = input.MaxNewTokens,
+            BatchSize = input.BatchSize,
+            SystemPrompt = string.IsNullOrEmpty(input.SystemPrompt) ? null : input.SystemPrompt,
+            Seed = context.Seed,
+            Round = input.Round,
+        }, StageSupport.Device(context));
+        var result = sampler.Sample(shard, context.Progress, context.CancellationToken);
+        var file = Path.Combine(context.WorkDirectory, $"samples-{input.Shard:D4}.jsonl");
+        SampleFile.Write(file, result.Responses);
+        var artifact = StageSupport.StoreFile(context, file);
+        context.RecordMetric("sample/tokens_per_second", result.Stats.TokensPerSecond);
+        context.RecordMetric("sample/responses", result.Stats.Sequences);
+        return Task.FromResult(new Outputs { Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond });
+    }
+}

@@ -1,0 +1,67 @@
+using PostTrain.Model.Data;
+using PostTrain.Sampling;
+using PostTrain.Sampling.Rejection;
+using PostTrain.Workflows.Store;
+using RM = PostTrain.RewardModel.RewardModel;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("ScoreAndReject", Category = "Sampling", Pool = "gpu",
+    Description = "Rejection sampling: scores every sampled response with the reward model, keeps the best per prompt as SFT data (duplicates dropped, optional minimum score), and keeps best vs worst as a DPO pair when their scores differ by more than a margin. Every example records round, sampler, reward model and scores.")]
+public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inputs, ScoreAndRejectActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Sample shards, merged in this order", Required = true)] public ArtifactRef[] Samples { get; init; } = [];
+        [Input("Reward model checkpoint", Required = true)] public ArtifactRef RewardModel { get; init; }
+        [Input("Task set, for the checker modes")] public ArtifactRef? Tasks { get; init; }
+        [Input("Round index, recorded in provenance")] public int Round { get; init; }
+        [Input("Minimum reward for the best response to be kept; empty = no threshold")] public double? MinScore { get; init; }
+        [Input("Reward gap best − worst needed to keep a DPO pair")] public double PairMargin { get; init; } = 0.5;
+        [Input("Checker use on verifiable prompts: Off (RM alone), PreferCorrect, RequireCorrect")] public string Checker { get; init; } = nameof(CheckerMode.Off);
+    }
+
+    public sealed class Outputs
+    {
+        [Output("SFT examples (JSONL)")] public ArtifactRef Sft { get; init; }
+        [Output("DPO preference pairs (JSONL)")] public ArtifactRef Preferences { get; init; }
+        [Output("SFT examples kept")] public int SftKept { get; init; }
+        [Output("Pairs kept")] public int PairsKept { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (input.Samples.Length == 0) throw new ArgumentException("ScoreAndReject needs at least one sample shard");
+        if (!Enum.TryParse<CheckerMode>(input.Checker, ignoreCase: true, out var checker))
+            throw new ArgumentException($"Checker is '{input.Checker}', expected one of {string.Join(", ", Enum.GetNames<CheckerMode>())}");
+        var shards = input.Samples.Select((s, i) => (i, SampleFile.Read(StageSupport.PathOf(context, s, $"sample shard {i}")))).ToList();
+        var responses = SamplingShards.Merge(shards);
+        IReadOnlyDictionary<string, VerifiableTask>? tasks = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")).ById() : null;
+        using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
+        var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker })
+            .Run(responses, tasks, context.Progress, context.CancellationToken);
+        var sftPath = Path.Combine(context.WorkDirectory, "sft.jsonl");
+        var pairsPath = Path.Combine(context.WorkDirectory, "preferences.jsonl");
+        RejectionSampler.Write(result, sftPath, pairsPath);
+        var s = result.Stats;
+        context.RecordMetric("reject/sft_kept", s.SftKept);
+        context.RecordMetric("reject/pairs_kept", s.PairsKept);
+        context.RecordMetric("reject/duplicates", s.Duplicates);
+        context.RecordMetric("reject/mean_score", s.MeanScore);
+        context.RecordMetric("reject/mean_best_score", s.MeanBestScore);
+        if (tasks is not null)
+        {
+            var checkedResponses = result.Scored.Where(x => tasks.ContainsKey(x.Response.PromptId)).ToList();
+            if (checkedResponses.Count > 0)
+                context.RecordMetric("reject/sample_accuracy", checkedResponses.Count(x => TaskChecker.IsCorrect(tasks[x.Response.PromptId], x.Response.Response)) / (double)checkedResponses.Count);
+        }
+        if (s.SftKept == 0) throw new InvalidOperationException($"rejection sampling kept no SFT example from {s.Responses} responses (threshold {input.MinScore}); lower MinScore");
+        return Task.FromResult(new Outputs
+        {
+            Sft = StageSupport.StoreFile(context, sftPath),
+            Preferences = StageSupport.StoreFile(context, pairsPath),
+            SftKept = s.SftKept,
+            PairsKept = s.PairsKept,
+        });
+    }
+}

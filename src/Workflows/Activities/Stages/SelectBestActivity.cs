@@ -1,0 +1,62 @@
+using System.Text.Json;
+using PostTrain.Model.Checkpoints;
+using PostTrain.Trainers.Evaluation;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("SelectBest", Category = "Evaluation",
+    Description = "Chooses the round's best candidate as the next sampler from Evaluate's report, by a documented rule (exact match first where a checker exists, win rate as tie-breaker), and records the choice and its figures.")]
+public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, SelectBestActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Candidate checkpoints, in the order Evaluate saw them", Required = true)] public ArtifactRef[] Candidates { get; init; } = [];
+        [Input("Evaluate's report", Required = true)] public ArtifactRef Report { get; init; }
+        [Input("The round's sampler, recorded in lineage")] public ArtifactRef? Sampler { get; init; }
+        [Input("The round's reward model, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
+        [Input("ExactMatchThenWinRate or WinRateThenExactMatch")] public string Rule { get; init; } = nameof(SelectionRule.ExactMatchThenWinRate);
+    }
+
+    public sealed class Outputs
+    {
+        [Output("The selected checkpoint: the next round's sampler")] public ArtifactRef Best { get; init; }
+        [Output("Why it won")] public string Reason { get; init; } = "";
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        if (!Enum.TryParse<SelectionRule>(input.Rule, ignoreCase: true, out var rule))
+            throw new ArgumentException($"Rule is '{input.Rule}', expected one of {string.Join(", ", Enum.GetNames<SelectionRule>())}");
+        var reportPath = StageSupport.PathOf(context, input.Report, "evaluation report");
+        var report = SelectionResult.FromJson(File.ReadAllText(reportPath), reportPath);
+        var selection = Evaluator.SelectBest(report.Ranking, rule);
+        var index = input.Candidates.Select((c, i) => (c, i)).ToDictionary(x => EvaluateActivity.Name(x.c, x.i), x => x.c);
+        if (!index.TryGetValue(selection.Best, out var best))
+            throw new InvalidDataException($"{reportPath}: best candidate '{selection.Best}' is not among the {input.Candidates.Length} candidates given");
+        var e = selection.Ranking[0];
+        context.RecordMetric("select/win_rate", e.WinRate);
+        context.RecordMetric("select/win_rate_low", e.WinRateLow);
+        context.RecordMetric("select/win_rate_high", e.WinRateHigh);
+        context.RecordMetric("select/correct", e.Correct);
+        context.RecordMetric("select/checked", e.Checked);
+        if (e.ExactMatch is { } em) context.RecordMetric("select/exact_match", em);
+        if (report.BaselineExactMatch is { } b)
+        {
+            context.RecordMetric("select/baseline_exact_match", b);
+            context.RecordMetric("select/baseline_correct", Math.Round(b * e.Checked));
+        }
+        // The winner's own training figures (a DPO checkpoint's metadata carries them), for the round table.
+        var meta = Path.Combine(context.Artifacts.PathOf(best), Checkpoint.MetadataFile);
+        if (File.Exists(meta) && JsonDocument.Parse(File.ReadAllText(meta)).RootElement is { ValueKind: JsonValueKind.Object } root
+            && root.TryGetProperty("metrics", out var metricsJson) && metricsJson.ValueKind == JsonValueKind.String)
+        {
+            using var metrics = JsonDocument.Parse(metricsJson.GetString()!);
+            foreach (var p in metrics.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.Number) context.RecordMetric("select/dpo/" + p.Name, p.Value.GetDouble());
+        }
+        context.RegisterCheckpoint(best, "selected", sampler: input.Sampler, rewardModel: input.RewardModel,
+            name: context.Round is int r ? $"round {r + 1} selected" : "selected");
+        return Task.FromResult(new Outputs { Best = best, Reason = selection.Reason });
+    }
+}

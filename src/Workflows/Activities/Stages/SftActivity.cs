@@ -1,0 +1,46 @@
+using PostTrain.Trainers.Sft;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("Sft", Category = "Training", Pool = "gpu",
+    Description = "Supervised fine-tuning on the rejection-sampled examples: cross-entropy on response tokens only, optional sequence packing that never lets attention cross example boundaries, AdamW with warmup + cosine.")]
+public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Policy to fine-tune (the round's sampler)", Required = true)] public ArtifactRef Policy { get; init; }
+        [Input("SFT examples (JSONL)", Required = true)] public ArtifactRef Data { get; init; }
+        [Input("Reward model that selected the data, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
+        [Input("Passes over the data")] public int Epochs { get; init; } = 2;
+        [Input("Peak learning rate")] public double LearningRate { get; init; } = 1e-4;
+        [Input("Examples per step")] public int BatchSize { get; init; } = 16;
+        [Input("Pack examples into blocks (block-diagonal attention)")] public bool Packing { get; init; }
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Fine-tuned policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
+        [Output("Final training loss")] public double Loss { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        var policyDir = StageSupport.PathOf(context, input.Policy, "policy");
+        var dataPath = StageSupport.PathOf(context, input.Data, "SFT data");
+        var outDir = Path.Combine(context.WorkDirectory, "sft");
+        var trainer = new SftTrainer(new SftOptions
+        {
+            Epochs = input.Epochs,
+            LearningRate = input.LearningRate,
+            BatchSize = input.BatchSize,
+            Packing = input.Packing,
+            Seed = StageSupport.Seed(context),
+        });
+        var result = trainer.Run(policyDir, dataPath, null, outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
+        var checkpoint = StageSupport.StoreDirectory(context, outDir);
+        context.RegisterCheckpoint(checkpoint, "sft", parent: input.Policy, sampler: input.Policy, rewardModel: input.RewardModel, name: "sft");
+        foreach (var (name, value) in result.Metrics()) context.RecordMetric("sft/" + name, value);
+        return Task.FromResult(new Outputs { Checkpoint = checkpoint, Loss = result.TrainLoss });
+    }
+}

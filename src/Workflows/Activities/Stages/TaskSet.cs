@@ -1,0 +1,62 @@
+using System.Text.Json;
+using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Data;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+/// <summary>
+/// The verifiable-task sets of a run, stored as one artifact directory: the corpus options that regenerate the
+/// pretraining corpus exactly, and the held-out and sampling tasks the later stages use. Pretraining and
+/// post-training read the same artifact, so a held-out task can never leak into training.
+/// </summary>
+public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<VerifiableTask> HeldOut, IReadOnlyList<VerifiableTask> Sampling,
+    IReadOnlyList<VerifiableTask> Annotation)
+{
+    public const string OptionsFile = "corpus.json", HeldOutFile = "heldout.jsonl", SamplingFile = "prompts.jsonl", AnnotationFile = "annotation.jsonl";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web);
+
+    public IReadOnlyDictionary<string, VerifiableTask> ById() =>
+        HeldOut.Concat(Sampling).Concat(Annotation).GroupBy(t => t.Id).ToDictionary(g => g.Key, g => g.First());
+
+    public void Write(string dir)
+    {
+        AtomicFile.WriteAllText(Path.Combine(dir, OptionsFile), JsonSerializer.Serialize(Options, Json));
+        WriteTasks(Path.Combine(dir, HeldOutFile), HeldOut);
+        WriteTasks(Path.Combine(dir, SamplingFile), Sampling);
+        WriteTasks(Path.Combine(dir, AnnotationFile), Annotation);
+    }
+
+    public static TaskSet Read(string dir)
+    {
+        var optionsPath = Path.Combine(dir, OptionsFile);
+        if (!File.Exists(optionsPath)) throw new FileNotFoundException($"{dir}: not a task set, {OptionsFile} is missing", optionsPath);
+        var options = JsonSerializer.Deserialize<PretrainCorpusOptions>(File.ReadAllText(optionsPath), Json)
+            ?? throw new InvalidDataException($"{optionsPath}: empty corpus options");
+        return new TaskSet(options, ReadTasks(Path.Combine(dir, HeldOutFile)), ReadTasks(Path.Combine(dir, SamplingFile)),
+            ReadTasks(Path.Combine(dir, AnnotationFile)));
+    }
+
+    private static void WriteTasks(string path, IEnumerable<VerifiableTask> tasks) =>
+        AtomicFile.WriteAllText(path, string.Concat(tasks.Select(t => JsonSerializer.Serialize(t, Line) + "\n")));
+
+    private static List<VerifiableTask> ReadTasks(string path)
+    {
+        var tasks = new List<VerifiableTask>();
+        var lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            try
+            {
+                tasks.Add(JsonSerializer.Deserialize<VerifiableTask>(line, Line) ?? throw new JsonException("null task"));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{lineNo}: not a verifiable task: {e.Message}", e);
+            }
+        }
+        return tasks;
+    }
+}

@@ -1,0 +1,64 @@
+using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Data;
+using PostTrain.Model.Tokenization;
+using PostTrain.RewardModel;
+using PostTrain.Workflows.Store;
+using RM = PostTrain.RewardModel.RewardModel;
+
+namespace PostTrain.Workflows.Activities.Stages;
+
+[Activity("TrainRewardModel", Category = "Training", Pool = "gpu",
+    Description = "Trains a reward model (the policy backbone plus a scalar head) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs.")]
+public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity.Inputs, TrainRewardModelActivity.Outputs>
+{
+    public sealed class Inputs
+    {
+        [Input("Policy checkpoint the reward model starts from", Required = true)] public ArtifactRef Base { get; init; }
+        [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
+        [Input("More preference datasets, e.g. imported human data")] public ArtifactRef[] Extra { get; init; } = [];
+        [Input("Passes over the pairs")] public int Epochs { get; init; } = 2;
+        [Input("Peak learning rate")] public double LearningRate { get; init; } = 3e-4;
+        [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
+        [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
+        [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
+        [Input("Fraction of pairs held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
+    }
+
+    public sealed class Outputs
+    {
+        [Output("Reward model checkpoint")] public ArtifactRef Checkpoint { get; init; }
+        [Output("Held-out pairwise accuracy")] public double Accuracy { get; init; }
+        [Output("Mean held-out reward margin r_c − r_r")] public double Margin { get; init; }
+    }
+
+    public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
+    {
+        var device = StageSupport.Device(context);
+        var basePath = StageSupport.PathOf(context, input.Base, "base policy");
+        var pairs = PreferenceDataset.Read(StageSupport.PathOf(context, input.Preferences, "preferences")).ToList();
+        foreach (var extra in input.Extra)
+            pairs.AddRange(PreferenceDataset.Read(StageSupport.PathOf(context, extra, "extra preferences")));
+        if (pairs.Count < 2) throw new ArgumentException($"preferences {input.Preferences}: {pairs.Count} pairs, expected at least 2 to train and hold out");
+        var seed = StageSupport.Seed(context);
+        using var model = RM.FromPolicy(basePath, device, seed);
+        var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
+        var comparisons = PreferenceComparisons.Build(pairs, new ChatTemplate(tokenizer));
+        var trainer = new RewardModelTrainer(model, new RewardModelOptions
+        {
+            Epochs = input.Epochs,
+            LearningRate = input.LearningRate,
+            BatchSize = input.BatchSize,
+            UseMargin = input.UseMargin,
+            CenteringCoefficient = input.Centering,
+            HeldOutFraction = input.HeldOutFraction,
+            Seed = seed,
+        });
+        var metrics = trainer.Train(comparisons, null, context.Progress, context.CancellationToken);
+        var dir = Path.Combine(context.WorkDirectory, "reward-model");
+        model.Save(dir, new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var checkpoint = StageSupport.StoreDirectory(context, dir);
+        context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
+        foreach (var (name, value) in metrics.ToDictionary()) context.RecordMetric("rm/" + name, value);
+        return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
+    }
+}
