@@ -38,8 +38,8 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.Equal("succeeded", final["state"]!.GetValue<string>());
         var steps = final["steps"]!.AsArray();
         // base, then per round: sft, two dpo variants, select = 1 + 2 * 4
-        Assert.Equal(9, steps.Count(s => s!["activityType"]!.GetValue<string>() is "Train" or "SelectBest"));
-        Assert.All(steps.Where(s => s!["activityType"]!.GetValue<string>() is "Train" or "SelectBest"), s =>
+        Assert.Equal(9, steps.Count(s => s!["activityType"]!.GetValue<string>() is "TinyTrain" or "SelectByScore"));
+        Assert.All(steps.Where(s => s!["activityType"]!.GetValue<string>() is "TinyTrain" or "SelectByScore"), s =>
         {
             Assert.Equal("done", s!["state"]!.GetValue<string>());
             Assert.False(string.IsNullOrEmpty(s["worker"]?.GetValue<string>()), $"no worker for {s["path"]}");

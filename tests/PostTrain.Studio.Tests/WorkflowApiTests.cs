@@ -68,7 +68,7 @@ public sealed class WorkflowApiTests : IAsyncLifetime
     [Fact]
     public async Task ValidateBody_UnknownTypeAndMissingInput_ReturnsProblemsWithJsonPaths()
     {
-        var body = """{ "id": "x", "activities": [ { "id": "a", "type": "Train" }, { "id": "b", "type": "Nope" } ] }""";
+        var body = """{ "id": "x", "activities": [ { "id": "a", "type": "TinyTrain" }, { "id": "b", "type": "Nope" } ] }""";
         var response = await Client.PostAsync("api/validate", Json(body));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var result = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -100,7 +100,7 @@ public sealed class WorkflowApiTests : IAsyncLifetime
         Assert.NotEqual(etag, newTag);
         var text = File.ReadAllText(_studio.PathOf("pair"));
         Assert.EndsWith("}\n", text);
-        Assert.StartsWith("{\n  \"id\": \"pair\",\n  \"version\": 1,\n  \"description\": \"Two steps in a row; it's edited\",\n  \"activities\": [\n    {\n      \"id\": \"first\",\n      \"type\": \"Train\",", text);
+        Assert.StartsWith("{\n  \"id\": \"pair\",\n  \"version\": 1,\n  \"description\": \"Two steps in a row; it's edited\",\n  \"activities\": [\n    {\n      \"id\": \"first\",\n      \"type\": \"TinyTrain\",", text);
         // Saving the same document again changes nothing on disk: the format is a fixed point.
         var again = await PutAsync("pair", text, newTag);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -140,7 +140,7 @@ public sealed class WorkflowApiTests : IAsyncLifetime
     [Fact]
     public async Task Save_NewValidWorkflow_CreatesFile()
     {
-        var body = """{ "id": "fresh", "activities": [ { "id": "a", "type": "Train", "inputs": { "value": 3 } } ] }""";
+        var body = """{ "id": "fresh", "activities": [ { "id": "a", "type": "TinyTrain", "inputs": { "value": 3 } } ] }""";
         var response = await PutAsync("fresh", body, createOnly: true);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var saved = JsonNode.Parse(File.ReadAllText(_studio.PathOf("fresh")))!;
@@ -190,7 +190,7 @@ public sealed class WorkflowApiTests : IAsyncLifetime
     [InlineData("-leading")]
     public async Task Save_NameThatCouldLeaveTheDirectory_Returns400AndWritesNothing(string name)
     {
-        var body = """{ "id": "x", "activities": [ { "id": "a", "type": "Train", "inputs": { "value": 3 } } ] }""";
+        var body = """{ "id": "x", "activities": [ { "id": "a", "type": "TinyTrain", "inputs": { "value": 3 } } ] }""";
         var response = await PutAsync(name, body, createOnly: true);
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"got {response.StatusCode}");
         Assert.False(File.Exists(Path.Combine(_studio.Root, "escape.json")));
@@ -234,7 +234,7 @@ public sealed class WorkflowApiTests : IAsyncLifetime
     public async Task Activities_ReturnsDescriptorsWithTypedInputsAndContainers()
     {
         var list = (await Client.GetFromJsonAsync<JsonArray>("api/activities"))!;
-        var train = list.Single(a => a!["type"]!.GetValue<string>() == "Train")!;
+        var train = list.Single(a => a!["type"]!.GetValue<string>() == "TinyTrain")!;
         Assert.Equal("Test", train["category"]!.GetValue<string>());
         var inputs = train["inputs"]!.AsArray().ToDictionary(i => i!["name"]!.GetValue<string>());
         Assert.Equal("number", inputs["value"]!["type"]!.GetValue<string>());

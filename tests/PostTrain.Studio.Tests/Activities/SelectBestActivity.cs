@@ -4,7 +4,7 @@ using PostTrain.Workflows.Store;
 namespace PostTrain.Studio.Tests.Activities;
 
 /// <summary>Picks the candidate with the highest score: the stand-in for a round's selection step.</summary>
-[Activity("SelectBest", Category = "Test", Description = "Picks the best of several checkpoints by score.")]
+[Activity("SelectByScore", Category = "Test", Description = "Picks the best of several checkpoints by score.")]
 public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, SelectBestActivity.Outputs>
 {
     public sealed class Inputs

@@ -5,7 +5,7 @@ using PostTrain.Workflows.Store;
 namespace PostTrain.Studio.Tests.Activities;
 
 /// <summary>A cheap stand-in for a training stage: waits in slices with progress, records a loss and an accuracy, and stores a checkpoint with its parent.</summary>
-[Activity("Train", Category = "Test", Description = "Cheap training stand-in: progress, metrics and a checkpoint with lineage.")]
+[Activity("TinyTrain", Category = "Test", Description = "Cheap training stand-in: progress, metrics and a checkpoint with lineage.")]
 public sealed class TrainActivity : Activity<TrainActivity.Inputs, TrainActivity.Outputs>
 {
     public sealed class Inputs

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import {
   Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow,
-  type Connection, type Edge, type Node, type NodeChange, applyNodeChanges,
+  type Connection, type Edge, type Node, type NodeChange,
 } from '@xyflow/react';
 import { api, ApiError, type WorkflowSummary } from './api';
 import { Inspector } from './Inspector';
@@ -13,6 +13,7 @@ import {
   type ActivityDescriptor, type NodeDoc, type Problem, type WorkflowDoc,
 } from './model';
 import { nodeTypes } from './nodes';
+import { useFlowNodes } from './flow';
 import { WorkflowPanel } from './WorkflowPanel';
 import { LiteralEditor } from './Inspector';
 
@@ -121,15 +122,25 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
     [laid, dragged, selected],
   );
 
+  const [flowNodes, applyFlowChanges] = useFlowNodes(nodes);
+  // Re-fit when nodes come or go (a dropped node may land outside the view); not on edits of a node's fields.
+  const structure = laid.nodes.map((n) => n.id).join(',');
+  useEffect(() => {
+    const t = setTimeout(() => void flow.fitView({ maxZoom: 1, padding: 0.15, duration: 150 }), 60);
+    return () => clearTimeout(t);
+  }, [structure, flow]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
-    const moved = applyNodeChanges(changes.filter((c) => c.type === 'position'), nodes);
-    setDragged((d) => {
-      const m = new Map(d);
-      for (const c of changes) if (c.type === 'position' && c.position) m.set(c.id, moved.find((n) => n.id === c.id)!.position);
-      return m;
-    });
+    applyFlowChanges(changes);
+    // Dragged positions survive re-layouts until the document's structure puts the node elsewhere.
+    const moved = changes.filter((c) => c.type === 'position' && c.position);
+    if (moved.length)
+      setDragged((d) => {
+        const m = new Map(d);
+        for (const c of moved) if (c.type === 'position' && c.position) m.set(c.id, c.position);
+        return m;
+      });
     for (const c of changes) if (c.type === 'select' && c.selected) setSelected(c.id);
-  }, [nodes]);
+  }, [applyFlowChanges]);
 
   const onConnect = useCallback((c: Connection) => {
     if (!doc || !c.source || !c.target || c.source === c.target) return;
@@ -336,7 +347,7 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
         <div className="canvas" ref={wrapper} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }} onDrop={onDrop} data-testid="canvas">
           {editing ? (
             <ReactFlow
-              nodes={nodes}
+              nodes={flowNodes}
               edges={laid.edges}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
@@ -347,6 +358,7 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
               onNodeClick={(_, n) => setSelected(n.id)}
               deleteKeyCode={['Delete', 'Backspace']}
               fitView
+              fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
               minZoom={0.2}
               proOptions={{ hideAttribution: true }}
             >

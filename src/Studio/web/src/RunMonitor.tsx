@@ -8,6 +8,7 @@ import { MetricCharts } from './Charts';
 import { layout, type NodeData } from './layout';
 import { walk, type WorkflowDoc } from './model';
 import { nodeTypes } from './nodes';
+import { useFlowNodes } from './flow';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -37,7 +38,7 @@ export function RunsList({ onOpen }: { onOpen: (id: string) => void }) {
               <td><span className={`state state-${r.state}`} data-testid="run-state">{r.state}</span></td>
               <td>{r.startedAt ? new Date(r.startedAt).toLocaleString() : '—'}</td>
               <td>{duration(r.startedAt, r.finishedAt)}</td>
-              <td>{r.steps.filter((s) => s.state === 'succeeded').length}/{r.steps.length}</td>
+              <td>{r.steps.filter((s) => s.state === 'done').length}/{r.steps.length}</td>
               <td>
                 <button disabled={!['failed', 'cancelled', 'interrupted'].includes(r.state)} onClick={() => void act(() => api.resume(r.id))}>Resume</button>
                 <button disabled={FINISHED.has(r.state)} onClick={() => void act(() => api.cancel(r.id))}>Cancel</button>
@@ -108,12 +109,7 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
         <div className="canvas small" data-testid="run-canvas">
           {graph && (
             <ReactFlowProvider>
-              <ReactFlow nodes={graph.nodes} edges={graph.edges} nodeTypes={nodeTypes} fitView nodesConnectable={false}
-                onNodeClick={(_, n) => { const s = [...run.steps].reverse().find((x) => x.nodeId === n.id); if (s) setStep(s.path); }}
-                proOptions={{ hideAttribution: true }}>
-                <Background />
-                <Controls showInteractive={false} />
-              </ReactFlow>
+              <RunGraph nodes={graph.nodes} edges={graph.edges} onPick={(id) => { const s = [...run.steps].reverse().find((x) => x.nodeId === id); if (s) setStep(s.path); }} />
             </ReactFlowProvider>
           )}
         </div>
@@ -125,9 +121,9 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
                 <tr key={s.path} className={s.path === step ? 'active' : ''} onClick={() => setStep(s.path)} data-testid={`step-${s.path}`}>
                   <td><code>{s.path}</code></td>
                   <td>{s.activityType}</td>
-                  <td><span className={`state state-${s.state}`}>{s.state}{s.fromCache ? ' (cached)' : ''}</span></td>
+                  <td><span className={`state state-${s.state}`} data-testid="step-state">{s.state}{s.fromCache ? ' (cached)' : ''}</span></td>
                   <td>{s.attempt}</td>
-                  <td>{s.worker ?? '—'}</td>
+                  <td data-testid="step-worker">{s.worker ?? '—'}</td>
                   <td>{s.progress != null ? `${Math.round(s.progress * 100)}%` : ''} <span className="muted">{s.message ?? ''}</span></td>
                   <td>{duration(s.startedAt, s.finishedAt)}</td>
                 </tr>
@@ -151,6 +147,22 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
   );
 }
 
+function RunGraph({ nodes, edges, onPick }: { nodes: Node<NodeData>[]; edges: Edge[]; onPick: (id: string) => void }) {
+  const [flowNodes, onNodesChange] = useFlowNodes(nodes);
+  return (
+    <ReactFlow nodes={flowNodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1, padding: 0.1 }} nodesConnectable={false}
+      onNodeClick={(_, n) => onPick(n.id)} proOptions={{ hideAttribution: true }}>
+      <Background />
+      <Controls showInteractive={false} />
+    </ReactFlow>
+  );
+}
+
+function LineageGraph({ nodes, edges }: { nodes: Node[]; edges: Edge[] }) {
+  const [flowNodes, onNodesChange] = useFlowNodes(nodes);
+  return <ReactFlow nodes={flowNodes} edges={edges} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }} />;
+}
+
 /** A node's state from its steps: a container summarises the steps inside it, an activity shows its latest step. */
 function summarize(steps: StepView[], container: boolean, all: StepView[], nodeId: string, doc: WorkflowDoc) {
   if (container) {
@@ -163,7 +175,7 @@ function summarize(steps: StepView[], container: boolean, all: StepView[], nodeI
   }
   if (!steps.length) return { state: 'pending', detail: undefined, progress: null };
   const last = steps[steps.length - 1];
-  const done = steps.filter((s) => s.state === 'succeeded').length;
+  const done = steps.filter((s) => s.state === 'done').length;
   return {
     state: steps.length > 1 && last.state === 'pending' ? 'pending' : last.state,
     detail: [steps.length > 1 ? `${done}/${steps.length} done` : '', last.worker ? `on ${last.worker}` : '', last.attempt > 1 ? `attempt ${last.attempt}` : ''].filter(Boolean).join(' · ') || undefined,
@@ -175,7 +187,7 @@ function aggregate(steps: StepView[]): string {
   if (!steps.length) return 'pending';
   const states = new Set(steps.map((s) => s.state));
   for (const s of ['failed', 'retrying', 'running', 'dispatched', 'cancelled']) if (states.has(s)) return s;
-  return states.size === 1 && states.has('succeeded') ? 'succeeded' : 'pending';
+  return states.size === 1 && states.has('done') ? 'done' : 'pending';
 }
 
 function duration(from: string | null, to: string | null): string {
@@ -219,7 +231,7 @@ function Lineage({ checkpoints }: { checkpoints: CheckpointView[] }) {
     <div className="lineage" data-testid="lineage">
       <div className="canvas small">
         <ReactFlowProvider>
-          <ReactFlow nodes={graph.nodes} edges={graph.edges} fitView nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }} />
+          <LineageGraph nodes={graph.nodes} edges={graph.edges} />
         </ReactFlowProvider>
       </div>
       <table>

@@ -307,6 +307,9 @@ export function locateProblem(doc: WorkflowDoc, p: Problem): { nodeId: string | 
     return { nodeId: null, field: null };
   }
   const rest = p.path.slice(best.path.length).replace(/^\./, '');
+  // "missing required input 'x'" is reported on the node's inputs object: it concerns field x.
+  const missing = /missing required input '([^']+)'/.exec(p.message);
+  if (rest === 'inputs' && missing) return { nodeId: best.node.id, field: `inputs.${missing[1]}` };
   // "inputs.x", "inputs.x.initial", "count", "outputs.y" → the first two segments name the field
   const m = /^(inputs|outputs)\.([^.[]+)/.exec(rest) ?? /^(count|items|retry|pool|id|type)/.exec(rest);
   const field = m ? (m[2] ? `${m[1]}.${m[2]}` : m[1]) : null;
