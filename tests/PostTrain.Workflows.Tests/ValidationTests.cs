@@ -35,9 +35,9 @@ public sealed class ValidationTests
     [Fact]
     public void Validate_UnknownActivityType_NamesTypeAndPath()
     {
-        var p = Assert.Single(Validate("""{"id":"w","activities":[{"id":"a","type":"Sft","inputs":{}}]}"""));
+        var p = Assert.Single(Validate("""{"id":"w","activities":[{"id":"a","type":"NoSuchActivity","inputs":{}}]}"""));
         Assert.Equal("$.activities[0].type", p.Path);
-        Assert.Contains("unknown activity type 'Sft'", p.Message);
+        Assert.Contains("unknown activity type 'NoSuchActivity'", p.Message);
         Assert.Contains("Add", p.Message);
     }
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using PostTrain.Workflows.Activities;
 using PostTrain.Workflows.Contracts;
 using PostTrain.Workflows.Engine;
 using PostTrain.Workflows.Store;
@@ -18,7 +17,7 @@ namespace PostTrain.Workflows.Triggers;
 public sealed class TriggerService(
     WorkflowEngine engine,
     WorkflowCatalog catalog,
-    ActivityRegistry registry,
+    RunLauncher launcher,
     ArtifactStore artifacts,
     IEngineBus bus,
     IEnumerable<IPreferenceDataValidator> validators,
@@ -67,7 +66,6 @@ public sealed class TriggerService(
             foreach (var (param, field) in binding.Parameters) values[param] = payload[field]?.DeepClone();
             try
             {
-                var launcher = new RunLauncher(engine, new WorkflowCatalog(catalog.Directories), registry, Microsoft.Extensions.Logging.Abstractions.NullLogger<RunLauncher>.Instance);
                 runs.Add(await launcher.StartAsync(load.Source, new Dictionary<string, string>(), seed: 0, trigger: $"{KnownTriggers.PreferenceDataArrived}:{dataset.Id}", bound: values).ConfigureAwait(false));
             }
             catch (WorkflowInvalidException e)
