@@ -20,5 +20,6 @@ public static class CommandList
         ActivitiesCommand.Create,
         HostCommand.Create,
         WorkerCommand.Create,
+        StudioCommand.Create,
     ];
 }
