@@ -80,3 +80,18 @@ public sealed class TriggerTests
         Assert.Empty(host.Engine.Runs());
     }
 }
+
+public sealed class PreferenceImporterValidatorTests
+{
+    [Fact]
+    public void Validate_BadLine_ReportsSourceAndLine_GoodBatchCountsPairs()
+    {
+        var v = new Triggers.PreferenceImporterValidator();
+        var good = v.Validate("{\"prompt\":\"2+2?\",\"chosen\":\"4\",\"rejected\":\"5\"}\n{\"prompt\":\"3+3?\",\"chosen\":\"6\",\"rejected\":\"7\"}\n", "batch");
+        Assert.True(good.IsValid, string.Join("; ", good.Errors));
+        Assert.Equal(2, good.Pairs);
+        var bad = v.Validate("{\"prompt\":\"2+2?\",\"chosen\":\"4\",\"rejected\":\"5\"}\nnot json\n", "batch");
+        Assert.False(bad.IsValid);
+        Assert.Contains(bad.Errors, e => e.StartsWith("batch:2:", StringComparison.Ordinal));
+    }
+}

@@ -49,6 +49,8 @@ public static class PostTrainHostFactory
             services.AddSingleton<WorkflowEngine>();
             services.AddSingleton<RunLauncher>();
             services.AddSingleton<TriggerService>();
+            // The model core's importer by default; a later registration (ConfigureServices) wins.
+            services.AddSingleton<IPreferenceDataValidator>(new PreferenceImporterValidator());
             services.AddHostedService<EngineHostedService>();
         }
         if (options.Worker is { } worker)
