@@ -49,7 +49,7 @@ public sealed record RewardModelOptions
     /// <summary>Default 64: comparisons per forward when measuring accuracy (no gradients, so larger than <see cref="BatchSize"/>).</summary>
     public int EvalBatchSize { get; init; } = 64;
 
-    /// <summary>Default 0: seeds the shuffle, the held-out split and the score head's init.</summary>
+    /// <summary>Default 0: seeds the shuffle and the held-out split (the head's init is seeded by <see cref="RewardModel.FromPolicy"/>).</summary>
     public int Seed { get; init; }
 
     /// <summary>Default 10: report progress every this many steps (and at the last step).</summary>
