@@ -28,6 +28,12 @@ internal static class Machine
             ["torch_threads"] = get_num_threads(),
             ["load_average_at_start"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             ["os"] = RuntimeInformation.OSDescription,
+            ["env"] = new JsonObject
+            {
+                ["OMP_WAIT_POLICY"] = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"),
+                ["OMP_NUM_THREADS"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS"),
+                ["GOMP_SPINCOUNT"] = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT"),
+            },
         };
     }
 

@@ -64,8 +64,8 @@ internal static class PeerBench
             var peerLoss0 = peer["loss_initial"]!.GetValue<double>();
             var peerLoss1 = peer["loss_after_step"]!.GetValue<double>();
             var ok = Math.Abs(loss0 - peerLoss0) <= 1e-4;
-            lossTable.Add(w.Preset, $"{w.Batch}x{w.SeqLen}", $"{loss0:F6}", $"{peerLoss0:F6}", $"{Math.Abs(loss0 - peerLoss0):E1}", ok ? "PASS (<=1e-4)" : "FAIL (>1e-4)",
-                $"{loss1:F6}", $"{peerLoss1:F6}", $"{Math.Abs(loss1 - peerLoss1):E1}");
+            lossTable.Add(w.Preset, $"{w.Batch}x{w.SeqLen}", $"{loss0:F7}", $"{peerLoss0:F7}", $"{Math.Abs(loss0 - peerLoss0):E2}", ok ? "PASS (<=1e-4)" : "FAIL (>1e-4)",
+                $"{loss1:F7}", $"{peerLoss1:F7}", $"{Math.Abs(loss1 - peerLoss1):E2}");
 
             var json = new JsonObject
             {

@@ -5,7 +5,7 @@ using PostTrain.Bench;
 using static TorchSharp.torch;
 
 // posttrain-bench [--quick] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--out FILE]
-// Sections: ceilings, training (+ DPO reference cost + profile), sampling, peer, e2e. bench/run.sh builds Release and runs this.
+// Sections: ceilings, training (+ DPO reference cost + profile), peer, sampling, threading, e2e. bench/run.sh builds Release and runs this.
 var quick = args.Contains("--quick");
 string? Opt(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
 var presets = (Opt("--presets") ?? (quick ? "small,medium" : "small,medium")).Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -17,6 +17,11 @@ var started = DateTimeOffset.UtcNow;
 var outPath = Opt("--out") ?? Path.Combine(repo, "bench", "results", $"{started:yyyyMMdd-HHmmss}{(quick ? "-quick" : "")}.json");
 
 set_num_threads(threads);
+if (Environment.GetEnvironmentVariable(ThreadingBench.ChildVariable) == "threading")
+{
+    Console.WriteLine(ThreadingBench.Child(presets.Select(p => Workload.For(p, quick))).ToJsonString());
+    return 0;
+}
 var root = new JsonObject
 {
     ["started_utc"] = started.ToString("O"), ["quick"] = quick, ["machine"] = Machine.Describe(), ["versions"] = Machine.Versions(),
@@ -115,6 +120,14 @@ Section("sampling", () =>
     foreach (var w in workloads) json[w.Preset] = SamplingBench.Run(w, ceilings, quick, t);
     Console.Write(t);
     return json;
+});
+
+Section("threading", () =>
+{
+    var t = new Table("OpenMP wait policy (child processes; ratio = default / PASSIVE, above 1 = spinning costs time)", "preset", "what", "default ms", "PASSIVE ms", "ratio");
+    var r = ThreadingBench.Run(args, workloads, t);
+    Console.Write(t);
+    return r;
 });
 
 Section("e2e", () =>
