@@ -21,5 +21,7 @@ public static class CommandList
         HostCommand.Create,
         WorkerCommand.Create,
         StudioCommand.Create,
+        PretrainCommand.Create,
+        GenerateCommand.Create,
     ];
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
+using PostTrain.Model.Training;
 using PostTrain.Pretrain.Generation;
 using static TorchSharp.torch;
 
@@ -36,8 +37,8 @@ public static class GenerateCommand
         try { options.Validate(); }
         catch (ArgumentOutOfRangeException e) { return Fail(2, $"--{OptionName(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }
         Device device;
-        try { device = torch.device(deviceName); }
-        catch (Exception e) when (e is ArgumentException or FormatException) { return Fail(2, $"--device is '{deviceName}', expected cpu or cuda[:N]"); }
+        try { device = DeviceOptions.Parse(deviceName); }
+        catch (ArgumentException e) { return Fail(2, $"--device: {e.Message}"); }
 
         LoadedCheckpoint checkpoint;
         try { checkpoint = Checkpoint.Load(modelDir, device); }

@@ -17,7 +17,7 @@ public static class PretrainCommand
         var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps})" };
         var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => defaults.Device };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out" };
-        var seed = new Option<long>("--seed") { Description = "Seed for weights and data order", DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights and data order", DefaultValueFactory = _ => defaults.Seed };
         var data = new Option<string[]>("--data") { Description = "Own text: .txt (blank-line-separated documents) or .jsonl (\"text\" field)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("pretrain", "Pretrain a LLaMA from scratch (tokenizer, packing, AdamW, annealing, checkpoint averaging)")
         {
