@@ -15,15 +15,15 @@ public sealed record PretrainOptions
     /// <summary>Default "runs/pretrain". Receives <c>checkpoints/step-NNNNNN/</c> and the final model in <c>final/</c>.</summary>
     public string OutputDir { get; init; } = Path.Combine("runs", "pretrain");
 
-    /// <summary>Default 600. Optimizer steps (each of <see cref="BatchSize"/> × <see cref="GradientAccumulation"/> sequences).</summary>
-    public int Steps { get; init; } = 600;
+    /// <summary>Default 800 (1.6M tokens, ~3 epochs of the default corpus). Optimizer steps (each of <see cref="BatchSize"/> × <see cref="GradientAccumulation"/> sequences).</summary>
+    public int Steps { get; init; } = 800;
 
-    /// <summary>Default 16. Sequences per micro-batch; 16 × 128 tokens keeps both cores busy without thrashing the cache.</summary>
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Default 32. Sequences per micro-batch: 32 × 64 = 2048 tokens a step, about 50 task conversations.</summary>
+    public int BatchSize { get; init; } = 32;
 
-    /// <summary>Default 128. Tokens per training sequence; a task conversation is ~40 tokens, so a row holds several.
-    /// Must not exceed the preset's max_position_embeddings.</summary>
-    public int SequenceLength { get; init; } = 128;
+    /// <summary>Default 64. Tokens per training sequence; a task conversation is 25–45 tokens, so every conversation
+    /// fits in one row while attention stays cheap. Must not exceed the preset's max_position_embeddings.</summary>
+    public int SequenceLength { get; init; } = 64;
 
     /// <summary>Default 1. Micro-batches summed into one optimizer step; raises the effective batch without memory.</summary>
     public int GradientAccumulation { get; init; } = 1;
@@ -34,8 +34,8 @@ public sealed record PretrainOptions
     /// <summary>Default 0.1. Final learning rate as a fraction of the peak (Chinchilla and Llama decay to ~10%).</summary>
     public double MinLrRatio { get; init; } = 0.1;
 
-    /// <summary>Default 30. Linear warmup steps from 0 to the peak, so Adam's second moments settle before big steps.</summary>
-    public int WarmupSteps { get; init; } = 30;
+    /// <summary>Default 40. Linear warmup steps from 0 to the peak, so Adam's second moments settle before big steps.</summary>
+    public int WarmupSteps { get; init; } = 40;
 
     /// <summary>Default "cosine". "cosine": warmup then cosine decay to the min (Llama 3). "wsd": warmup-stable-decay
     /// (Hu et al. 2024, MiniCPM): constant peak, then decay over the last <see cref="AnnealFraction"/> of steps, the
@@ -102,8 +102,8 @@ public sealed record PretrainOptions
     /// <summary>Default 0.05. Fraction of user documents kept out of training for held-out loss (embedded corpus: its own held-out set).</summary>
     public double HeldOutFraction { get; init; } = 0.05;
 
-    /// <summary>Default 100. Evaluate held-out loss every N steps (and always at the end); 0 = only at the end.</summary>
-    public int EvalEvery { get; init; } = 100;
+    /// <summary>Default 200. Evaluate held-out loss every N steps (and always at the end); 0 = only at the end.</summary>
+    public int EvalEvery { get; init; } = 200;
 
     /// <summary>Default 200. Held-out tasks answered greedily at the end for exact-match accuracy; 0 skips it.</summary>
     public int ExactMatchTasks { get; init; } = 200;
