@@ -38,6 +38,8 @@ public sealed class RunMonitorBrowserTests
             await page.Locator("[data-testid^='step-rounds[1]/select']").ClickAsync();
             await page.Locator("[data-testid=step-logs]", new() { HasTextString = "completed" }).WaitForAsync();
             await StudioBrowser.ShotAsync(page, "run-monitor-finished");
+            if (RepositoryPaths.RefreshDocs)
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryPaths.Docs, "studio-run-monitor.png"), FullPage = true });
 
             await page.Locator("[data-testid=nav-runs]").ClickAsync();
             await page.Locator("[data-testid=runs-list] [data-testid=run-state]", new() { HasTextString = "succeeded" }).WaitForAsync();

@@ -198,7 +198,7 @@ function Slot(props: { ctx: Context; name: string; port: PortDescriptor; value: 
       <select className="mode" data-testid={`mode-${props.name}`} value={mode} onChange={(e) => switchTo(e.target.value as Mode)}>
         {modes.filter((x) => x.ok || x.m === mode).map((x) => <option key={x.m} value={x.m}>{x.label}</option>)}
       </select>
-      {mode === 'literal' && <LiteralEditor name={props.name} type={port.type} value={value ?? null} onChange={onChange} />}
+      {mode === 'literal' && <LiteralEditor name={props.name} type={port.type} allowed={port.allowed} value={value ?? null} onChange={onChange} />}
       {mode === 'param' && r?.kind === 'param' && (
         <select data-testid={`param-${props.name}`} value={r.name} onChange={(e) => onChange({ param: e.target.value })}>
           {params.map(([k, p]) => <option key={k} value={k}>{k} : {p.type}{!isAssignable(p.type, port.type) ? ' (type mismatch)' : ''}</option>)}
@@ -268,9 +268,16 @@ function emptyOf(type: string): Json {
 }
 
 /** An editor for a literal of a port type; lists and json are edited as JSON text and parsed on the fly. */
-export function LiteralEditor({ name, type, value, onChange }: { name: string; type: string; value: Json; onChange: (v: Json | undefined) => void }) {
+export function LiteralEditor({ name, type, value, onChange, allowed }: { name: string; type: string; value: Json; onChange: (v: Json | undefined) => void; allowed?: string[] | null }) {
   const [text, setText] = useState<{ for: string; text: string; error: string | null } | null>(null);
   const key = JSON.stringify(value);
+  if (allowed && allowed.length && type === 'string')
+    return (
+      <select data-testid={`value-${name}`} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value)}>
+        {!allowed.includes(String(value)) && <option value="" disabled>choose…</option>}
+        {allowed.map((a) => <option key={a} value={a}>{a}</option>)}
+      </select>
+    );
   if (type === 'bool')
     return <input type="checkbox" data-testid={`value-${name}`} checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
   if (type === 'int' || type === 'number')

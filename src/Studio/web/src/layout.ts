@@ -5,7 +5,7 @@ import type { Edge, Node } from '@xyflow/react';
 import { isContainer, referencedActivities, slots, walk, type NodeDoc, type WorkflowDoc } from './model';
 
 export const ACTIVITY_W = 210;
-export const ACTIVITY_H = 64;
+export const ACTIVITY_H = 76;
 const PAD = 24;
 const HEADER = 44;
 
@@ -17,6 +17,8 @@ export interface NodeData extends Record<string, unknown> {
   detail?: string;
   progress?: number | null;
   category?: string;
+  /** Laid out top to bottom (inside a container): handles on top and bottom. */
+  vertical?: boolean;
 }
 
 export interface Laid {
@@ -76,7 +78,10 @@ export function layout(doc: WorkflowDoc, opts: { problemsByNode?: Map<string, st
     for (const n of nodes) if (!isContainer(n)) sizes.set(n.id, { w: ACTIVITY_W, h: ACTIVITY_H });
     if (nodes.length === 0) return { w: ACTIVITY_W + 2 * PAD, h: HEADER + 60 };
     const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 56, marginx: 0, marginy: 0 });
+    // The top level reads left to right; a container's body top to bottom, so a round of eight steps stays compact.
+    g.setGraph(scopeId === null
+      ? { rankdir: 'LR', nodesep: 28, ranksep: 56, marginx: 0, marginy: 0 }
+      : { rankdir: 'TB', nodesep: 24, ranksep: 36, marginx: 0, marginy: 0 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of nodes) { const s = sizes.get(n.id)!; g.setNode(n.id, { width: s.w, height: s.h }); }
     for (const d of dependencies) {
@@ -118,6 +123,7 @@ export function layout(doc: WorkflowDoc, opts: { problemsByNode?: Map<string, st
         path: l.path,
         problems: opts.problemsByNode?.get(l.node.id) ?? [],
         category: opts.categories?.get(l.node.type),
+        vertical: !!parent,
       },
     };
   });

@@ -43,6 +43,7 @@ export interface PortDescriptor {
   description: string;
   required: boolean;
   default?: Json;
+  allowed?: string[] | null;
 }
 
 export interface ActivityDescriptor {

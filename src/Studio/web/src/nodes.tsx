@@ -19,7 +19,7 @@ export function ActivityNodeView({ data, selected }: NodeProps<Node<NodeData>>) 
       data-state={data.state ?? ''}
       title={bad ? data.problems.join('\n') : n.description ?? n.type}
     >
-      <Handle type="target" position={Position.Left} />
+      <Handle type="target" position={data.vertical ? Position.Top : Position.Left} />
       <div className="wf-node-title">
         <span className="wf-node-id">{n.id}</span>
         {bad && <span className="problem-count" data-testid={`problems-${n.id}`}>{data.problems.length}</span>}
@@ -33,7 +33,7 @@ export function ActivityNodeView({ data, selected }: NodeProps<Node<NodeData>>) 
         <div className="progress"><div style={{ width: `${Math.round(data.progress * 100)}%` }} /></div>
       )}
       {data.detail && <div className="wf-node-detail">{data.detail}</div>}
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={data.vertical ? Position.Bottom : Position.Right} />
     </div>
   );
 }
@@ -50,7 +50,7 @@ export function ContainerNodeView({ data, selected }: NodeProps<Node<NodeData>>)
       data-container="true"
       title={bad ? data.problems.join('\n') : n.type}
     >
-      <Handle type="target" position={Position.Left} />
+      <Handle type="target" position={data.vertical ? Position.Top : Position.Left} />
       <div className="wf-node-title">
         <span className="wf-node-id">{n.id}</span>
         <span className="muted"> {what}</span>
@@ -58,7 +58,7 @@ export function ContainerNodeView({ data, selected }: NodeProps<Node<NodeData>>)
         <StateBadge state={data.state} />
         {data.detail && <span className="muted"> {data.detail}</span>}
       </div>
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={data.vertical ? Position.Bottom : Position.Right} />
     </div>
   );
 }
