@@ -1,0 +1,59 @@
+using System.CommandLine;
+using PostTrain.Cli.Rendering;
+using PostTrain.Workflows.Reports;
+using PostTrain.Workflows.Store;
+
+namespace PostTrain.Cli.Commands;
+
+/// <summary><c>posttrain report RUN</c>: the quality report of a finished run (Markdown + PNG charts in the run's folder).</summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<string>("run") { Description = "Run id (or a unique prefix of one)" };
+        var prompts = new Option<int>("--prompts") { Description = "Held-out prompts for the head-to-head Elo comparisons; 0 = all", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var home = CliOptions.Home();
+        var json = CliOptions.Json();
+        var command = new Command("report", "Write and show the quality report of a run: accuracy per round with confidence intervals, RM accuracy, win rates, Elo") { run, prompts, device, home, json };
+        command.SetAction(p => Execute(p.GetValue(run)!, p.GetValue(prompts), p.GetValue(device)!, p.GetValue(home), p.GetValue(json)));
+        return command;
+    }
+
+    private static int Execute(string runText, int prompts, string device, string? homeOption, bool json)
+    {
+        var home = PostTrainHome.Resolve(homeOption);
+        if (!File.Exists(home.DatabasePath)) return Output.Error($"{home.DatabasePath}: no PostTrain database here; pass --home");
+        HomeLock ownership;
+        try { ownership = HomeLock.Acquire(home, "report"); }
+        catch (HomeLockedException e) { return Output.Error($"{e.Message}; run the report when it finishes (iterate writes one itself)"); }
+        using (ownership)
+        using (var store = new WorkflowStore(home, ownership))
+        {
+            var matches = store.Runs.FindAll().Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (matches.Count != 1)
+                return Output.Error(matches.Count == 0 ? $"run '{runText}': no such run in {home.DatabasePath}" : $"run '{runText}': {matches.Count} runs match; give more of the id", CliApp.Usage);
+            var record = matches[0];
+            return Write(record, store.StepsOf(record.Id), store.Metrics.Find(m => m.RunId == record.Id).ToList(), home, device, prompts, json);
+        }
+    }
+
+    /// <summary>Builds, writes (HOME/runs/RUN/report.md and charts) and prints a run's report; shared with <c>iterate</c>.</summary>
+    public static int Write(RunRecord run, IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics, PostTrainHome home,
+        string device, int prompts, bool json)
+    {
+        QualityReport report;
+        try
+        {
+            report = RunReportBuilder.Build(run, steps, metrics, new ArtifactStore(home.Root), device, prompts,
+                json ? null : new Progress<string>(m => Console.Error.WriteLine(m)));
+        }
+        catch (InvalidOperationException e) { return Output.Error(e.Message); }
+        var dir = Path.Combine(home.RunsDirectory, run.Id.ToString("D"));
+        var path = QualityReportWriter.Write(report, dir);
+        var rmElo = report.RmJudged.Count > 0 ? EloRating.Fit(report.RmJudged) : new Dictionary<string, double>();
+        if (json) Output.WriteJson(new { report, eloRm = rmElo, eloChecker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : null, path });
+        else ReportPrinter.Print(report, rmElo, path);
+        return CliApp.Success;
+    }
+}

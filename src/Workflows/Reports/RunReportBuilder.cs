@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using PostTrain.Model.Data;
+using PostTrain.Workflows.Activities.Stages;
+using PostTrain.Workflows.Store;
+using RM = PostTrain.RewardModel.RewardModel;
+
+namespace PostTrain.Workflows.Reports;
+
+/// <summary>
+/// Builds the <see cref="QualityReport"/> of a finished iterate-style run from its steps, metrics and artifacts:
+/// the per-round figures the activities recorded, plus head-to-head comparisons of every round's selected policy
+/// (and the base) on the held-out tasks, judged by the reward model and by the exact checker.
+/// </summary>
+public static class RunReportBuilder
+{
+    /// <param name="maxPrompts">Held-out prompts used for the head-to-head comparisons; 0 = all.</param>
+    public static QualityReport Build(RunRecord run, IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics,
+        ArtifactStore artifacts, string device = "cpu", int maxPrompts = 0, IProgress<string>? progress = null)
+    {
+        double? Metric(StepRecord? step, string name) =>
+            step is null ? null : metrics.Where(m => m.StepPath == step.Path && m.Name == name).Select(m => (double?)m.Value).LastOrDefault();
+        StepRecord? Single(string activity, int? round = null) => steps
+            .Where(s => s.ActivityType == activity && s.State == StepState.Done && (round is null || s.Round == round))
+            .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
+
+        var pretrain = Single("Pretrain");
+        var rm = Single("TrainRewardModel");
+        var tasksStep = Single("GenerateTaskData");
+        var selects = steps.Where(s => s.ActivityType == "SelectBest" && s.State == StepState.Done && s.Round is not null)
+            .OrderBy(s => s.Round).ToList();
+        if (pretrain is null || selects.Count == 0)
+            throw new InvalidOperationException($"run {run.Id} ({run.WorkflowId}) has no finished Pretrain step or no finished SelectBest round; a quality report needs both");
+        var rmAccuracy = Metric(rm, "rm/heldout_accuracy");
+
+        var rounds = new List<RoundSummary>();
+        var first = selects[0];
+        var checkedCount = (int)(Metric(first, "select/checked") ?? 0);
+        rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), Math.Max(checkedCount, 1),
+            RewardModelAccuracy: rmAccuracy));
+        foreach (var s in selects)
+        {
+            var r = s.Round!.Value;
+            var sft = Single("Sft", r);
+            rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, "select/correct") ?? 0), Math.Max((int)(Metric(s, "select/checked") ?? 0), 1),
+                RewardModelAccuracy: rmAccuracy,
+                WinRateVsPrevious: Metric(s, "select/win_rate"),
+                SftLoss: Metric(sft, "sft/train/loss"),
+                DpoRewardAccuracy: Metric(s, "select/dpo/rewards/accuracies"),
+                DpoRewardMargin: Metric(s, "select/dpo/rewards/margins")));
+        }
+
+        var (rmJudged, checkerJudged) = tasksStep is not null && rm is not null
+            ? HeadToHead(rounds, artifacts, ArtifactRef.Parse(Output(tasksStep, "tasks")), ArtifactRef.Parse(Output(rm, "checkpoint")), device, maxPrompts, progress)
+            : ([], []);
+        var seconds = steps.Where(s => s is { State: StepState.Done, FromCache: false, StartedAt: not null, FinishedAt: not null })
+            .GroupBy(s => s.ActivityType)
+            .ToDictionary(g => g.Key, g => g.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds));
+        var started = run.StartedAt ?? run.CreatedAt;
+        var finished = run.FinishedAt ?? DateTime.UtcNow;
+        return new QualityReport(run.Id.ToString("D"), run.WorkflowId, new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc)),
+            finished - started, rounds, rmJudged, checkerJudged, seconds);
+    }
+
+    private static string Output(StepRecord step, string name)
+    {
+        var outputs = JsonNode.Parse(step.OutputsJson ?? "{}") as JsonObject;
+        var value = outputs?.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        return value?.GetValue<string>() ?? throw new InvalidDataException($"step {step.Path} ({step.ActivityType}) has no output '{name}'");
+    }
+
+    /// <summary>Greedy answers of every round's policy to the same held-out prompts, compared pairwise.</summary>
+    private static (IReadOnlyList<PairwiseResult> Rm, IReadOnlyList<PairwiseResult> Checker) HeadToHead(IReadOnlyList<RoundSummary> rounds,
+        ArtifactStore artifacts, ArtifactRef tasksRef, ArtifactRef rmRef, string device, int maxPrompts, IProgress<string>? progress)
+    {
+        var torchDevice = Model.Training.DeviceOptions.Parse(device);
+        var tasks = TaskSet.Read(artifacts.PathOf(tasksRef)).HeldOut;
+        if (maxPrompts > 0) tasks = tasks.Take(maxPrompts).ToList();
+        var messages = tasks.Select(t => PretrainCorpus.PromptFor(t)).ToList();
+        using var rm = RM.Load(artifacts.PathOf(rmRef), torchDevice);
+        var answers = new List<(string Name, double[] Scores, bool[] Correct)>();
+        var seen = new Dictionary<string, (double[], bool[])>();
+        foreach (var r in rounds)
+        {
+            progress?.Report($"judging {r.Name}");
+            if (!seen.TryGetValue(r.Checkpoint, out var judged))
+            {
+                var responses = EvaluateActivity.Generate(artifacts.PathOf(ArtifactRef.Parse(r.Checkpoint)), messages, 24, torchDevice, 0);
+                var scores = rm.Score(messages.Zip(responses, (m, x) => (m, x)).ToList()).Select(s => (double)s).ToArray();
+                var correct = tasks.Select((t, i) => TaskChecker.IsCorrect(t, responses[i])).ToArray();
+                seen[r.Checkpoint] = judged = (scores, correct);
+            }
+            answers.Add((r.Name, judged.Item1, judged.Item2));
+        }
+        var byRm = new List<PairwiseResult>();
+        var byChecker = new List<PairwiseResult>();
+        for (var i = 0; i < answers.Count; i++)
+            for (var j = i + 1; j < answers.Count; j++)
+            {
+                var (a, b) = (answers[i], answers[j]);
+                double rw = 0, rl = 0, rt = 0, cw = 0, cl = 0, ct = 0;
+                for (var k = 0; k < tasks.Count; k++)
+                {
+                    var d = a.Scores[k] - b.Scores[k];
+                    if (Math.Abs(d) < 1e-6) rt++; else if (d > 0) rw++; else rl++;
+                    if (a.Correct[k] == b.Correct[k]) ct++; else if (a.Correct[k]) cw++; else cl++;
+                }
+                byRm.Add(new PairwiseResult(a.Name, b.Name, rw, rl, rt));
+                byChecker.Add(new PairwiseResult(a.Name, b.Name, cw, cl, ct));
+            }
+        return (byRm, byChecker);
+    }
+}
