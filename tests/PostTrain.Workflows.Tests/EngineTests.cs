@@ -115,6 +115,18 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Run_StepRejectsItsInputs_FailsWithoutRetrying()
+    {
+        using var home = new TestHome();
+        await using var host = await EngineHost.StartAsync(home);
+        var run = await host.RunAsync(home, """{"id":"bad","activities":[{"id":"root","type":"Sqrt","retry":{"maxAttempts":5,"backoffSeconds":0.05},"inputs":{"x":-4}}]}""");
+        Assert.Equal(RunState.Failed, run.State);
+        Assert.Contains("not retried", run.Error);
+        Assert.Contains("x must be >= 0", run.Error);
+        Assert.Equal(1, Assert.Single(run.Steps).Attempt);
+    }
+
+    [Fact]
     public async Task Cancel_RunningRun_StopsItsSteps()
     {
         using var home = new TestHome();

@@ -9,5 +9,7 @@ public sealed record ActivityFaulted
     public string ExceptionType { get; init; } = "";
     public string Error { get; init; } = "";
     public bool Cancelled { get; init; }
+    /// <summary>The inputs themselves are wrong (an <see cref="ArgumentException"/>): retrying cannot help.</summary>
+    public bool Permanent { get; init; }
     public DateTime At { get; init; }
 }

@@ -311,7 +311,7 @@ public sealed class WorkflowEngine
             var run = _store.Runs.FindById(m.RunId);
             var step = Current(m.RunId, m.StepPath, m.Attempt);
             if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
-            _store.InTransaction(() => RegisterFailure(run, step, $"{m.ExceptionType}: {m.Error}", outbox));
+            _store.InTransaction(() => RegisterFailure(run, step, $"{m.ExceptionType}: {m.Error}", outbox, permanent: m.Permanent));
             Snapshot(m.RunId, outbox);
         }
         await FlushAsync(outbox).ConfigureAwait(false);
@@ -455,12 +455,12 @@ public sealed class WorkflowEngine
         });
     }
 
-    private void RegisterFailure(RunRecord run, StepRecord step, string error, Outbox outbox)
+    private void RegisterFailure(RunRecord run, StepRecord step, string error, Outbox outbox, bool permanent = false)
     {
         step.Failures++;
         step.Error = error;
         _lastSeen.Remove(step.Id);
-        if (step.Failures < step.MaxAttempts)
+        if (step.Failures < step.MaxAttempts && !permanent)
         {
             var delay = TimeSpan.FromSeconds(step.BackoffSeconds * Math.Pow(2, step.Failures - 1));
             if (delay > _options.MaxBackoff) delay = _options.MaxBackoff;
@@ -473,7 +473,7 @@ public sealed class WorkflowEngine
         step.State = StepState.Failed;
         step.FinishedAt = Now;
         _store.Steps.Update(step);
-        Finish(run, RunState.Failed, $"step '{step.Path}' ({step.ActivityType}) failed after {step.Failures} attempt(s): {error}", outbox);
+        Finish(run, RunState.Failed, $"step '{step.Path}' ({step.ActivityType}) failed after {step.Failures} attempt(s){(permanent ? " (bad inputs, not retried)" : "")}: {error}", outbox);
     }
 
     private void Finish(RunRecord run, RunState state, string? error, Outbox outbox)
