@@ -18,12 +18,12 @@ public sealed record PretrainOptions
     /// <summary>Default 800 (1.6M tokens, ~3 epochs of the default corpus). Optimizer steps (each of <see cref="BatchSize"/> × <see cref="GradientAccumulation"/> sequences).</summary>
     public int Steps { get; init; } = 800;
 
-    /// <summary>Default 32. Sequences per micro-batch: 32 × 64 = 2048 tokens a step, about 50 task conversations.</summary>
-    public int BatchSize { get; init; } = 32;
+    /// <summary>Default 16. Sequences per micro-batch: 16 × 128 = 2048 token slots a step, about 40 task conversations.</summary>
+    public int BatchSize { get; init; } = 16;
 
-    /// <summary>Default 64. Tokens per training sequence; a task conversation is 25–45 tokens, so every conversation
-    /// fits in one row while attention stays cheap. Must not exceed the preset's max_position_embeddings.</summary>
-    public int SequenceLength { get; init; } = 64;
+    /// <summary>Default 128. Tokens per training row; a task conversation is 30–60 tokens, so a row holds two or three
+    /// whole conversations and little padding. Must not exceed the preset's max_position_embeddings.</summary>
+    public int SequenceLength { get; init; } = 128;
 
     /// <summary>Default 1. Micro-batches summed into one optimizer step; raises the effective batch without memory.</summary>
     public int GradientAccumulation { get; init; } = 1;

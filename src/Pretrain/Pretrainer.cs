@@ -184,15 +184,18 @@ public sealed class Pretrainer
         }
     }
 
-    /// <summary>Mean next-token cross-entropy (nats) of rows (B, T+1): inputs are the first T, targets the last T.</summary>
+    /// <summary>Mean next-token cross-entropy (nats) of rows (B, T+1): inputs are the first T, targets the last T;
+    /// <see cref="PackedSequences.Padding"/> targets are ignored.</summary>
     public static Tensor LanguageModelLoss(LlamaForCausalLM model, Tensor rows)
     {
         using var scope = NewDisposeScope();
         var T = rows.shape[1] - 1;
-        var input = rows[.., TensorIndex.Slice(0, T)];                 // (B, T)
+        // Padding only trails real tokens, so under the causal mask it never influences a real position.
+        var input = rows[.., TensorIndex.Slice(0, T)].clamp_min(0);   // (B, T)
         var target = rows[.., TensorIndex.Slice(1, T + 1)];            // (B, T)
         var logits = model.forward(input);                             // (B, T, V)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1)).MoveToOuterDisposeScope();
+        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1), ignore_index: PackedSequences.Padding)
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>The learning-rate schedule these options define: warmup then cosine to the min, or warmup-stable-decay
@@ -204,7 +207,7 @@ public sealed class Pretrainer
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based).</summary>
     public double LearningRate(int step) => Schedule.At(step);
 
-    /// <summary>Mean per-token loss over all held-out rows, in evaluation mode and without gradients.</summary>
+    /// <summary>Mean per-token loss over all held-out targets, in evaluation mode and without gradients.</summary>
     public static double HeldOutLoss(LlamaForCausalLM model, PackedSequences heldOut, Device device, int batchSize = 16)
     {
         model.eval();
@@ -216,8 +219,9 @@ public sealed class Pretrainer
             using var scope = NewDisposeScope();
             var end = Math.Min(heldOut.Count, start + batchSize);
             var batch = heldOut.Rows[TensorIndex.Slice(start, end)].to(device);
-            total += LanguageModelLoss(model, batch).item<float>() * (end - start);
-            rows += end - start;
+            var targets = batch[.., TensorIndex.Slice(1)].ge(0).sum().item<long>();
+            total += LanguageModelLoss(model, batch).item<float>() * targets;
+            rows += targets;
         }
         return total / rows;
     }
@@ -227,6 +231,7 @@ public sealed class Pretrainer
     {
         using var scope = NewDisposeScope();
         var targets = heldOut.Rows[.., TensorIndex.Slice(1)].reshape(-1);
+        targets = targets[targets.ge(0)];
         var counts = targets.bincount(null).to_type(ScalarType.Float64);
         var p = counts[counts.gt(0)] / counts.sum();
         return -(p * p.log()).sum().item<double>();

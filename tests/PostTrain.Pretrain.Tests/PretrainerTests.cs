@@ -137,15 +137,22 @@ public sealed class PretrainerTests : IDisposable
     {
         manual_seed(3);
         using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny"));
-        // Tokens 1..40 then EOS(0) as one document: 41 tokens → 5 rows of 8 + 1 with stride 8.
+        // Tokens 1..40 then EOS(0), longer than a row of 9: it continues across 5 rows, the last one padded.
         using var packed = PackedSequences.Pack([Enumerable.Range(1, 40).ToArray()], eosId: 0, sequenceLength: 8, "test");
         Assert.Equal(5, packed.Count);
-        Assert.Equal(new long[] { 9, 10, 11, 12, 13, 14, 15, 16, 17 }, packed.Rows[1].data<long>().ToArray());
+        Assert.Equal(new long[] { 10, 11, 12, 13, 14, 15, 16, 17, 18 }, packed.Rows[1].data<long>().ToArray());
+        Assert.Equal(new long[] { 37, 38, 39, 40, 0, -1, -1, -1, -1 }, packed.Rows[4].data<long>().ToArray());
 
-        var expected = Enumerable.Range(0, 5).Select(i => { using var r = packed.Rows[TensorIndex.Slice(i, i + 1)]; return (double)Pretrainer.LanguageModelLoss(model, r).item<float>(); }).Average();
+        var losses = Enumerable.Range(0, 5).Select(i => { using var r = packed.Rows[TensorIndex.Slice(i, i + 1)]; return (double)Pretrainer.LanguageModelLoss(model, r).item<float>(); }).ToArray();
+        var counts = new[] { 8, 8, 8, 8, 4 };
+        var expected = losses.Zip(counts, (l, c) => l * c).Sum() / counts.Sum();
         Assert.Equal(expected, Pretrainer.HeldOutLoss(model, packed, CPU, batchSize: 2), 5);
-        // 40 distinct targets (2..40 and EOS), each once: entropy ln 40.
-        Assert.Equal(Math.Log(40), Pretrainer.UnigramEntropy(packed), 9);
+        // 36 distinct targets (all but the row starts 1, 10, 19, 28, 37), each once: entropy ln 36.
+        Assert.Equal(Math.Log(36), Pretrainer.UnigramEntropy(packed), 9);
+
+        // Short documents never straddle rows: [1,2,3]+EOS and [4,5,6]+EOS do not share a row of 5.
+        using var whole = PackedSequences.Pack([[1, 2, 3], [4, 5, 6]], eosId: 0, sequenceLength: 4, "test");
+        Assert.Equal(new long[] { 1, 2, 3, 0, -1, 4, 5, 6, 0, -1 }, whole.Rows.reshape(-1).data<long>().ToArray());
     }
 
     [Fact]

@@ -4,14 +4,14 @@ using static TorchSharp.torch;
 namespace PostTrain.Pretrain.Data;
 
 /// <summary>
-/// Token documents packed back to back, each followed by EOS, and cut into fixed rows of
-/// <c>SequenceLength + 1</c> tokens (inputs are the first T, targets the last T), as nanoGPT and Llama pack
-/// pretraining text: no padding, so every position is a training target. Consecutive rows overlap by one token
-/// so no target is lost at a row boundary. The tail shorter than a row is dropped.
+/// Token documents, each followed by EOS, packed into fixed rows of <c>SequenceLength + 1</c> tokens (inputs are the
+/// first T, targets the last T). A document that fits in a row never straddles two: a task's answer sits at its end,
+/// and cut off from its prompt it would be unlearnable noise. The unused tail of a row is <see cref="Padding"/>
+/// (never a target); only documents longer than a row continue in the next one.
 /// </summary>
 public sealed class PackedSequences : IDisposable
 {
-    /// <summary>(N, T + 1) int64 on the CPU.</summary>
+    /// <summary>(N, T + 1) int64 on the CPU; <see cref="Padding"/> where no token is.</summary>
     public Tensor Rows { get; }
     public int SequenceLength { get; }
     public long Count => Rows.shape[0];
@@ -25,24 +25,44 @@ public sealed class PackedSequences : IDisposable
         TokenCount = tokenCount;
     }
 
-    /// <exception cref="InvalidDataException">The documents hold fewer tokens than one row needs.</exception>
+    /// <summary>Marks unused row positions; <see cref="Pretrainer.LanguageModelLoss"/> ignores these targets.</summary>
+    public const long Padding = -1;
+
+    /// <exception cref="InvalidDataException">The documents hold fewer tokens than one training pair needs.</exception>
     public static PackedSequences Pack(IEnumerable<int[]> documents, int eosId, int sequenceLength, string source)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequenceLength, 1);
-        var stream = new List<long>();
+        var rowLength = sequenceLength + 1;
+        var rows = new List<long[]>();
+        long[]? row = null;
+        var fill = 0;
+        long tokens = 0;
+        void NewRow()
+        {
+            if (row is not null && fill < 2) rows.RemoveAt(rows.Count - 1); // a lone token has no target
+            row = new long[rowLength];
+            Array.Fill(row, Padding);
+            rows.Add(row);
+            fill = 0;
+        }
         foreach (var doc in documents)
         {
-            foreach (var id in doc) stream.Add(id);
-            stream.Add(eosId);
+            var n = doc.Length + 1;
+            tokens += n;
+            if (row is null || (fill + n > rowLength && n <= rowLength)) NewRow();
+            for (var i = 0; i < n; i++)
+            {
+                if (fill == rowLength) NewRow();
+                row![fill++] = i < doc.Length ? doc[i] : eosId;
+            }
         }
-        var rows = stream.Count <= sequenceLength ? 0 : (stream.Count - 1) / sequenceLength;
-        if (rows == 0)
-            throw new InvalidDataException($"{source}: {stream.Count} tokens, expected at least {sequenceLength + 1} to fill one sequence of {sequenceLength}");
-        var data = new long[rows * (sequenceLength + 1)];
-        for (var r = 0; r < rows; r++)
-            stream.CopyTo(r * sequenceLength, data, r * (sequenceLength + 1), sequenceLength + 1);
-        var rowsTensor = torch.tensor(data, [rows, sequenceLength + 1], ScalarType.Int64).DetachFromDisposeScope();
-        return new PackedSequences(rowsTensor, sequenceLength, stream.Count);
+        if (row is not null && fill < 2) rows.RemoveAt(rows.Count - 1);
+        if (rows.Count == 0)
+            throw new InvalidDataException($"{source}: {tokens} tokens, expected at least 2 to form one training pair");
+        var data = new long[rows.Count * rowLength];
+        for (var r = 0; r < rows.Count; r++) rows[r].CopyTo(data, r * rowLength);
+        var rowsTensor = torch.tensor(data, [rows.Count, rowLength], ScalarType.Int64).DetachFromDisposeScope();
+        return new PackedSequences(rowsTensor, sequenceLength, tokens);
     }
 
     public void Dispose() => Rows.Dispose();
