@@ -20,6 +20,7 @@ public static class CommandList
         ActivitiesCommand.Create,
         HostCommand.Create,
         WorkerCommand.Create,
+        DataCommand.Create,
         StudioCommand.Create,
         PretrainCommand.Create,
         GenerateCommand.Create,
