@@ -10,7 +10,7 @@ namespace PostTrain.Bench;
 /// </summary>
 internal static class EndToEndBench
 {
-    public static JsonObject Run(string repo, int rounds, Table table)
+    public static JsonObject Run(string repo, int rounds, string? preset, Table table)
     {
         var exe = Path.Combine(repo, "src", "Cli", "bin", "Release", "net10.0", "posttrain");
         if (!File.Exists(exe)) return Skip(table, $"{exe} not found: build it with `dotnet build src/Cli -c Release` (bench/run.sh does)");
@@ -23,19 +23,24 @@ internal static class EndToEndBench
                 return Skip(table, $"`posttrain {cmd[0]} --json` is not available yet (exit {r.Code}); per-activity timings cannot be read");
         }
 
+        // A fresh home, so the run list holds this run only and no earlier cache (reference log-probs, artifacts) helps it.
         var work = Directory.CreateTempSubdirectory("posttrain-bench-e2e-").FullName;
+        var home = Path.Combine(work, "home");
         var clock = Stopwatch.StartNew();
-        var run = Exec(exe, ["iterate", "--rounds", rounds.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromHours(2), work);
+        string[] iterate = ["iterate", "--rounds", rounds.ToString(CultureInfo.InvariantCulture), "--home", home, .. preset is null ? [] : new[] { "--preset", preset }];
+        var run = Exec(exe, iterate, TimeSpan.FromHours(2), work);
         var wall = clock.Elapsed.TotalSeconds;
-        if (run.Code != 0) return Skip(table, $"`posttrain iterate --rounds {rounds}` exited with {run.Code}: {FirstLine(run.Err)}", wall);
+        if (run.Code != 0) return Skip(table, $"`posttrain {string.Join(' ', iterate)}` exited with {run.Code}: {FirstLine(run.Err)}", wall);
 
-        var runs = JsonNode.Parse(Exec(exe, ["runs", "--json"], TimeSpan.FromMinutes(1), work).Out);
-        var runId = LastRunId(runs);
+        var runs = JsonNode.Parse(Exec(exe, ["runs", "--json", "--home", home], TimeSpan.FromMinutes(1), work).Out);
+        var runId = NewestRunId(runs);
         if (runId is null) return Skip(table, "`posttrain runs --json` listed no run id", wall);
-        var status = JsonNode.Parse(Exec(exe, ["status", runId, "--json"], TimeSpan.FromMinutes(1), work).Out);
+        var status = JsonNode.Parse(Exec(exe, ["status", runId, "--json", "--home", home], TimeSpan.FromMinutes(1), work).Out);
         var byActivity = new Dictionary<string, double>();
         Collect(status, byActivity);
-        var json = new JsonObject { ["command"] = $"posttrain iterate --rounds {rounds}", ["wall_s"] = wall, ["run_id"] = runId };
+        var json = new JsonObject { ["command"] = $"posttrain {string.Join(' ', iterate)}", ["wall_s"] = wall, ["run_id"] = runId };
+        var stepSeconds = byActivity.Values.Sum();
+        table.Add("(outside any step: startup, scheduling, report)", Math.Max(0, wall - stepSeconds), $"{100 * Math.Max(0, wall - stepSeconds) / wall:F1}%");
         var acts = new JsonObject();
         foreach (var (name, s) in byActivity.OrderByDescending(kv => kv.Value))
         {
@@ -45,6 +50,7 @@ internal static class EndToEndBench
         table.Add("TOTAL (wall)", wall, "100%");
         json["seconds_by_activity"] = acts;
         json["status"] = status;
+        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
         return json;
     }
 
@@ -56,10 +62,10 @@ internal static class EndToEndBench
 
     private static string FirstLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "";
 
-    private static string? LastRunId(JsonNode? node) => node switch
+    private static string? NewestRunId(JsonNode? node) => node switch
     {
-        JsonArray a => a.Select(LastRunId).LastOrDefault(id => id is not null),
-        JsonObject o => (o["id"] ?? o["runId"] ?? o["run_id"])?.ToString() ?? LastRunId(o["runs"]),
+        JsonArray a => a.Select(NewestRunId).FirstOrDefault(id => id is not null), // newest first
+        JsonObject o => (o["id"] ?? o["runId"] ?? o["run_id"])?.ToString() ?? NewestRunId(o["runs"]),
         _ => null,
     };
 

@@ -56,7 +56,11 @@ internal static class Profile
                 var (kk, vv) = rep > 1 ? (a[1].repeat_interleave(rep, dim: 1), a[2].repeat_interleave(rep, dim: 1)) : (a[1], a[2]);
                 return F.scaled_dot_product_attention(a[0], kk, vv, is_casual: true).transpose(1, 2).contiguous();
             }, q, k, v);
+            // The reshapes around attention: (B,T,C) → (B,nh,T,hd) views for q/k/v and the contiguous copy back.
+            using var xq = randn(B, T, nh * hd);
+            var sGlue = FwdBwd(a => a[0].view(B, T, nh, hd).transpose(1, 2).transpose(1, 2).contiguous().view(B, T, nh * hd), xq);
             parts.Add(("attention", $"RoPE on q,k x{L}", sRope * L, 0));
+            parts.Add(("attention", $"head reshape + contiguous copy x{L}", sGlue * L, 0));
             parts.Add(("attention", $"SDPA causal (B={B}, nh={nh}, T={T}, hd={hd}){(rep > 1 ? " + repeat_kv" : "")} x{L}", sSdpa * L, 12.0 * M * T * C * L));
             cos.Dispose(); sin.Dispose();
         }

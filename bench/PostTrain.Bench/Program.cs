@@ -4,13 +4,15 @@ using System.Text.Json.Nodes;
 using PostTrain.Bench;
 using static TorchSharp.torch;
 
-// posttrain-bench [--quick] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--out FILE]
+// posttrain-bench [--quick] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--e2e-preset NAME] [--threads 2] [--out FILE]
 // Sections: ceilings, training (+ DPO reference cost + profile), peer, sampling, threading, e2e. bench/run.sh builds Release and runs this.
 var quick = args.Contains("--quick");
 string? Opt(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
 var presets = (Opt("--presets") ?? (quick ? "small,medium" : "small,medium")).Split(',', StringSplitOptions.RemoveEmptyEntries);
 var skip = (Opt("--skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-var rounds = int.Parse(Opt("--rounds") ?? "6", CultureInfo.InvariantCulture);
+// --quick checks the end-to-end wiring on one round of the tiny preset; the full run is 6 rounds on the CLI's defaults.
+var rounds = int.Parse(Opt("--rounds") ?? (quick ? "1" : "6"), CultureInfo.InvariantCulture);
+var e2ePreset = Opt("--e2e-preset") ?? (quick ? "tiny" : null);
 var threads = int.Parse(Opt("--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 var repo = FindRepo();
 var started = DateTimeOffset.UtcNow;
@@ -132,8 +134,8 @@ Section("threading", () =>
 
 Section("e2e", () =>
 {
-    var t = new Table($"End to end: posttrain iterate --rounds {rounds} (defaults)", "activity", "seconds", "share");
-    var r = EndToEndBench.Run(repo, rounds, t);
+    var t = new Table($"End to end: posttrain iterate --rounds {rounds}{(e2ePreset is null ? " (defaults)" : $" --preset {e2ePreset}")}", "activity", "seconds", "share");
+    var r = EndToEndBench.Run(repo, rounds, e2ePreset, t);
     Console.Write(t);
     return r;
 });
