@@ -1,8 +1,8 @@
 namespace PostTrain.Studio.Api;
 
 /// <summary>
-/// A checkpoint and its lineage. <see cref="Selected"/>: a selection step of its run (an activity whose type starts
-/// with "Select") output this checkpoint, i.e. it became the next round's sampler.
+/// A checkpoint and its lineage. <see cref="Selected"/>: registered with kind "selected", or output by a selection step of its run (an activity whose type starts
+/// with "Select"): it became the next round's sampler.
 /// </summary>
 public sealed record CheckpointView(
     string Artifact, string Kind, string? Name, Guid RunId, string StepPath, int? Round, string? Sampler, string? Parent,

@@ -31,7 +31,8 @@ public sealed class RunViews(WorkflowEngine engine, WorkflowStore store, StepJou
         foreach (var run in all.Select(c => c.RunId).Distinct())
             foreach (var s in engine.Steps(run).Where(s => s.State == StepState.Done && s.ActivityType.StartsWith("Select", StringComparison.Ordinal)))
                 foreach (var a in Artifacts(s.OutputsJson)) selected.Add(a);
-        return [.. all.Select(c => new CheckpointView(c.Id, c.Kind, c.Name, c.RunId, c.StepPath, c.Round, c.Sampler, c.Parent, c.RewardModel, selected.Contains(c.Id), c.At))];
+        return [.. all.Select(c => new CheckpointView(c.Id, c.Kind, c.Name, c.RunId, c.StepPath, c.Round, c.Sampler, c.Parent, c.RewardModel,
+            c.Kind == "selected" || selected.Contains(c.Id), c.At))];
     }
 
     public static string NodeIdOf(string stepPath)

@@ -4,22 +4,43 @@ import type { MetricPoint } from './api';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
 
-// The charts a Llama 3 style round is judged by come first, in this order; anything else follows by name.
-const PREFERRED = ['rm_accuracy', 'sft_loss', 'dpo_loss', 'dpo_reward_accuracy', 'dpo_reward_margin', 'win_rate', 'heldout_accuracy'];
+// What a Llama 3 style round is judged by comes first, in this order (metric names start with their stage);
+// anything else follows by name.
+const PREFERRED = ['rm', 'reject', 'sft', 'dpo', 'select/dpo', 'select/win_rate', 'eval', 'select', 'win_rate', 'heldout'];
 
 export function MetricCharts({ points }: { points: MetricPoint[] }) {
-  const names = [...new Set(points.map((p) => p.name))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  if (!names.length) return <div className="muted" data-testid="no-metrics">No metrics recorded yet.</div>;
+  const perRound = points.filter((p) => p.round !== null);
+  const once = points.filter((p) => p.round === null);
+  const names = [...new Set(perRound.map((p) => p.name))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  if (!points.length) return <div className="muted" data-testid="no-metrics">No metrics recorded yet.</div>;
   return (
-    <div className="charts" data-testid="charts">
-      {names.map((n) => <Chart key={n} name={n} points={points.filter((p) => p.name === n)} />)}
-    </div>
+    <>
+      <div className="charts" data-testid="charts">
+        {names.map((n) => <Chart key={n} name={n} points={perRound.filter((p) => p.name === n)} />)}
+      </div>
+      {once.length > 0 && (
+        <details className="once" data-testid="run-metrics">
+          <summary>{once.length} metric(s) outside the rounds</summary>
+          <table>
+            <thead><tr><th>step</th><th>metric</th><th>value</th></tr></thead>
+            <tbody>{once.map((p, i) => <tr key={i}><td><code>{p.stepPath}</code></td><td>{p.name}</td><td>{fmtValue(p.value)}</td></tr>)}</tbody>
+          </table>
+        </details>
+      )}
+    </>
   );
 }
 
+function fmtValue(v: number) {
+  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+}
+
 function rank(name: string) {
-  const i = PREFERRED.findIndex((p) => name === p || name.endsWith(`/${p}`) || name.startsWith(p));
-  return i < 0 ? PREFERRED.length : i;
+  let best = PREFERRED.length;
+  PREFERRED.forEach((p, i) => { if ((name === p || name.startsWith(`${p}/`) || name.startsWith(`${p}_`)) && i < best) best = i; });
+  // "select/dpo/..." must rank with its own entry, which is more specific than "select".
+  const specific = PREFERRED.findIndex((p) => name.startsWith(`${p}/`) && p.includes('/'));
+  return specific >= 0 ? specific : best;
 }
 
 function Chart({ name, points }: { name: string; points: MetricPoint[] }) {
