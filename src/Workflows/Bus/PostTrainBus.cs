@@ -16,6 +16,8 @@ public static class PostTrainBus
     {
         services.AddMassTransit(x =>
         {
+            // MassTransit phones home with usage telemetry by default; PostTrain runs offline and sends nothing out.
+            x.DisableUsageTelemetry();
             if (engine)
             {
                 x.AddConsumer<EngineEventsConsumer>();
