@@ -11,7 +11,9 @@ public static class CommandList
 {
     public static IReadOnlyList<Func<Command>> All { get; } =
     [
+        IterateCommand.Create,
         RunCommand.Create,
+        ReportCommand.Create,
         StatusCommand.Create,
         RunsCommand.Create,
         ResumeCommand.Create,
