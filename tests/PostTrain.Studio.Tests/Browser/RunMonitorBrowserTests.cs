@@ -39,7 +39,12 @@ public sealed class RunMonitorBrowserTests
             await page.Locator("[data-testid=step-logs]", new() { HasTextString = "completed" }).WaitForAsync();
             await StudioBrowser.ShotAsync(page, "run-monitor-finished");
             if (RepositoryPaths.RefreshDocs)
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryPaths.Docs, "studio-run-monitor.png"), FullPage = true });
+            {
+                // Tall enough for the graph, steps, charts and lineage in one picture.
+                await page.SetViewportSizeAsync(1600, 1500);
+                await page.WaitForTimeoutAsync(500);
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryPaths.Docs, "studio-run-monitor.png") });
+            }
 
             await page.Locator("[data-testid=nav-runs]").ClickAsync();
             await page.Locator("[data-testid=runs-list] [data-testid=run-state]", new() { HasTextString = "succeeded" }).WaitForAsync();

@@ -1,7 +1,7 @@
 // Runs list and the live view of one run: node states on the workflow's canvas, steps with workers and logs,
 // per-round charts and checkpoint lineage. Updates arrive by server-sent events; nothing here polls.
 import { useEffect, useMemo, useState } from 'react';
-import { Background, Controls, ReactFlow, ReactFlowProvider, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Edge, type Node } from '@xyflow/react';
 import dagre from '@dagrejs/dagre';
 import { api, type CheckpointView, type MetricPoint, type RunView, type StepView } from './api';
 import { MetricCharts } from './Charts';
@@ -154,13 +154,28 @@ function RunGraph({ nodes, edges, onPick }: { nodes: Node<NodeData>[]; edges: Ed
       onNodeClick={(_, n) => onPick(n.id)} proOptions={{ hideAttribution: true }}>
       <Background />
       <Controls showInteractive={false} />
+      <FitOnChange count={nodes.length} />
     </ReactFlow>
   );
 }
 
+/** Fits the view again when nodes arrive after the first render (the stream delivers them later). */
+function FitOnChange({ count }: { count: number }) {
+  const flow = useReactFlow();
+  const initialized = useNodesInitialized();
+  useEffect(() => {
+    if (initialized) void flow.fitView({ maxZoom: 1, padding: 0.1 });
+  }, [count, initialized, flow]);
+  return null;
+}
+
 function LineageGraph({ nodes, edges }: { nodes: Node[]; edges: Edge[] }) {
   const [flowNodes, onNodesChange] = useFlowNodes(nodes);
-  return <ReactFlow nodes={flowNodes} edges={edges} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }} />;
+  return (
+    <ReactFlow nodes={flowNodes} edges={edges} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }}>
+      <FitOnChange count={nodes.length} />
+    </ReactFlow>
+  );
 }
 
 /** A node's state from its steps: a container summarises the steps inside it, an activity shows its latest step. */
