@@ -30,7 +30,7 @@ internal static class EndToEndBench
         string[] iterate = ["iterate", "--rounds", rounds.ToString(CultureInfo.InvariantCulture), "--home", home, .. preset is null ? [] : new[] { "--preset", preset }];
         var run = Exec(exe, iterate, TimeSpan.FromHours(2), work);
         var wall = clock.Elapsed.TotalSeconds;
-        if (run.Code != 0) return Skip(table, $"`posttrain {string.Join(' ', iterate)}` exited with {run.Code}: {FirstLine(run.Err)}", wall);
+        if (run.Code != 0) return Skip(table, $"`posttrain {string.Join(' ', iterate)}` exited with {run.Code}{(run.Code > 128 ? $" (signal {run.Code - 128})" : "")}: {LastLines(run.Err)}", wall);
 
         var runs = JsonNode.Parse(Exec(exe, ["runs", "--json", "--home", home], TimeSpan.FromMinutes(1), work).Out);
         var runId = NewestRunId(runs);
@@ -59,6 +59,9 @@ internal static class EndToEndBench
         table.Add($"SKIPPED: {reason}", wall, null);
         return new JsonObject { ["skipped"] = reason, ["wall_s"] = wall };
     }
+
+    private static string LastLines(string s) =>
+        string.Join(" / ", s.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3).Select(l => l.Trim()));
 
     private static string FirstLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "";
 
