@@ -74,6 +74,30 @@ public sealed class DesignerBrowserTests
         await page.Locator("[data-testid=node-selectByScore1]").WaitForAsync();
     }
 
+    [ChromiumFact]
+    public async Task Designer_SaveAfterFileChangedOnDisk_ShowsConflictAndOverwriteKeepsTheEdit()
+    {
+        await using var studio = await TestStudio.StartAsync();
+        await using var browser = await StudioBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(studio.BaseAddress, "#/designer/pair");
+        await page.Locator("[data-testid=node-first]").WaitForAsync();
+
+        // Someone else saves the file after the designer loaded it.
+        File.WriteAllText(studio.PathOf("pair"), File.ReadAllText(studio.PathOf("pair")).Replace("Two steps in a row.", "changed elsewhere"));
+        await page.Locator("[data-testid=workflow-panel] textarea").First.FillAsync("the designer's edit");
+        await page.Locator("[data-testid=save]").ClickAsync();
+        await page.Locator("[data-testid=banner]", new() { HasTextString = "changed on disk" }).WaitForAsync();
+        Assert.Contains("changed elsewhere", File.ReadAllText(studio.PathOf("pair")));
+        await StudioBrowser.ShotAsync(page, "designer-conflict");
+
+        // Overwrite is a deliberate choice: the designer's version replaces the other one.
+        await page.Locator("[data-testid=banner] button", new() { HasTextString = "Overwrite" }).ClickAsync();
+        await page.Locator("[data-testid=banner]", new() { HasTextString = "saved workflows/pair.json" }).WaitForAsync();
+        var text = File.ReadAllText(studio.PathOf("pair"));
+        Assert.Contains("the designer's edit", text);
+        Assert.DoesNotContain("changed elsewhere", text);
+    }
+
     internal static async Task ConnectAsync(IPage page, string from, string to)
     {
         var source = await page.Locator($".react-flow__node[data-id={from}] .react-flow__handle.source").BoundingBoxAsync();
