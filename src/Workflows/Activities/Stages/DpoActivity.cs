@@ -26,8 +26,8 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
     public sealed class Outputs
     {
         [Output("Trained policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
-        [Output("rewards/accuracies at the end of training")] public double RewardAccuracy { get; init; }
-        [Output("rewards/margins at the end of training")] public double RewardMargin { get; init; }
+        [Output("rewards/accuracies at the end of training; null when the round had no pairs")] public double? RewardAccuracy { get; init; }
+        [Output("rewards/margins at the end of training; null when the round had no pairs")] public double? RewardMargin { get; init; }
     }
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
@@ -35,6 +35,13 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
         if (!Enum.TryParse<DpoLossType>(input.Loss, ignoreCase: true, out var loss))
             throw new ArgumentException($"Loss is '{input.Loss}', expected one of {string.Join(", ", Enum.GetNames<DpoLossType>())}");
         var datasetDir = StageSupport.PathOf(context, input.Dataset, "DPO dataset");
+        var datasetPath = Path.Combine(datasetDir, PrepareDpoActivity.DatasetFile);
+        if (new FileInfo(datasetPath).Length == 0)
+        {
+            // No pairs this round: nothing to prefer, so the policy stays as SFT left it (recorded, not hidden).
+            context.RecordMetric("dpo/skipped_no_pairs", 1);
+            return Task.FromResult(new Outputs { Checkpoint = input.Policy, RewardAccuracy = null, RewardMargin = null });
+        }
         var outDir = Path.Combine(context.WorkDirectory, "dpo");
         var trainer = new DpoTrainer(new DpoOptions
         {
@@ -48,17 +55,17 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
             Seed = StageSupport.Seed(context),
         });
         var result = trainer.Run(StageSupport.PathOf(context, input.Policy, "policy"), StageSupport.PathOf(context, input.Reference, "reference"),
-            Path.Combine(datasetDir, PrepareDpoActivity.DatasetFile), outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
+            datasetPath, outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, outDir);
         context.RegisterCheckpoint(checkpoint, "dpo", parent: input.Policy, sampler: input.Sampler, rewardModel: input.RewardModel,
             name: $"dpo β={input.Beta} lr={input.LearningRate}");
-        foreach (var (name, value) in result.Metrics) context.RecordMetric("dpo/" + name, value);
+        foreach (var (name, value) in result.Metrics.Where(m => double.IsFinite(m.Value))) context.RecordMetric("dpo/" + name, value);
         context.RecordMetric("dpo/reference_forward_passes", result.ReferenceForwardPasses);
         return Task.FromResult(new Outputs
         {
             Checkpoint = checkpoint,
-            RewardAccuracy = result.Metrics.GetValueOrDefault(DpoTrainer.RewardsAccuracies, double.NaN),
-            RewardMargin = result.Metrics.GetValueOrDefault(DpoTrainer.RewardsMargins, double.NaN),
+            RewardAccuracy = result.Metrics.TryGetValue(DpoTrainer.RewardsAccuracies, out var acc) && double.IsFinite(acc) ? acc : null,
+            RewardMargin = result.Metrics.TryGetValue(DpoTrainer.RewardsMargins, out var margin) && double.IsFinite(margin) ? margin : null,
         });
     }
 }

@@ -42,7 +42,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         var selection = evaluator.EvaluateRound(candidates, StageSupport.PathOf(context, input.Sampler, "sampler"), prompts,
             progress: context.Progress, cancellationToken: context.CancellationToken);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
-        context.RecordMetric("eval/baseline_exact_match", selection.BaselineExactMatch ?? double.NaN);
+        if (selection.BaselineExactMatch is { } baseline) context.RecordMetric("eval/baseline_exact_match", baseline);
         context.RecordMetric("eval/baseline_correct", baselineCorrect);
         context.RecordMetric("eval/prompts", prompts.Count);
         foreach (var e in selection.Ranking)

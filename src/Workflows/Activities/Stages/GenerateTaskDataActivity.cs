@@ -13,7 +13,7 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
         [Input("Held-out tasks for exact-match evaluation; never trained on")] public int HeldOut { get; init; } = 200;
         [Input("Prompts sampled N times each round (rejection sampling)")] public int Prompts { get; init; } = 256;
         [Input("Prompts whose samples the checker annotates into reward-model preference pairs")] public int AnnotationPrompts { get; init; } = 384;
-        [Input("Task difficulty (digits per operand)")] public int Difficulty { get; init; } = 2;
+        [Input("Task difficulty 1..6: numbers have up to difficulty+1 digits. 1 suits the small preset's demo budget")] public int Difficulty { get; init; } = 1;
         [Input("Seed of the task generator")] public int Seed { get; init; } = 1234;
     }
 

@@ -3,6 +3,7 @@ using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
 using PostTrain.Model.Tokenization;
 using PostTrain.Trainers.Dpo;
+using Microsoft.Extensions.Logging;
 using PostTrain.Workflows.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
@@ -35,12 +36,18 @@ public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, Pre
         Directory.CreateDirectory(dir);
         var datasetPath = Path.Combine(dir, DatasetFile);
         File.Copy(source, datasetPath, overwrite: true);
+        if (new FileInfo(datasetPath).Length == 0)
+        {
+            // Rejection sampling kept no pair this round (every best-vs-worst gap under the margin): DPO will pass the SFT model through.
+            context.Logger.LogWarning("preferences {Preferences} hold no pairs; this round's DPO variants will keep the SFT policy", input.Preferences);
+            context.RecordMetric("dpo/pairs", 0);
+            return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = 0 });
+        }
         var reference = Checkpoint.Load(referenceDir, StageSupport.Device(context));
         using (reference.Model)
         {
             var tokenizer = reference.Tokenizer ?? throw new InvalidDataException($"{referenceDir}: the reference checkpoint has no tokenizer");
             var pairs = DpoTrainer.Encode(new ChatTemplate(tokenizer), PreferenceDataset.Read(datasetPath));
-            if (pairs.Count == 0) throw new InvalidDataException($"preferences {input.Preferences}: no pairs; rejection sampling kept none (lower PairMargin)");
             // Same keys DpoTrainer.Run derives, so it finds this cache rather than recomputing.
             var datasetHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(datasetPath)));
             var maxLength = new DpoTrainer(new DpoOptions()).MaxLengthFor(reference.Config);

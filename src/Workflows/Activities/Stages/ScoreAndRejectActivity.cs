@@ -47,8 +47,8 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         context.RecordMetric("reject/sft_kept", s.SftKept);
         context.RecordMetric("reject/pairs_kept", s.PairsKept);
         context.RecordMetric("reject/duplicates", s.Duplicates);
-        context.RecordMetric("reject/mean_score", s.MeanScore);
-        context.RecordMetric("reject/mean_best_score", s.MeanBestScore);
+        if (double.IsFinite(s.MeanScore)) context.RecordMetric("reject/mean_score", s.MeanScore);
+        if (double.IsFinite(s.MeanBestScore)) context.RecordMetric("reject/mean_best_score", s.MeanBestScore);
         if (tasks is not null)
         {
             var checkedResponses = result.Scored.Where(x => tasks.ContainsKey(x.Response.PromptId)).ToList();

@@ -53,7 +53,7 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
         {
             using var metrics = JsonDocument.Parse(metricsJson.GetString()!);
             foreach (var p in metrics.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number) context.RecordMetric("select/dpo/" + p.Name, p.Value.GetDouble());
+                if (p.Value.ValueKind == JsonValueKind.Number && double.IsFinite(p.Value.GetDouble())) context.RecordMetric("select/dpo/" + p.Name, p.Value.GetDouble());
         }
         context.RegisterCheckpoint(best, "selected", sampler: input.Sampler, rewardModel: input.RewardModel,
             name: context.Round is int r ? $"round {r + 1} selected" : "selected");

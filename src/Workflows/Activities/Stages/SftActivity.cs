@@ -40,7 +40,7 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
         var result = trainer.Run(policyDir, dataPath, null, outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, outDir);
         context.RegisterCheckpoint(checkpoint, "sft", parent: input.Policy, sampler: input.Policy, rewardModel: input.RewardModel, name: "sft");
-        foreach (var (name, value) in result.Metrics()) context.RecordMetric("sft/" + name, value);
+        foreach (var (name, value) in result.Metrics().Where(m => double.IsFinite(m.Value))) context.RecordMetric("sft/" + name, value);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Loss = result.TrainLoss });
     }
 }

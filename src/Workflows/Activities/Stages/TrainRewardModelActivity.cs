@@ -58,7 +58,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         model.Save(dir, new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var checkpoint = StageSupport.StoreDirectory(context, dir);
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
-        foreach (var (name, value) in metrics.ToDictionary()) context.RecordMetric("rm/" + name, value);
+        foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
     }
 }
