@@ -85,4 +85,17 @@ public sealed class AccessTests
         Assert.Null(studio.Host.AccessToken);
         Assert.Equal(HttpStatusCode.OK, (await studio.Client.GetAsync("api/workflows")).StatusCode);
     }
+
+    [Fact]
+    public async Task Post_CrossOriginCancel_Returns403()
+    {
+        await using var studio = await TestStudio.StartAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"api/runs/{Guid.NewGuid()}/cancel");
+        request.Headers.Add("Origin", "http://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await studio.Client.SendAsync(request)).StatusCode);
+
+        var same = new HttpRequestMessage(HttpMethod.Post, $"api/runs/{Guid.NewGuid()}/cancel");
+        same.Headers.Add("Origin", studio.BaseAddress.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.NotFound, (await studio.Client.SendAsync(same)).StatusCode);
+    }
 }

@@ -9,7 +9,8 @@ namespace PostTrain.Studio.Hosting;
 /// Who may talk to the studio. On loopback (the default) anyone on this machine, but only under a loopback Host
 /// header (a web page elsewhere cannot reach it through DNS rebinding). Bound to any other address, every request
 /// needs the access token: <c>Authorization: Bearer TOKEN</c>, <c>X-PostTrain-Token: TOKEN</c>, or the cookie the
-/// studio sets when the page is opened once as <c>/?token=TOKEN</c> (EventSource cannot send headers).
+/// studio sets when the page is opened once as <c>/?token=TOKEN</c> (EventSource cannot send headers). Either way a
+/// state-changing request from another origin (Origin / Sec-Fetch-Site) is refused.
 /// </summary>
 public sealed class StudioAccess
 {
@@ -51,6 +52,12 @@ public sealed class StudioAccess
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        // A page on another site may send simple POSTs (no preflight) to a loopback port; refuse state changes it did not originate.
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && IsCrossOrigin(context.Request))
+        {
+            await Deny(context, StatusCodes.Status403Forbidden, $"cross-origin {context.Request.Method} from '{context.Request.Headers.Origin}' refused").ConfigureAwait(false);
+            return;
+        }
         if (_token is null)
         {
             if (!IsLoopbackHost(context.Request.Host.Host))
@@ -82,6 +89,14 @@ public sealed class StudioAccess
             return;
         }
         await next(context).ConfigureAwait(false);
+    }
+
+    private static bool IsCrossOrigin(HttpRequest request)
+    {
+        if (request.Headers["Sec-Fetch-Site"].ToString() is "cross-site") return true;
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0) return false;
+        return !Uri.TryCreate(origin, UriKind.Absolute, out var o) || !string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
     private bool Matches(string presented) =>
