@@ -35,7 +35,10 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         if (!Enum.TryParse<CheckerMode>(input.Checker, ignoreCase: true, out var checker))
             throw new ArgumentException($"Checker is '{input.Checker}', expected one of {string.Join(", ", Enum.GetNames<CheckerMode>())}");
         var shards = input.Samples.Select((s, i) => (i, SampleFile.Read(StageSupport.PathOf(context, s, $"sample shard {i}")))).ToList();
-        var responses = SamplingShards.Merge(shards);
+        var merged = SamplingShards.Merge(shards);
+        // An empty answer is never a training target, and an empty rejected side is not a valid preference pair.
+        var responses = merged.Where(r => !string.IsNullOrWhiteSpace(r.Response)).ToList();
+        context.RecordMetric("reject/empty_responses", merged.Count - responses.Count);
         IReadOnlyDictionary<string, VerifiableTask>? tasks = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")).ById() : null;
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
         var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker })
