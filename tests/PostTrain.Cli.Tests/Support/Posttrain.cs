@@ -27,9 +27,9 @@ public static class Posttrain
     public static string TestWorkflow(string name) => Path.Combine(AppContext.BaseDirectory, "Workflows", name);
 
     /// <summary>Starts a child; the caller disposes it (which kills it if still running).</summary>
-    public static ChildProcess Start(string home, params string[] args) => Start(home, null, args);
+    public static ChildProcess Start(string home, params string[] args) => StartIn(home, home, args);
 
-    public static ChildProcess Start(string home, string? workingDirectory, params string[] args)
+    public static ChildProcess StartIn(string home, string workingDirectory, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -37,7 +37,7 @@ public static class Posttrain
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? home,
+            WorkingDirectory = workingDirectory,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
