@@ -38,13 +38,13 @@ public static class QualityReportWriter
             sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{r.Rounds[^1].Accuracy}** (95% Wilson intervals).");
             sb.AppendLine();
         }
-        sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) | after SFT only | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var x in r.Rounds)
         {
             var ci = x.Accuracy;
             sb.AppendLine(inv,
-                $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
+                $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} | {F(x.SftExactMatch, "P1")} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
         }
         sb.AppendLine();
         sb.AppendLine(inv, $"![Rounds]({RoundsChart})");
@@ -90,6 +90,7 @@ public static class QualityReportWriter
         band.FillColor = s.Color.WithAlpha(0.2);
         band.LegendText = "95% CI";
         AddSeries(plot, r, x => x.WinRateVsPrevious, "win rate vs previous (RM)");
+        AddSeries(plot, r, x => x.SftExactMatch, "exact match after SFT only");
         AddSeries(plot, r, x => x.RewardModelAccuracy, "RM held-out accuracy");
         AddSeries(plot, r, x => x.DpoRewardAccuracy, "DPO reward accuracy");
         plot.Title($"Run {r.RunId}: quality by round");

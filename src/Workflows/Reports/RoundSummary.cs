@@ -8,6 +8,7 @@ namespace PostTrain.Workflows.Reports;
 /// <param name="RewardModelAccuracy">RM pairwise accuracy on held-out preference pairs.</param>
 /// <param name="WinRateVsPrevious">RM-judged win rate of this round's policy against the previous sampler (ties half).</param>
 /// <param name="SftLoss">Final SFT held-out loss.</param>
+/// <param name="SftExactMatch">Held-out exact match of the round's SFT model, before DPO.</param>
 /// <param name="DpoRewardAccuracy">DPO rewards/accuracies of the selected variant.</param>
 /// <param name="DpoRewardMargin">DPO rewards/margins of the selected variant.</param>
 public sealed record RoundSummary(
@@ -18,6 +19,7 @@ public sealed record RoundSummary(
     double? RewardModelAccuracy = null,
     double? WinRateVsPrevious = null,
     double? SftLoss = null,
+    double? SftExactMatch = null,
     double? DpoRewardAccuracy = null,
     double? DpoRewardMargin = null)
 {

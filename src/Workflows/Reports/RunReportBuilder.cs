@@ -41,10 +41,12 @@ public static class RunReportBuilder
         {
             var r = s.Round!.Value;
             var sft = Single("Sft", r);
+            var evaluate = Single("Evaluate", r);
             rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, "select/correct") ?? 0), Math.Max((int)(Metric(s, "select/checked") ?? 0), 1),
                 RewardModelAccuracy: rmAccuracy,
                 WinRateVsPrevious: Metric(s, "select/win_rate"),
                 SftLoss: Metric(sft, "sft/train/loss"),
+                SftExactMatch: Metric(evaluate, $"eval/{EvaluateActivity.SftName}/exact_match"),
                 DpoRewardAccuracy: Metric(s, "select/dpo/rewards/accuracies"),
                 DpoRewardMargin: Metric(s, "select/dpo/rewards/margins")));
         }

@@ -16,6 +16,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         [Input("The current sampler: the baseline win rates are measured against", Required = true)] public ArtifactRef Sampler { get; init; }
         [Input("Reward model that judges", Required = true)] public ArtifactRef RewardModel { get; init; }
         [Input("Task set: its held-out tasks are the prompts", Required = true)] public ArtifactRef Tasks { get; init; }
+        [Input("The round's SFT model, evaluated for the record (base → SFT → DPO) but never selected")] public ArtifactRef? Sft { get; init; }
         [Input("Held-out prompts used at most; 0 = all")] public int MaxPrompts { get; init; }
         [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
     }
@@ -39,6 +40,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
             (dir, messages) => Generate(dir, messages, input.MaxNewTokens, device, context.Seed),
             (messages, responses) => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(s => (double)s).ToList());
         var candidates = input.Candidates.Select((c, i) => new Candidate(Name(c, i), StageSupport.PathOf(context, c, $"candidate {i}"))).ToList();
+        if (input.Sft is { } sft) candidates.Add(new Candidate(SftName, StageSupport.PathOf(context, sft, "SFT model")));
         var selection = evaluator.EvaluateRound(candidates, StageSupport.PathOf(context, input.Sampler, "sampler"), prompts,
             progress: context.Progress, cancellationToken: context.CancellationToken);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
@@ -53,6 +55,9 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         var report = context.Artifacts.PutText(selection.ToJson());
         return Task.FromResult(new Outputs { Report = report, BestExactMatch = selection.Ranking[0].ExactMatch });
     }
+
+    /// <summary>The SFT model's name in the report; <see cref="SelectBestActivity"/> never picks it.</summary>
+    public const string SftName = "sft";
 
     internal static string Name(ArtifactRef candidate, int index) => $"c{index}-{candidate.Hash[..8]}";
 

@@ -30,8 +30,11 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
             throw new ArgumentException($"Rule is '{input.Rule}', expected one of {string.Join(", ", Enum.GetNames<SelectionRule>())}");
         var reportPath = StageSupport.PathOf(context, input.Report, "evaluation report");
         var report = SelectionResult.FromJson(File.ReadAllText(reportPath), reportPath);
-        var selection = Evaluator.SelectBest(report.Ranking, rule);
         var index = input.Candidates.Select((c, i) => (c, i)).ToDictionary(x => EvaluateActivity.Name(x.c, x.i), x => x.c);
+        // Only the given candidates compete; the report may also hold the SFT model, evaluated for the record.
+        var ranking = report.Ranking.Where(e => index.ContainsKey(e.Name)).ToList();
+        if (ranking.Count == 0) throw new InvalidDataException($"{reportPath}: none of the {input.Candidates.Length} candidates given was evaluated");
+        var selection = Evaluator.SelectBest(ranking, rule);
         if (!index.TryGetValue(selection.Best, out var best))
             throw new InvalidDataException($"{reportPath}: best candidate '{selection.Best}' is not among the {input.Candidates.Length} candidates given");
         var e = selection.Ranking[0];
