@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using PostTrain.Cli.Tests.Support;
+
+namespace PostTrain.Cli.Tests;
+
+/// <summary>
+/// Across processes over a real RabbitMQ: a host owning the home (no local worker), two workers on the cpu pool sharing
+/// the home's artifacts but never its database, a run submitted by <c>posttrain run --bus</c>, and one worker SIGKILLed
+/// in the middle of an activity. The engine must notice the missing heartbeats and re-dispatch the lost step.
+/// </summary>
+public sealed class RabbitMqWorkerTests
+{
+    [RabbitMqFact]
+    public async Task Run_WorkerKilledMidActivity_StepRedispatchedAndRunSucceeds()
+    {
+        using var home = new TempHome("rabbit");
+        var vhost = Broker.CreateVhost();
+        var bus = Broker.Uri! + (vhost is null ? "" : "/" + vhost);
+        var children = new List<ChildProcess>();
+        try
+        {
+            var host = Posttrain.Start(home.Root, "host", "--no-worker", "--bus", bus, "--home", home.Root);
+            children.Add(host);
+            await WaitForLineAsync(host, "owns", TimeSpan.FromMinutes(2));
+            var workers = new[]
+            {
+                Posttrain.Start(home.Root, "worker", "--pool", "cpu", "--concurrency", "1", "--bus", bus, "--home", home.Root),
+                Posttrain.Start(home.Root, "worker", "--pool", "cpu", "--concurrency", "1", "--bus", bus, "--home", home.Root),
+            };
+            children.AddRange(workers);
+            foreach (var w in workers) await WaitForLineAsync(w, "worker pid", TimeSpan.FromMinutes(2));
+
+            // Workers never open the database: the host keeps the single-writer lock throughout.
+            Assert.Contains($"{host.Id}", await File.ReadAllTextAsync(Path.Combine(home.Root, "posttrain.lock.json")));
+
+            var submit = await Posttrain.RunAsync(home.Root, TimeSpan.FromMinutes(2), "run", Posttrain.TestWorkflow("two-delays.json"),
+                "--param", "seconds=20", "--bus", bus, "--home", home.Root, "--json");
+            Assert.True(submit.ExitCode == 0, submit.ToString());
+            var runId = (string)JsonNode.Parse(submit.Stdout)!["runId"]!;
+            Assert.True((bool)JsonNode.Parse(submit.Stdout)!["submitted"]!);
+
+            // Both parallel waits running at once, one slot per worker: each worker is in the middle of one.
+            var running = await Snapshots.WaitForAsync(home.Root, host,
+                r => Snapshots.StateOf(r, "left") == "Running" && Snapshots.StateOf(r, "right") == "Running", TimeSpan.FromMinutes(2), "both waits running");
+            Assert.Equal(runId, (string?)running["id"]);
+            var victim = workers[0];
+            victim.KillHard();
+            Assert.True(victim.HasExited);
+
+            // Lost after the heartbeat timeout (60 s), re-dispatched to the surviving worker, run completes.
+            var done = await Snapshots.WaitForAsync(home.Root, host,
+                r => (string?)r["state"] is "Succeeded" or "Failed" or "Cancelled", TimeSpan.FromMinutes(5), "run finished");
+            Assert.True((string?)done["state"] == "Succeeded", done.ToJsonString());
+            var attempts = new[] { "left", "right" }.Select(s => Snapshots.Step(done, s)!["attempt"]!.GetValue<int>()).ToList();
+            Assert.Contains(2, attempts);   // the killed worker's step ran again
+            Assert.Contains(1, attempts);   // the survivor's step did not
+            Assert.Equal("\"left\"", JsonNode.Parse((string)done["outputsJson"]!)!["value"]!.ToJsonString());
+            Assert.False(workers[1].HasExited, "the surviving worker died:\n" + workers[1].Stderr);
+
+            var status = await Posttrain.RunAsync(home.Root, "status", runId, "--json", "--home", home.Root);
+            Assert.True(status.ExitCode == 0, status.ToString());
+            Assert.Equal("Succeeded", (string?)JsonNode.Parse(status.Stdout)!["state"]);
+        }
+        finally
+        {
+            foreach (var c in children) c.Dispose();
+            if (vhost is not null) Broker.DeleteVhost(vhost);
+        }
+    }
+
+    private static async Task WaitForLineAsync(ChildProcess child, string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!child.Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (child.HasExited) throw new Xunit.Sdk.XunitException($"posttrain {child.Description} exited:\n{child.Stdout}\n{child.Stderr}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"posttrain {child.Description} did not print '{text}' in {timeout}:\n{child.Stdout}\n{child.Stderr}");
+            await Task.Delay(100);
+        }
+    }
+}
