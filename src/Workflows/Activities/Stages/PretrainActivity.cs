@@ -33,10 +33,13 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         }
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
         var defaults = new PretrainOptions();
+        var steps = input.Steps > 0 ? input.Steps : defaults.Steps;
         var options = defaults with
         {
             Preset = input.Preset,
-            Steps = input.Steps > 0 ? input.Steps : defaults.Steps,
+            Steps = steps,
+            // A short run keeps a tenth of its steps for warmup rather than failing on the default's 40.
+            WarmupSteps = Math.Min(defaults.WarmupSteps, steps / 10),
             BatchSize = input.BatchSize > 0 ? input.BatchSize : defaults.BatchSize,
             // The task set's recipe, so the corpus and held-out split are the ones the later stages see.
             Seed = tasks.Options.Seed,
