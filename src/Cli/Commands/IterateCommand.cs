@@ -38,11 +38,10 @@ public static class IterateCommand
         var workflows = CliOptions.Workflows();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
             { rounds, preset, param, seed, device, reportPrompts, home, json, workflows };
-        command.Validators.Add(r =>
+        preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
+        rounds.Validators.Add(r =>
         {
-            if (r.GetValue(rounds) is < 1 or > 20) r.AddError($"--rounds is {r.GetValue(rounds)}, expected 1..20");
-            if (!PostTrain.Model.LlamaConfig.PresetNames.Contains(r.GetValue(preset)))
-                r.AddError($"--preset is '{r.GetValue(preset)}', expected one of {string.Join(", ", PostTrain.Model.LlamaConfig.PresetNames)}");
+            if (r.GetValueOrDefault<int>() is < 1 or > 20) r.AddError($"--rounds is {r.GetValueOrDefault<int>()}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
             p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct));
