@@ -17,17 +17,21 @@ public sealed class IterateTests
         Assert.Equal("Succeeded", (string?)run["state"]);
         var id = (string)run["id"]!;
 
-        // The per-round table: a header with a round column and one row per round (0 and 1).
-        var lines = r.Stdout.Split('\n');
-        Assert.Contains(lines, l => l.Contains("round", StringComparison.OrdinalIgnoreCase));
-        foreach (var round in new[] { "0", "1" })
-            Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^\W*{round}\W"));
+        // The per-round table: a "round" column, the base row, then one row per round (labels wrap at 80 columns
+        // when stdout is not a terminal: "round" on one line, its number on the next).
+        Assert.Matches(@"(?m)^│ round\s", r.Stdout);
+        Assert.Matches(@"(?m)^│ base\s+│", r.Stdout);
+        foreach (var round in new[] { 1, 2 })
+            Assert.Matches($@"(?m)^│ (round )?{round}\s+│", r.Stdout);
+        Assert.DoesNotMatch(@"(?m)^│ (round )?3\s+│", r.Stdout);
+        Assert.Contains("report:" + Path.Combine(home.Root, "runs", id, "report.md"), System.Text.RegularExpressions.Regex.Replace(r.Stdout, @"\s", ""));
 
         var reportDir = Path.Combine(home.Root, "runs", id);
         var report = Path.Combine(reportDir, "report.md");
         Assert.True(File.Exists(report), $"no {report}; files: {string.Join(", ", Directory.Exists(reportDir) ? Directory.GetFiles(reportDir) : [])}\n{r}");
         Assert.True(File.Exists(Path.Combine(reportDir, "rounds.png")), $"no rounds.png in {reportDir}");
-        Assert.True(new FileInfo(Path.Combine(reportDir, "rounds.png")).Length > 0);
+        var png = await File.ReadAllBytesAsync(Path.Combine(reportDir, "rounds.png"));
+        Assert.True(png.Length > 8 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "rounds.png is not a PNG");
         var text = await File.ReadAllTextAsync(report);
         Assert.Contains(id, text);
     }
