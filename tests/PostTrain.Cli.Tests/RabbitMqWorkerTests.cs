@@ -43,6 +43,9 @@ public sealed class RabbitMqWorkerTests
             var running = await Snapshots.WaitForAsync(home.Root, host,
                 r => Snapshots.StateOf(r, "left") == "Running" && Snapshots.StateOf(r, "right") == "Running", TimeSpan.FromMinutes(2), "both waits running");
             Assert.Equal(runId, (string?)running["id"]);
+            // Mid-activity, the workers have not opened the database (only the host has).
+            foreach (var w in workers) Assert.DoesNotContain(OpenFiles(w.Id), f => f.EndsWith("posttrain.db", StringComparison.Ordinal));
+            if (OperatingSystem.IsLinux()) Assert.Contains(OpenFiles(host.Id), f => f.EndsWith("posttrain.db", StringComparison.Ordinal));
             var victim = workers[0];
             victim.KillHard();
             Assert.True(victim.HasExited);
@@ -66,6 +69,19 @@ public sealed class RabbitMqWorkerTests
             foreach (var c in children) c.Dispose();
             if (vhost is not null) Broker.DeleteVhost(vhost);
         }
+    }
+
+    /// <summary>Files a process has open (Linux /proc; empty elsewhere).</summary>
+    private static List<string> OpenFiles(int pid)
+    {
+        var dir = $"/proc/{pid}/fd";
+        var files = new List<string>();
+        if (!Directory.Exists(dir)) return files;
+        foreach (var fd in Directory.EnumerateFileSystemEntries(dir))
+            try { if (new FileInfo(fd).LinkTarget is { } target) files.Add(target); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        return files;
     }
 
     private static async Task WaitForLineAsync(ChildProcess child, string text, TimeSpan timeout)
