@@ -6,7 +6,6 @@ using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
 using PostTrain.Model.Progress;
 using PostTrain.Model.Tokenization;
-using PostTrain.Model.Training;
 using static TorchSharp.torch;
 
 namespace PostTrain.Trainers.Dpo;
@@ -76,20 +75,8 @@ public sealed class DpoTrainer
         var maxLength = MaxLengthFor(policy.Config);
         reference.EnsureMatches(pairs.Count, _options.MaskFormattingTokens, maxLength);
 
-        Determinism.Seed(_options.Seed);
-        var rng = Determinism.ManagedRandom(_options.Seed);
-        var stepsPerEpoch = (pairs.Count + _options.BatchSize - 1) / _options.BatchSize;
-        var totalSteps = stepsPerEpoch * _options.Epochs;
-        var schedule = new LearningRateSchedule
-        {
-            Kind = _options.LrScheduler,
-            PeakLearningRate = _options.LearningRate,
-            WarmupSteps = (long)Math.Ceiling(_options.WarmupRatio * totalSteps),
-            TotalSteps = totalSteps,
-            MinRatio = _options.MinLearningRateRatio,
-            DecayFraction = _options.WsdDecayFraction,
-        }.Validate();
-        using var optimizer = AdamW.Create(policy, _options.LearningRate, _options.AdamBeta1, _options.AdamBeta2, _options.AdamEpsilon, _options.WeightDecay);
+        using var loop = new TrainingLoop(policy, _options, pairs.Count);
+        var totalSteps = loop.TotalSteps;
 
         var history = new List<IReadOnlyDictionary<string, double>>(totalSteps);
         var epochSums = new Dictionary<string, double>();
@@ -100,8 +87,7 @@ public sealed class DpoTrainer
         policy.train();
         for (var epoch = 0; epoch < _options.Epochs; epoch++)
         {
-            var order = Enumerable.Range(0, pairs.Count).ToArray();
-            rng.Shuffle(order);
+            var order = loop.ShuffledOrder();
             epochSums.Clear();
             epochPairs = 0;
             for (var start = 0; start < order.Length; start += _options.BatchSize, step++)
@@ -109,17 +95,13 @@ public sealed class DpoTrainer
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 clock.Start();
-                var lr = schedule.At(step);
-                AdamW.SetLearningRate(optimizer, lr);
+                var lr = loop.SetLearningRate(step);
                 var idx = order.Skip(start).Take(_options.BatchSize).ToArray();
                 var batchPairs = idx.Select(i => pairs[i]).ToList();
                 var refChosen = tensor(idx.Select(i => (float)reference.Chosen[i]).ToArray());
                 var refRejected = tensor(idx.Select(i => (float)reference.Rejected[i]).ToArray());
                 var r = BatchLoss(policy, batchPairs, refChosen, refRejected, padId);
-                optimizer.zero_grad();
-                r.Loss.backward();
-                var gradNorm = AdamW.ClipGradients(policy, _options.MaxGradNorm);
-                optimizer.step();
+                var gradNorm = loop.Step(r.Loss);
                 clock.Stop();
                 tokens += batchPairs.Sum(p => Math.Min(p.Chosen.Length, maxLength) + Math.Min(p.Rejected.Length, maxLength));
 

@@ -1,86 +1,26 @@
-using PostTrain.Model.Training;
-
 namespace PostTrain.Trainers.Sft;
 
 /// <summary>
-/// Supervised fine-tuning options, after TRL's <c>SFTConfig</c>. Each option's doc is its only documentation: type,
+/// Supervised fine-tuning options, after TRL's <c>SFTConfig</c>: the shared optimisation options of
+/// <see cref="TrainerOptions"/> plus packing and held-out evaluation. Each option's doc is its only documentation: type,
 /// default, meaning and source. Defaults follow Llama 3 post-training (Dubey et al. 2024, sec. 4.1.3) where it states one.
 /// </summary>
-public sealed record SftOptions
+public sealed record SftOptions : TrainerOptions
 {
-    /// <summary>int, default 1. Passes over the training examples.</summary>
-    public int Epochs { get; init; } = 1;
-
-    /// <summary>int, default 8. Examples per optimizer step (TRL per_device_train_batch_size). With packing, the examples
-    /// of one step are packed into as few rows as fit.</summary>
-    public int BatchSize { get; init; } = 8;
-
-    /// <summary>double, default 1e-5. Peak AdamW learning rate; Llama 3 SFT uses 1e-5 (sec. 4.1.3).</summary>
-    public double LearningRate { get; init; } = 1e-5;
-
-    /// <summary><see cref="LearningRateScheduleKind"/>, default Cosine. Decay after warmup: cosine (Llama 3) or warmup-stable-decay.</summary>
-    public LearningRateScheduleKind LrScheduler { get; init; } = LearningRateScheduleKind.Cosine;
-
-    /// <summary>double, default 0.1. Fraction of all steps spent in linear warmup (TRL warmup_ratio).</summary>
-    public double WarmupRatio { get; init; } = 0.1;
-
-    /// <summary>double, default 0.1. Final learning rate as a fraction of the peak (cosine floor, WSD end point).</summary>
-    public double MinLearningRateRatio { get; init; } = 0.1;
-
-    /// <summary>double, default 0.1. WarmupStableDecay only: fraction of the steps in the final decay (Hu et al. 2024, MiniCPM, sec. 4).</summary>
-    public double WsdDecayFraction { get; init; } = 0.1;
-
-    /// <summary>double, default 0.0. AdamW decoupled weight decay (Loshchilov &amp; Hutter 2019); TRL's default.</summary>
-    public double WeightDecay { get; init; }
-
-    /// <summary>double, default 0.9. AdamW β1.</summary>
-    public double AdamBeta1 { get; init; } = 0.9;
-
-    /// <summary>double, default 0.999. AdamW β2 (Hugging Face Trainer default).</summary>
-    public double AdamBeta2 { get; init; } = 0.999;
-
-    /// <summary>double, default 1e-8. AdamW ε.</summary>
-    public double AdamEpsilon { get; init; } = 1e-8;
-
-    /// <summary>double, default 1.0. Global gradient-norm clip; 0 disables it (HF Trainer max_grad_norm).</summary>
-    public double MaxGradNorm { get; init; } = 1.0;
-
-    /// <summary>int, default 0 = the model's max_position_embeddings. Examples longer than this are truncated from the
-    /// right (TRL max_length); one left with no response token is an error.</summary>
-    public int MaxLength { get; init; }
-
     /// <summary>bool, default false. Packs several examples into each row with a block-diagonal causal mask and positions that
     /// restart per example, so attention never crosses an example boundary (TRL packing with position_ids; Krell et al. 2021).</summary>
     public bool Packing { get; init; }
 
-    /// <summary>int, default 0 = <see cref="MaxLength"/>. Row length for packing.</summary>
+    /// <summary>int, default 0 = <see cref="TrainerOptions.MaxLength"/>. Row length for packing.</summary>
     public int PackingBlockSize { get; init; }
 
     /// <summary>int, default 0 = only at the end. Held-out loss every this many steps as well.</summary>
     public int EvalSteps { get; init; }
 
-    /// <summary>int, default 42. Seeds the example shuffle and torch.</summary>
-    public int Seed { get; init; } = 42;
-
     /// <summary>Throws naming the field, the actual value and what is expected.</summary>
     public SftOptions Validate()
     {
-        static void Check(bool ok, string field, object actual, string expected)
-        {
-            if (!ok) throw new ArgumentException($"SftOptions.{field} is {actual}, expected {expected}");
-        }
-        Check(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
-        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
-        Check(LearningRate > 0, nameof(LearningRate), LearningRate, "> 0");
-        Check(WarmupRatio is >= 0 and < 1, nameof(WarmupRatio), WarmupRatio, "in [0, 1)");
-        Check(MinLearningRateRatio is >= 0 and <= 1, nameof(MinLearningRateRatio), MinLearningRateRatio, "in [0, 1]");
-        Check(WsdDecayFraction is > 0 and <= 1, nameof(WsdDecayFraction), WsdDecayFraction, "in (0, 1]");
-        Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
-        Check(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "in [0, 1)");
-        Check(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "in [0, 1)");
-        Check(AdamEpsilon > 0, nameof(AdamEpsilon), AdamEpsilon, "> 0");
-        Check(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, ">= 0");
-        Check(MaxLength >= 0, nameof(MaxLength), MaxLength, ">= 0");
+        ValidateShared();
         Check(PackingBlockSize >= 0, nameof(PackingBlockSize), PackingBlockSize, ">= 0");
         Check(EvalSteps >= 0, nameof(EvalSteps), EvalSteps, ">= 0");
         return this;

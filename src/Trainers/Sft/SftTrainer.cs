@@ -5,7 +5,6 @@ using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
 using PostTrain.Model.Progress;
-using PostTrain.Model.Training;
 using PostTrain.Model.Tokenization;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -60,20 +59,8 @@ public sealed class SftTrainer
         var blockSize = _options.PackingBlockSize > 0 ? _options.PackingBlockSize : maxLength;
         var device = policy.parameters().First().device;
 
-        Determinism.Seed(_options.Seed);
-        var rng = Determinism.ManagedRandom(_options.Seed);
-        var stepsPerEpoch = (rows.Count + _options.BatchSize - 1) / _options.BatchSize;
-        var totalSteps = stepsPerEpoch * _options.Epochs;
-        var schedule = new LearningRateSchedule
-        {
-            Kind = _options.LrScheduler,
-            PeakLearningRate = _options.LearningRate,
-            WarmupSteps = (long)Math.Ceiling(_options.WarmupRatio * totalSteps),
-            TotalSteps = totalSteps,
-            MinRatio = _options.MinLearningRateRatio,
-            DecayFraction = _options.WsdDecayFraction,
-        }.Validate();
-        using var optimizer = AdamW.Create(policy, _options.LearningRate, _options.AdamBeta1, _options.AdamBeta2, _options.AdamEpsilon, _options.WeightDecay);
+        using var loop = new TrainingLoop(policy, _options, rows.Count);
+        var totalSteps = loop.TotalSteps;
 
         var history = new List<double>(totalSteps);
         var heldOutByStep = new Dictionary<int, double>();
@@ -84,23 +71,18 @@ public sealed class SftTrainer
         policy.train();
         for (var epoch = 0; epoch < _options.Epochs; epoch++)
         {
-            var order = Enumerable.Range(0, rows.Count).ToArray();
-            rng.Shuffle(order);
+            var order = loop.ShuffledOrder();
             (epochLossSum, epochTokens) = (0, 0);
             for (var start = 0; start < order.Length; start += _options.BatchSize, step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 clock.Start();
-                var lr = schedule.At(step);
-                AdamW.SetLearningRate(optimizer, lr);
+                var lr = loop.SetLearningRate(step);
                 var chosen = order.Skip(start).Take(_options.BatchSize).Select(i => rows[i]).ToList();
                 using var batch = Collate(chosen, padId, blockSize, device);
                 var loss = Loss(batch.Forward(policy), batch.Targets);
-                optimizer.zero_grad();
-                loss.backward();
-                var gradNorm = AdamW.ClipGradients(policy, _options.MaxGradNorm);
-                optimizer.step();
+                var gradNorm = loop.Step(loss);
                 var lossValue = loss.item<float>();
                 clock.Stop();
 
