@@ -21,14 +21,52 @@ public sealed class ArtifactStore
         _staging = Path.Combine(Root, "staging");
         Directory.CreateDirectory(_objects);
         Directory.CreateDirectory(_staging);
+        SweepStaging();
     }
+
+    /// <summary>
+    /// A process killed while storing (SIGKILL, power cut) leaves its half-written staging entry behind; nothing else
+    /// would ever delete it. Removes the entries of this machine's processes that no longer run (entries are named
+    /// <c>pid-guid-machine</c>; other machines sharing the home are left to sweep their own). Returns how many.
+    /// </summary>
+    public int SweepStaging()
+    {
+        var swept = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(_staging))
+        {
+            var parts = Path.GetFileName(entry).Split('-', 3);
+            if (parts.Length != 3 || parts[2] != Environment.MachineName || !int.TryParse(parts[0], out var pid) || IsRunning(pid)) continue;
+            try
+            {
+                if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+                else File.Delete(entry);
+                swept++;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return swept;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    private string StagingPath() => Path.Combine(_staging, $"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}");
 
     public string Root { get; }
 
     /// <summary>Stores the bytes written by <paramref name="write"/> as one file.</summary>
     public ArtifactRef PutFile(Action<Stream> write)
     {
-        var tmp = Path.Combine(_staging, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var tmp = StagingPath();
         try
         {
             using (var s = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
@@ -61,7 +99,7 @@ public sealed class ArtifactStore
     /// <summary>Stores a directory: <paramref name="build"/> fills an empty staging directory (e.g. a checkpoint).</summary>
     public ArtifactRef PutDirectory(Action<string> build)
     {
-        var tmp = Path.Combine(_staging, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var tmp = StagingPath();
         Directory.CreateDirectory(tmp);
         try
         {
