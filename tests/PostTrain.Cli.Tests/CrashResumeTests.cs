@@ -46,12 +46,18 @@ public sealed class CrashResumeTests
         Assert.Equal("Running", Snapshots.StateOf(kills[1].Snapshot, "pretrain"));
 
         // 3. Mid reward-model training (the last step), after annotation completed.
+        string leftover;
         using (var third = Posttrain.Start(crashed.Root, "resume", runId))
         {
             await Snapshots.WaitForAsync(crashed.Root, third,
                 r => Snapshots.StateOf(r, "annotate") == "Done" && Snapshots.StateOf(r, "rm") == "Running", Phase, "reward model running");
             third.KillHard();
             kills.Add(("mid reward model", Snapshots.TryReadOnly(crashed.Root)!));
+            // What a kill in the middle of storing a checkpoint leaves (the window is too short to hit reliably):
+            // the killed process's half-written staging directory. The next owner of the home must remove it.
+            leftover = Path.Combine(crashed.Staging, $"{third.Id}-{Guid.NewGuid():N}-{Environment.MachineName}");
+            Directory.CreateDirectory(leftover);
+            await File.WriteAllBytesAsync(Path.Combine(leftover, "model.safetensors"), new byte[4096]);
         }
         Assert.Equal("Done", Snapshots.StateOf(kills[2].Snapshot, "pretrain"));
         Assert.NotEqual("Done", Snapshots.StateOf(kills[2].Snapshot, "rm"));
@@ -75,7 +81,8 @@ public sealed class CrashResumeTests
             }
         Assert.Equal(1, Snapshots.Step(final, "tasks")!["attempt"]!.GetValue<int>());
 
-        // Nothing half-written: the staging area is empty and every output is a complete object.
+        // Nothing half-written: the staging area is empty (the planted leftover too) and every output is a complete object.
+        Assert.False(Directory.Exists(leftover), $"{leftover} survived the resume");
         Assert.Empty(Directory.Exists(crashed.Staging) ? Directory.EnumerateFileSystemEntries(crashed.Staging) : []);
 
         var expected = await reference.WaitAsync(Phase);
