@@ -44,6 +44,10 @@ public sealed class CrashResumeTests
             kills.Add(("mid pretrain", Snapshots.TryReadOnly(crashed.Root)!));
         }
         Assert.Equal("Running", Snapshots.StateOf(kills[1].Snapshot, "pretrain"));
+        // The killed pretraining left a periodic checkpoint with its exact training state: the resume continues from it.
+        var pretrainWork = Path.Combine(crashed.Root, "work", "pretrain", Guid.Parse(runId).ToString("N"));
+        Assert.True(Directory.Exists(pretrainWork) && Directory.EnumerateDirectories(pretrainWork, PostTrain.Pretrain.Pretrainer.TrainingStateDirName, SearchOption.AllDirectories).Any(),
+            $"no periodic checkpoint (training_state) under {pretrainWork} at the mid-pretraining kill");
 
         // 3. Mid reward-model training (the last step), after annotation completed.
         string leftover;
