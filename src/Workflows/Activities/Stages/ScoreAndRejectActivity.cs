@@ -29,6 +29,23 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         [Output("Pairs kept")] public int PairsKept { get; init; }
     }
 
+    /// <summary>
+    /// A pair the checker decided (right over wrong) may have the RM scoring the wrong answer higher. Its scores then
+    /// become the checker's labels (1 over 0), as the checker annotator writes them, and the RM's go to provenance, so
+    /// the pair stays valid preference data (chosen never scored below rejected).
+    /// </summary>
+    private static PreferencePair CheckerLabelled(PreferencePair pair)
+    {
+        if (pair.ScoreChosen is not { } c || pair.ScoreRejected is not { } r || c >= r) return pair;
+        var source = new Dictionary<string, string>(pair.Source ?? new Dictionary<string, string>())
+        {
+            ["rm_score_chosen"] = c.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["rm_score_rejected"] = r.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["annotator"] = "checker",
+        };
+        return pair with { ScoreChosen = 1, ScoreRejected = 0, Source = source };
+    }
+
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
         if (input.Samples.Length == 0) throw new ArgumentException("ScoreAndReject needs at least one sample shard");
@@ -43,6 +60,7 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
         var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker })
             .Run(responses, tasks, context.Progress, context.CancellationToken);
+        result = result with { Pairs = result.Pairs.Select(CheckerLabelled).ToList() };
         var sftPath = Path.Combine(context.WorkDirectory, "sft.jsonl");
         var pairsPath = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         RejectionSampler.Write(result, sftPath, pairsPath);
