@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PostTrain.Model.Data;
 using PostTrain.Sampling;
 using PostTrain.Sampling.Rejection;
@@ -76,7 +77,8 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
             if (checkedResponses.Count > 0)
                 context.RecordMetric("reject/sample_accuracy", checkedResponses.Count(x => TaskChecker.IsCorrect(tasks[x.Response.PromptId], x.Response.Response)) / (double)checkedResponses.Count);
         }
-        if (s.SftKept == 0) throw new InvalidOperationException($"rejection sampling kept no SFT example from {s.Responses} responses (threshold {input.MinScore}); lower MinScore");
+        if (s.SftKept == 0)
+            context.Logger.LogWarning("rejection sampling kept no SFT example from {Responses} responses (threshold {MinScore}, checker {Checker}); SFT will keep the policy", s.Responses, input.MinScore, checker);
         return Task.FromResult(new Outputs
         {
             Sft = StageSupport.StoreFile(context, sftPath),

@@ -21,13 +21,19 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
     public sealed class Outputs
     {
         [Output("Fine-tuned policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
-        [Output("Final training loss")] public double Loss { get; init; }
+        [Output("Final training loss; null when the round kept no data")] public double? Loss { get; init; }
     }
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
         var policyDir = StageSupport.PathOf(context, input.Policy, "policy");
         var dataPath = StageSupport.PathOf(context, input.Data, "SFT data");
+        if (new FileInfo(dataPath).Length == 0)
+        {
+            // Rejection sampling kept nothing this round (e.g. no correct answer under RequireCorrect): nothing to imitate.
+            context.RecordMetric("sft/skipped_no_data", 1);
+            return Task.FromResult(new Outputs { Checkpoint = input.Policy, Loss = null });
+        }
         var outDir = Path.Combine(context.WorkDirectory, "sft");
         var trainer = new SftTrainer(new SftOptions
         {
