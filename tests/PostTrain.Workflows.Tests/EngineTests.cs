@@ -180,6 +180,8 @@ public sealed class EngineTests
         Assert.All(first.Steps, s => Assert.False(s.FromCache));
         Assert.All(second.Steps, s => Assert.True(s.FromCache));
         Assert.Equal(["s"], home.Executions());
+        var reused = Assert.Single(host.Engine.Metrics(second.Id), m => m.Name == "chars");
+        Assert.Equal(("w", 5.0), (reused.StepPath, reused.Value));
         var checkpoint = Assert.Single(host.Engine.Checkpoints());
         Assert.Equal(first.Id, checkpoint.RunId);
         Assert.Equal("test", checkpoint.Kind);

@@ -416,6 +416,9 @@ public sealed class WorkflowEngine
                     step.FromCache = true;
                     step.FinishedAt = Now;
                     _store.Steps.Insert(step);
+                    // The run's own record (tables, reports, charts) needs the figures of work it reused, not only its outputs.
+                    foreach (var metric in cached.Metrics)
+                        _store.Metrics.Insert(new MetricRecord { RunId = run.Id, StepPath = step.Path, Round = step.Round, Name = metric.Name, Value = metric.Value, Step = metric.Step, At = Now });
                     resolvedFromCache = true;
                     continue;
                 }
