@@ -136,20 +136,8 @@ public sealed class DpoTrainer
         var template = new ChatTemplate(tokenizer);
         var pairs = Encode(template, PreferenceDataset.Read(datasetPath));
         if (pairs.Count == 0) throw new InvalidDataException($"{datasetPath}: no preference pairs, expected at least one");
-        var datasetHash = RunFiles.Sha256(datasetPath);
-        var referenceHash = Checkpoint.ComputeHash(referenceDir);
-        LoadedCheckpoint? loadedReference = null;
-        ReferenceLogProbs reference;
-        try
-        {
-            reference = ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, referenceHash,
-                () => (loadedReference = Checkpoint.Load(referenceDir, device)).Model, pairs, _options.MaskFormattingTokens,
-                MaxLengthFor(policy.Config), _options.BatchSize, tokenizer.PadId, progress, cancellationToken);
-        }
-        finally
-        {
-            loadedReference?.Model.Dispose();
-        }
+        var reference = PrepareReference(referenceDir, datasetPath, pairs, policy.Config, tokenizer.PadId, device, progress, cancellationToken);
+        var (datasetHash, referenceHash) = (reference.DatasetHash, reference.ReferenceHash);
         _logger.LogInformation("DPO ({Loss}, β {Beta}) on {Count} pairs from {Path}; reference {Ref} ({Passes} reference forwards)",
             _options.LossType, _options.Beta, pairs.Count, datasetPath, referenceHash, reference.ForwardPasses);
         var result = Train(policy, pairs, reference, tokenizer.PadId, progress, cancellationToken);
@@ -165,6 +153,30 @@ public sealed class DpoTrainer
         };
         Checkpoint.Save(outputDir, policy, tokenizer, metadata: metadata);
         return result with { CheckpointDir = outputDir };
+    }
+
+    /// <summary>
+    /// Reference log-probs of <paramref name="pairs"/> (templated from <paramref name="datasetPath"/>) under the checkpoint at
+    /// <paramref name="referenceDir"/>: read from the cache beside the dataset when its keys match (dataset SHA-256,
+    /// reference hash, masking, max length), else computed once and written there. The reference is loaded only on a miss.
+    /// <see cref="Run"/> calls this; a workflow calls it ahead of several variants so they share one computation.
+    /// </summary>
+    public ReferenceLogProbs PrepareReference(string referenceDir, string datasetPath, IReadOnlyList<PreferenceEncoding> pairs,
+        LlamaConfig config, int padId, Device? device = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var datasetHash = RunFiles.Sha256(datasetPath);
+        var referenceHash = Checkpoint.ComputeHash(referenceDir);
+        LoadedCheckpoint? loadedReference = null;
+        try
+        {
+            return ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, referenceHash,
+                () => (loadedReference = Checkpoint.Load(referenceDir, device)).Model, pairs, _options.MaskFormattingTokens,
+                MaxLengthFor(config), _options.BatchSize, padId, progress, cancellationToken);
+        }
+        finally
+        {
+            loadedReference?.Model.Dispose();
+        }
     }
 
     /// <summary>Templates preference pairs; an edited response, when present, is the chosen one.</summary>

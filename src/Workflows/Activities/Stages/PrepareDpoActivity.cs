@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
 using PostTrain.Model.Tokenization;
@@ -43,18 +43,13 @@ public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, Pre
             context.RecordMetric("dpo/pairs", 0);
             return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = 0 });
         }
-        var reference = Checkpoint.Load(referenceDir, StageSupport.Device(context));
-        using (reference.Model)
-        {
-            var tokenizer = reference.Tokenizer ?? throw new InvalidDataException($"{referenceDir}: the reference checkpoint has no tokenizer");
-            var pairs = DpoTrainer.Encode(new ChatTemplate(tokenizer), PreferenceDataset.Read(datasetPath));
-            // Same keys DpoTrainer.Run derives, so it finds this cache rather than recomputing.
-            var datasetHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(datasetPath)));
-            var maxLength = new DpoTrainer(new DpoOptions()).MaxLengthFor(reference.Config);
-            ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, reference.Hash, () => reference.Model, pairs,
-                input.MaskFormattingTokens, maxLength, input.BatchSize, tokenizer.PadId, context.Progress, context.CancellationToken);
-            context.RecordMetric("dpo/pairs", pairs.Count);
-            return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = pairs.Count });
-        }
+        // Only the tokenizer and config are needed to template the pairs; the reference weights load only on a cache miss.
+        var tokenizer = TokenizerLoader.Load(referenceDir) ?? throw new InvalidDataException($"{referenceDir}: the reference checkpoint has no tokenizer");
+        var config = LlamaConfig.Load(Path.Combine(referenceDir, Checkpoint.ConfigFile));
+        var pairs = DpoTrainer.Encode(new ChatTemplate(tokenizer), PreferenceDataset.Read(datasetPath));
+        new DpoTrainer(new DpoOptions { MaskFormattingTokens = input.MaskFormattingTokens, BatchSize = input.BatchSize })
+            .PrepareReference(referenceDir, datasetPath, pairs, config, tokenizer.PadId, StageSupport.Device(context), context.Progress, context.CancellationToken);
+        context.RecordMetric("dpo/pairs", pairs.Count);
+        return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = pairs.Count });
     }
 }
