@@ -24,9 +24,7 @@ public sealed class AverageCheckpointsActivity : Activity<AverageCheckpointsActi
         if (input.Checkpoints.Length == 1) // one variant: nothing to average, and it stays the only candidate
             return Task.FromResult(new Outputs { Checkpoint = input.Checkpoints[0], Candidates = [input.Checkpoints[0]] });
         var dirs = input.Checkpoints.Select((c, i) => StageSupport.PathOf(context, c, $"checkpoint {i}")).ToList();
-        var outDir = Path.Combine(context.WorkDirectory, "average");
-        CheckpointAveraging.Average(dirs, outDir);
-        var checkpoint = StageSupport.StoreDirectory(context, outDir);
+        var checkpoint = context.Artifacts.PutDirectory(dir => CheckpointAveraging.Average(dirs, dir));
         context.RegisterCheckpoint(checkpoint, "average", parent: input.Checkpoints[0], name: $"average of {input.Checkpoints.Length}");
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Candidates = [.. input.Checkpoints, checkpoint] });
     }

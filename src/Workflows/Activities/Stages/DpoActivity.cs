@@ -42,7 +42,6 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
             context.RecordMetric("dpo/skipped_no_pairs", 1);
             return Task.FromResult(new Outputs { Checkpoint = input.Policy, RewardAccuracy = null, RewardMargin = null });
         }
-        var outDir = Path.Combine(context.WorkDirectory, "dpo");
         var trainer = new DpoTrainer(new DpoOptions
         {
             Beta = input.Beta,
@@ -54,9 +53,11 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
             BatchSize = input.BatchSize,
             Seed = StageSupport.Seed(context),
         });
-        var result = trainer.Run(StageSupport.PathOf(context, input.Policy, "policy"), StageSupport.PathOf(context, input.Reference, "reference"),
-            datasetPath, outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
-        var checkpoint = StageSupport.StoreDirectory(context, outDir);
+        // The trainer saves straight into the store's staging directory: no second copy of the checkpoint.
+        DpoResult? trained = null;
+        var checkpoint = context.Artifacts.PutDirectory(dir => trained = trainer.Run(StageSupport.PathOf(context, input.Policy, "policy"),
+            StageSupport.PathOf(context, input.Reference, "reference"), datasetPath, dir, StageSupport.Device(context), context.Progress, context.CancellationToken));
+        var result = trained!;
         context.RegisterCheckpoint(checkpoint, "dpo", parent: input.Policy, sampler: input.Sampler, rewardModel: input.RewardModel,
             name: $"dpo β={input.Beta} lr={input.LearningRate}");
         foreach (var (name, value) in result.Metrics.Where(m => double.IsFinite(m.Value))) context.RecordMetric("dpo/" + name, value);

@@ -34,7 +34,6 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
             context.RecordMetric("sft/skipped_no_data", 1);
             return Task.FromResult(new Outputs { Checkpoint = input.Policy, Loss = null });
         }
-        var outDir = Path.Combine(context.WorkDirectory, "sft");
         var trainer = new SftTrainer(new SftOptions
         {
             Epochs = input.Epochs,
@@ -43,10 +42,12 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
             Packing = input.Packing,
             Seed = StageSupport.Seed(context),
         });
-        var result = trainer.Run(policyDir, dataPath, null, outDir, StageSupport.Device(context), context.Progress, context.CancellationToken);
-        var checkpoint = StageSupport.StoreDirectory(context, outDir);
+        // The trainer saves straight into the store's staging directory: no second copy of the checkpoint.
+        SftResult? result = null;
+        var checkpoint = context.Artifacts.PutDirectory(dir =>
+            result = trainer.Run(policyDir, dataPath, null, dir, StageSupport.Device(context), context.Progress, context.CancellationToken));
         context.RegisterCheckpoint(checkpoint, "sft", parent: input.Policy, sampler: input.Policy, rewardModel: input.RewardModel, name: "sft");
-        foreach (var (name, value) in result.Metrics().Where(m => double.IsFinite(m.Value))) context.RecordMetric("sft/" + name, value);
+        foreach (var (name, value) in result!.Metrics().Where(m => double.IsFinite(m.Value))) context.RecordMetric("sft/" + name, value);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Loss = result.TrainLoss });
     }
 }

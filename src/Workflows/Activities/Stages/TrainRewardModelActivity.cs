@@ -54,9 +54,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
             Seed = seed,
         });
         var metrics = trainer.Train(comparisons, null, context.Progress, context.CancellationToken);
-        var dir = Path.Combine(context.WorkDirectory, "reward-model");
-        model.Save(dir, new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        var checkpoint = StageSupport.StoreDirectory(context, dir);
+        var checkpoint = context.Artifacts.PutDirectory(dir => model.Save(dir, new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
         foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
