@@ -5,6 +5,12 @@ public sealed record EngineOptions
 {
     /// <summary>A running step with no heartbeat for this long is lost and re-dispatched (default 60 s).</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// A dispatched step that no worker has started (no <c>ActivityStarted</c>) is treated as a failed attempt once it
+    /// has waited this long while its pool showed no activity at all (default 10 min). Time spent queued behind a busy
+    /// slot does not count: a busy slot sends heartbeats. Keep it well above <see cref="HeartbeatInterval"/>.
+    /// </summary>
+    public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>How often a worker sends a heartbeat for each running activity (default 10 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How often the scheduler checks retries, lost steps and control requests (default 1 s).</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,11 @@ public sealed class WorkflowEngine
     private readonly Dictionary<string, (double Fraction, string Message)> _progress = [];
     private readonly Dictionary<Guid, List<TaskCompletionSource<RunSnapshot>>> _waiters = [];
     private readonly Dictionary<Guid, DateTime> _lastSnapshot = [];
+    /// <summary>
+    /// Per pool, the last time it was seen busy: a worker reported anything (started, heartbeat, completed, faulted;
+    /// any attempt) or a tick found one of its steps running. Drives the dispatch timeout in <see cref="TickAsync"/>.
+    /// </summary>
+    private readonly Dictionary<string, DateTime> _poolActive = new(StringComparer.Ordinal);
     private readonly DateTime _bootTime;
 
     public WorkflowEngine(WorkflowStore store, ActivityRegistry registry, IEngineBus bus, EngineOptions options, ILogger<WorkflowEngine> log, TimeProvider? time = null)
@@ -235,7 +241,7 @@ public sealed class WorkflowEngine
         var outbox = new Outbox();
         lock (_gate)
         {
-            var step = Current(m.RunId, m.StepPath, m.Attempt);
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
             if (step is null || step.State is not (StepState.Dispatched or StepState.Pending)) return;
             _store.InTransaction(() =>
             {
@@ -254,8 +260,11 @@ public sealed class WorkflowEngine
         var outbox = new Outbox();
         lock (_gate)
         {
-            var step = Current(m.RunId, m.StepPath, m.Attempt);
-            if (step is null || !step.IsInFlight) return;
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            // Retrying: this very attempt was already counted as failed (declared lost, or faulted); the attempt
+            // number only moves on at the next dispatch. Its late heartbeats must not turn the step back to Running,
+            // or the due retry would never be dispatched.
+            if (step is null || step.State is not (StepState.Pending or StepState.Dispatched or StepState.Running)) return;
             _lastSeen[step.Id] = Now;
             _progress[step.Id] = (m.Fraction, m.Message);
             if (step.State != StepState.Running)
@@ -277,6 +286,7 @@ public sealed class WorkflowEngine
         {
             var run = _store.Runs.FindById(m.RunId);
             var step = _store.Steps.FindById(StepRecord.MakeId(m.RunId, m.StepPath));
+            if (step is not null) _poolActive[step.Pool] = Now;
             // Any attempt's result is good (outputs are a function of the cache key), as long as the step still waits for one.
             if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
             _store.InTransaction(() =>
@@ -309,22 +319,31 @@ public sealed class WorkflowEngine
         lock (_gate)
         {
             var run = _store.Runs.FindById(m.RunId);
-            var step = Current(m.RunId, m.StepPath, m.Attempt);
-            if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            // A Retrying step's attempt has failed already (see OnProgressAsync): a late fault must not count twice.
+            if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight || step.State == StepState.Retrying) return;
             _store.InTransaction(() => RegisterFailure(run, step, $"{m.ExceptionType}: {m.Error}", outbox, permanent: m.Permanent));
             Snapshot(m.RunId, outbox);
         }
         await FlushAsync(outbox).ConfigureAwait(false);
     }
 
-    /// <summary>Dispatches retries that are due and treats running steps without heartbeats as lost.</summary>
+    /// <summary>
+    /// Dispatches retries that are due, treats running steps without heartbeats as lost, and dispatched steps that no
+    /// worker started while their pool was idle as lost commands.
+    /// </summary>
     public async Task TickAsync()
     {
         var outbox = new Outbox();
         lock (_gate)
         {
             var now = Now;
-            foreach (var run in _store.Runs.Find(r => r.State == RunState.Running).ToList())
+            var running = _store.Runs.Find(r => r.State == RunState.Running).ToList();
+            // A pool with a running step (of any run) has a taken slot: steps queued behind it are not lost.
+            foreach (var run in running)
+                foreach (var step in _store.StepsOf(run.Id))
+                    if (step.State == StepState.Running) _poolActive[step.Pool] = now;
+            foreach (var run in running)
             {
                 var changed = false;
                 _store.InTransaction(() =>
@@ -342,8 +361,33 @@ public sealed class WorkflowEngine
                             var seen = _lastSeen.TryGetValue(step.Id, out var t) ? t : (_lastSeen[step.Id] = now);
                             if (now - seen > _options.HeartbeatTimeout)
                             {
-                                _log.LogWarning("step {Path} of run {Run} lost: no heartbeat for {Seconds:F0}s", step.Path, run.Id, (now - seen).TotalSeconds);
-                                RegisterFailure(run, step, $"lost: no heartbeat for {(now - seen).TotalSeconds:F0}s (worker stopped or died)", outbox);
+                                _log.LogWarning("step {Path} of run {Run} lost: no heartbeat for {Elapsed}", step.Path, run.Id, Seconds(now - seen));
+                                RegisterFailure(run, step, $"lost: no heartbeat for {Seconds(now - seen)} (worker stopped or died)", outbox);
+                                changed = true;
+                            }
+                        }
+                        else if (step.State == StepState.Dispatched)
+                        {
+                            // A dispatched step waits for a worker's ActivityStarted, legitimately for long while every
+                            // slot of its pool is taken: the worker holds the command up to SlotWait, then puts it back
+                            // at the end of the queue, and no message reaches the engine meanwhile. But a taken slot
+                            // shows: the clock restarts whenever a step of the pool is running here, or any worker of
+                            // the pool reports anything, even about a stale attempt (_poolActive). Only a pool idle for
+                            // DispatchTimeout since the dispatch means the command is gone: AcceptAsync threw (the
+                            // delivery went to the error queue) or no worker serves the pool. That counts as a failed
+                            // attempt, like a lost heartbeat: the retry is a new attempt with the usual backoff and
+                            // limit, so a pool nobody serves ends the run with this error instead of waiting forever.
+                            // (Re-sending the same attempt could run it twice under one key in a worker, which tracks
+                            // its work by (run, path, attempt).) Should the old command still be delivered, running it
+                            // is harmless: outputs are a function of the cache key, a completion of any attempt is
+                            // accepted, and other reports about a stale attempt are ignored. A command lost in a pool
+                            // that stays busy with other work is noticed once the pool goes idle.
+                            var since = _lastSeen.TryGetValue(step.Id, out var t) ? t : (_lastSeen[step.Id] = now);
+                            if (_poolActive.TryGetValue(step.Pool, out var active) && active > since) since = active;
+                            if (now - since > _options.DispatchTimeout)
+                            {
+                                _log.LogWarning("step {Path} of run {Run} never started: pool {Pool} idle for {Elapsed} since it was dispatched", step.Path, run.Id, step.Pool, Seconds(now - since));
+                                RegisterFailure(run, step, $"not started: no worker of pool '{step.Pool}' took it; the pool was idle for {Seconds(now - since)} (command lost, or no worker serves the pool)", outbox);
                                 changed = true;
                             }
                         }
@@ -540,11 +584,20 @@ public sealed class WorkflowEngine
         return a;
     }
 
-    private StepRecord? Current(Guid runId, string path, int attempt)
+    /// <summary>
+    /// The step a worker reports about, if the report is about its current attempt. Any report, even about an old
+    /// attempt, shows that a worker of the step's pool is busy (see the dispatch timeout in <see cref="TickAsync"/>).
+    /// </summary>
+    private StepRecord? Reported(Guid runId, string path, int attempt)
     {
         var step = _store.Steps.FindById(StepRecord.MakeId(runId, path));
+        if (step is not null) _poolActive[step.Pool] = Now;
         return step is not null && step.Attempt == attempt ? step : null;
     }
+
+    /// <summary>"0.45s" below ten seconds (test timeouts are sub-second), "61s" above.</summary>
+    private static string Seconds(TimeSpan t) =>
+        t < TimeSpan.FromSeconds(10) ? t.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture) + "s" : t.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture) + "s";
 
     private static IEnumerable<string> ArtifactsIn(JsonNode? node) => node switch
     {
@@ -607,26 +660,51 @@ public sealed class WorkflowEngine
         })],
     };
 
+    /// <summary>
+    /// Sends, publishes and notifies after a transition has committed. Nothing may escape before the end: waiters
+    /// were already taken off <c>_waiters</c> by <see cref="Snapshot(Guid, Outbox)"/>, so a skipped completion would
+    /// leave them waiting for a run that has finished. Every failure, cancellation included, is logged per message.
+    /// </summary>
     private async Task FlushAsync(Outbox outbox)
     {
-        foreach (var cmd in outbox.Sends)
+        try
         {
-            try
+            foreach (var cmd in outbox.Sends)
             {
-                await _bus.SendAsync(cmd).ConfigureAwait(false);
+                try
+                {
+                    await _bus.SendAsync(cmd).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    _log.LogError(e, "could not send {Type} for {Path} to pool {Pool}", cmd.ActivityType, cmd.StepPath, cmd.Pool);
+                    try
+                    {
+                        await OnFaultedAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = e.GetType().Name, Error = $"could not send to pool '{cmd.Pool}': {e.Message}", At = Now }).ConfigureAwait(false);
+                    }
+                    catch (Exception f)
+                    {
+                        // The step stays dispatched; the dispatch timeout of TickAsync retries it.
+                        _log.LogError(f, "could not record the failed send of {Path}", cmd.StepPath);
+                    }
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            foreach (var m in outbox.Publishes)
             {
-                _log.LogError(e, "could not send {Type} for {Path} to pool {Pool}", cmd.ActivityType, cmd.StepPath, cmd.Pool);
-                await OnFaultedAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = e.GetType().Name, Error = $"could not send to pool '{cmd.Pool}': {e.Message}", At = Now }).ConfigureAwait(false);
+                try { await _bus.PublishAsync(m).ConfigureAwait(false); }
+                catch (Exception e) { _log.LogError(e, "could not publish {Type}", m.GetType().Name); }
             }
+            if (RunChanged is { } changed)
+                foreach (var s in outbox.Changed)
+                    foreach (var handler in changed.GetInvocationList().Cast<Action<RunSnapshot>>())
+                    {
+                        try { handler(s); }
+                        catch (Exception e) { _log.LogError(e, "a RunChanged handler failed for run {Run}", s.Id); }
+                    }
         }
-        foreach (var m in outbox.Publishes)
+        finally
         {
-            try { await _bus.PublishAsync(m).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException) { _log.LogError(e, "could not publish {Type}", m.GetType().Name); }
+            foreach (var (tcs, snap) in outbox.Finished) tcs.TrySetResult(snap);
         }
-        foreach (var s in outbox.Changed) RunChanged?.Invoke(s);
-        foreach (var (tcs, snap) in outbox.Finished) tcs.TrySetResult(snap);
     }
 }

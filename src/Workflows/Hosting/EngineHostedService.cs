@@ -26,12 +26,18 @@ public sealed class EngineHostedService(WorkflowEngine engine, PostTrainHostOpti
                     await engine.TickAsync().ConfigureAwait(false);
                     await ControlRequests.ProcessAsync(engine.Home, engine).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
-                    log.LogError(e, "engine tick failed");
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // Anything else, a stray OperationCanceledException included, must not end the loop: it alone
+                    // notices lost steps, dispatches retries and applies control requests.
+                    log.LogError(e, "engine tick failed; ticking on");
                 }
             }
         }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 }
