@@ -28,10 +28,19 @@ public sealed class PretrainCorpus
         ArgumentOutOfRangeException.ThrowIfNegative(options.HeldOutExamples);
         ArgumentOutOfRangeException.ThrowIfNegative(options.SamplingPrompts);
         var generator = new TaskGenerator(options.Seed, options.Difficulty, options.HeldOutFraction);
-        var train = generator.Generate(options.Examples + options.SamplingPrompts, TaskSplit.Train);
-        var heldOut = generator.Generate(options.HeldOutExamples, TaskSplit.HeldOut);
-        return new PretrainCorpus(options, train.Take(options.Examples).ToList(), heldOut, train.Skip(options.Examples).ToList());
+        var train = generator.Generate(options.Examples, TaskSplit.Train);
+        // Kind-balanced and drawn apart from the pretraining prompts: a plain draw excluding them is mostly word
+        // problems at difficulty 1 (the small kinds are used up by pretraining), and rejection-sampling SFT on such a
+        // set shifts the policy away from the kinds the held-out set weighs equally.
+        var sampling = TaskGenerator.GenerateBalanced(unchecked(options.Seed * 17 + 0x5A3), options.Difficulty, options.HeldOutFraction,
+            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal));
+        // Its own generator: the held-out set must not move when a run asks for more examples or sampling prompts,
+        // or exact-match figures of one checkpoint would differ between runs for no reason of its own.
+        var heldOut = new TaskGenerator(HeldOutSeed(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(options.HeldOutExamples, TaskSplit.HeldOut);
+        return new PretrainCorpus(options, train, heldOut, sampling);
     }
+
+    private static int HeldOutSeed(int seed) => unchecked(seed * 31 + 0x4E1D);
 
     /// <summary>The chat prompt for a task: an optional system turn, then the task as the user turn.</summary>
     public static IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task, string? systemPrompt = null) =>

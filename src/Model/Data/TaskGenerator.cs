@@ -67,6 +67,15 @@ public sealed class TaskGenerator
     /// <exception cref="InvalidOperationException">The task space at this difficulty is too small for the request.</exception>
     public IReadOnlyList<VerifiableTask> Generate(int count, TaskSplit split, ISet<string>? exclude = null)
     {
+        var tasks = GenerateUpTo(count, split, exclude);
+        if (tasks.Count < count)
+            throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {Difficulty}; raise the difficulty or ask for fewer");
+        return tasks;
+    }
+
+    /// <summary>As <see cref="Generate"/>, but returns fewer than <paramref name="count"/> when the space of distinct prompts runs out.</summary>
+    public IReadOnlyList<VerifiableTask> GenerateUpTo(int count, TaskSplit split, ISet<string>? exclude = null)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var tasks = new List<VerifiableTask>(count);
@@ -80,8 +89,37 @@ public sealed class TaskGenerator
             tasks.Add(task);
             fruitless = 0;
         }
+        return tasks;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> distinct tasks of one split with the kinds interleaved (k1, k2, …, k1, k2, …), so any
+    /// contiguous slice has the kind mix of the whole. Drawing from all kinds at once cannot promise that: a kind whose
+    /// prompt space is small (two-digit sums) runs out, and the rest of the set fills up with the large ones (word problems).
+    /// A kind that runs out leaves its turns to the others.
+    /// </summary>
+    public static IReadOnlyList<VerifiableTask> GenerateBalanced(int seed, int difficulty, double heldOutFraction, int count, TaskSplit split,
+        ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var all = (kinds ?? Enum.GetValues<TaskKind>()).ToArray();
+        if (all.Length == 0) throw new ArgumentException("at least one task kind is needed", nameof(kinds));
+        var perKind = all.Select((k, i) => new Queue<VerifiableTask>(
+            new TaskGenerator(unchecked(seed * 397 + i + 1), difficulty, heldOutFraction, [k]).GenerateUpTo((count + all.Length - 1) / all.Length, split, exclude))).ToList();
+        var tasks = new List<VerifiableTask>(count);
+        while (tasks.Count < count && perKind.Any(q => q.Count > 0))
+            foreach (var q in perKind)
+                if (tasks.Count < count && q.TryDequeue(out var t)) tasks.Add(t);
         if (tasks.Count < count)
-            throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {Difficulty}; raise the difficulty or ask for fewer");
+        {
+            // The small kinds ran out before their share: top up from the kinds with room left, still interleaved.
+            var have = tasks.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+            if (exclude is not null) have.UnionWith(exclude);
+            var more = new TaskGenerator(unchecked(seed * 397), difficulty, heldOutFraction, all).GenerateUpTo(count - tasks.Count, split, have);
+            tasks.AddRange(more);
+        }
+        if (tasks.Count < count)
+            throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {difficulty}; raise the difficulty or ask for fewer");
         return tasks;
     }
 

@@ -24,6 +24,27 @@ public sealed class PretrainCorpusTests
     }
 
     [Fact]
+    public void Build_MoreExamplesOrPrompts_SameHeldOutSet()
+    {
+        var held = PretrainCorpus.Build(Small).HeldOutTasks;
+        Assert.Equal(held, PretrainCorpus.Build(Small with { Examples = 900 }).HeldOutTasks);
+        Assert.Equal(held, PretrainCorpus.Build(Small with { SamplingPrompts = 400 }).HeldOutTasks);
+        Assert.Equal(PretrainCorpus.Build(Small).TrainTasks, PretrainCorpus.Build(Small with { SamplingPrompts = 400 }).TrainTasks);
+    }
+
+    [Fact]
+    public void Build_PretrainingUsesUpSmallKinds_SamplingPromptsStayKindBalanced()
+    {
+        // Difficulty 1 has ~9,000 train-split sums; 20,000 pretraining examples use most of them, and a plain draw of the
+        // remaining prompts would be nearly all word problems.
+        var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 20_000, HeldOutExamples = 10, SamplingPrompts = 1000, Seed = 3, Difficulty = 1 });
+        var byKind = corpus.SamplingTasks.CountBy(t => t.Kind).ToDictionary();
+        foreach (var kind in new[] { TaskKind.Addition, TaskKind.Subtraction, TaskKind.Sorting, TaskKind.WordProblem })
+            Assert.InRange(byKind.GetValueOrDefault(kind), 150, 350);
+        Assert.DoesNotContain(corpus.SamplingTasks, t => corpus.TrainTasks.Any(x => x.Prompt == t.Prompt));
+    }
+
+    [Fact]
     public void Documents_TrainedTokenizer_DecodeToRenderedConversation()
     {
         var corpus = PretrainCorpus.Build(Small);

@@ -77,4 +77,24 @@ public sealed class TaskGeneratorTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TaskGenerator(1, difficulty: 0));
     }
+
+    [Fact]
+    public void GenerateBalanced_EverySliceHasEveryKind()
+    {
+        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 2, heldOutFraction: 0.1, count: 500, TaskSplit.Train);
+        Assert.Equal(500, tasks.Count);
+        Assert.Equal(500, tasks.Select(t => t.Prompt).Distinct().Count());
+        for (var start = 0; start < 500; start += 100)
+            Assert.All(Enum.GetValues<TaskKind>(), k => Assert.InRange(tasks.Skip(start).Take(100).Count(t => t.Kind == k), 19, 21));
+    }
+
+    [Fact]
+    public void GenerateBalanced_SmallKindRunsOut_OthersFillItsTurns()
+    {
+        // Difficulty 1 multiplication has under 900 distinct prompts in all.
+        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count: 6000, TaskSplit.Train);
+        Assert.Equal(6000, tasks.Count);
+        Assert.InRange(tasks.Count(t => t.Kind == TaskKind.Multiplication), 100, 900);
+        Assert.All(tasks, t => Assert.Equal(TaskSplit.Train, TaskGenerator.SplitOf(t.Prompt, 0.1)));
+    }
 }
