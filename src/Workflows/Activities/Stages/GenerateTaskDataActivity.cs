@@ -12,6 +12,7 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
         [Input("Pretraining conversations to generate")] public int Examples { get; init; } = 12000;
         [Input("Held-out tasks for exact-match evaluation; never trained on")] public int HeldOut { get; init; } = 200;
         [Input("Prompts sampled N times each round (rejection sampling)")] public int Prompts { get; init; } = 256;
+        [Input("Rounds that get their own fresh prompts (Prompts each); later rounds reuse them in turn")] public int Rounds { get; init; } = 1;
         [Input("Prompts whose samples the checker annotates into reward-model preference pairs")] public int AnnotationPrompts { get; init; } = 384;
         [Input("Task difficulty 1..6: numbers have up to difficulty+1 digits. 1 suits the small preset's demo budget")] public int Difficulty { get; init; } = 1;
         [Input("Seed of the task generator")] public int Seed { get; init; } = 1234;
@@ -26,22 +27,24 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
+        if (input.Rounds < 1) throw new ArgumentOutOfRangeException(nameof(input), $"Rounds is {input.Rounds}, expected >= 1");
+        var sampling = input.Prompts * input.Rounds;
         // The same options the pretrainer uses (PretrainDocuments.FromTasks), so its held-out tasks are these.
         var options = new PretrainCorpusOptions
         {
             Examples = input.Examples,
             HeldOutExamples = Math.Max(input.HeldOut, 64),
-            SamplingPrompts = input.Prompts + input.AnnotationPrompts,
+            SamplingPrompts = sampling + input.AnnotationPrompts,
             Seed = input.Seed,
             Difficulty = input.Difficulty,
         };
         var corpus = PretrainCorpus.Build(options);
-        if (corpus.SamplingTasks.Count < input.Prompts + input.AnnotationPrompts)
-            throw new InvalidOperationException($"task generator made {corpus.SamplingTasks.Count} sampling tasks, expected {input.Prompts + input.AnnotationPrompts}; raise Difficulty or lower Prompts");
+        if (corpus.SamplingTasks.Count < sampling + input.AnnotationPrompts)
+            throw new InvalidOperationException($"task generator made {corpus.SamplingTasks.Count} sampling tasks, expected {sampling + input.AnnotationPrompts}; raise Difficulty or lower Prompts");
         var set = new TaskSet(options,
             corpus.HeldOutTasks.Take(input.HeldOut).ToList(),
-            corpus.SamplingTasks.Take(input.Prompts).ToList(),
-            corpus.SamplingTasks.Skip(input.Prompts).Take(input.AnnotationPrompts).ToList());
+            corpus.SamplingTasks.Take(sampling).ToList(),
+            corpus.SamplingTasks.Skip(sampling).Take(input.AnnotationPrompts).ToList()) { PromptsPerRound = input.Prompts };
         var artifact = context.Artifacts.PutDirectory(set.Write);
         context.RecordMetric("tasks/heldout", set.HeldOut.Count);
         context.RecordMetric("tasks/prompts", set.Sampling.Count);

@@ -14,7 +14,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         [Input("Responses per prompt (Llama 3 used 10–30)")] public int SamplesPerPrompt { get; init; } = 8;
         [Input("This shard's index, 0-based")] public int Shard { get; init; }
         [Input("Shards the prompt set is split into")] public int ShardCount { get; init; } = 1;
-        [Input("Round index, recorded in provenance")] public int Round { get; init; }
+        [Input("Round index (0-based): picks the round's prompts and is recorded in provenance")] public int Round { get; init; }
         [Input("Sampling temperature; 0 = greedy")] public double Temperature { get; init; } = 1.0;
         [Input("Nucleus sampling mass; 1 = off")] public double TopP { get; init; } = 1.0;
         [Input("Top-k cut-off; 0 = off")] public int TopK { get; init; }
@@ -34,7 +34,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         if (input.ShardCount < 1 || input.Shard < 0 || input.Shard >= input.ShardCount)
             throw new ArgumentOutOfRangeException(nameof(input), $"shard {input.Shard} of {input.ShardCount}: expected 0 <= shard < shardCount");
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
-        var prompts = tasks.Sampling.Select(t => StageSupport.Prompt(t, input.SystemPrompt)).ToList();
+        var prompts = tasks.SamplingFor(input.Round).Select(t => StageSupport.Prompt(t, input.SystemPrompt)).ToList();
         var shard = SamplingShards.Split(prompts, input.ShardCount)[input.Shard];
         // The seed is the run's, not the step's: each (prompt, sample) stream is keyed by prompt id, so shards stay independent.
         var sampler = Sampler.FromCheckpoint(StageSupport.PathOf(context, input.Policy, "policy"), new SamplingOptions

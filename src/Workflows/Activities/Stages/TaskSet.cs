@@ -12,7 +12,23 @@ namespace PostTrain.Workflows.Activities.Stages;
 public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<VerifiableTask> HeldOut, IReadOnlyList<VerifiableTask> Sampling,
     IReadOnlyList<VerifiableTask> Annotation)
 {
-    public const string OptionsFile = "corpus.json", HeldOutFile = "heldout.jsonl", SamplingFile = "prompts.jsonl", AnnotationFile = "annotation.jsonl";
+    public const string OptionsFile = "corpus.json", HeldOutFile = "heldout.jsonl", SamplingFile = "prompts.jsonl", AnnotationFile = "annotation.jsonl",
+        LayoutFile = "layout.json";
+
+    /// <summary>
+    /// Sampling prompts per round; 0 = every round samples all of <see cref="Sampling"/>. Llama 3 drew new prompts each
+    /// round: re-sampling the same few prompts makes later rounds imitate answers the policy already gives.
+    /// </summary>
+    public int PromptsPerRound { get; init; }
+
+    /// <summary>The prompts round <paramref name="round"/> (0-based) samples: its own slice, wrapping around when a run has more rounds than slices.</summary>
+    public IReadOnlyList<VerifiableTask> SamplingFor(int round)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(round);
+        if (PromptsPerRound <= 0 || PromptsPerRound >= Sampling.Count) return Sampling;
+        var slices = Sampling.Count / PromptsPerRound;
+        return Sampling.Skip(round % slices * PromptsPerRound).Take(PromptsPerRound).ToList();
+    }
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web);
 
@@ -25,7 +41,10 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
         WriteTasks(Path.Combine(dir, HeldOutFile), HeldOut);
         WriteTasks(Path.Combine(dir, SamplingFile), Sampling);
         WriteTasks(Path.Combine(dir, AnnotationFile), Annotation);
+        AtomicFile.WriteAllText(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(new Layout(PromptsPerRound), Json));
     }
+
+    private sealed record Layout(int PromptsPerRound);
 
     public static TaskSet Read(string dir)
     {
@@ -33,8 +52,14 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
         if (!File.Exists(optionsPath)) throw new FileNotFoundException($"{dir}: not a task set, {OptionsFile} is missing", optionsPath);
         var options = JsonSerializer.Deserialize<PretrainCorpusOptions>(File.ReadAllText(optionsPath), Json)
             ?? throw new InvalidDataException($"{optionsPath}: empty corpus options");
+        // Task sets written before per-round prompts have no layout: every round samples them all.
+        var layoutPath = Path.Combine(dir, LayoutFile);
+        var layout = File.Exists(layoutPath)
+            ? JsonSerializer.Deserialize<Layout>(File.ReadAllText(layoutPath), Json) ?? throw new InvalidDataException($"{layoutPath}: empty layout")
+            : new Layout(0);
+        if (layout.PromptsPerRound < 0) throw new InvalidDataException($"{layoutPath}: promptsPerRound is {layout.PromptsPerRound}, expected >= 0");
         return new TaskSet(options, ReadTasks(Path.Combine(dir, HeldOutFile)), ReadTasks(Path.Combine(dir, SamplingFile)),
-            ReadTasks(Path.Combine(dir, AnnotationFile)));
+            ReadTasks(Path.Combine(dir, AnnotationFile))) { PromptsPerRound = layout.PromptsPerRound };
     }
 
     private static void WriteTasks(string path, IEnumerable<VerifiableTask> tasks) =>

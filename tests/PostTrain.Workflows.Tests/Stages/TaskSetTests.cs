@@ -1,0 +1,52 @@
+using PostTrain.Model.Data;
+using PostTrain.Workflows.Activities.Stages;
+
+namespace PostTrain.Workflows.Tests.Stages;
+
+public sealed class TaskSetTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("posttrain-taskset-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static TaskSet Make(int prompts, int perRound)
+    {
+        var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 50, HeldOutExamples = 5, SamplingPrompts = prompts, Seed = 1 });
+        return new TaskSet(corpus.Options, corpus.HeldOutTasks, corpus.SamplingTasks, []) { PromptsPerRound = perRound };
+    }
+
+    [Fact]
+    public void SamplingFor_EachRoundItsOwnSlice_ThenWrapsAround()
+    {
+        var set = Make(30, 10);
+        set.Write(_dir);
+        var read = TaskSet.Read(_dir);
+        Assert.Equal(10, read.PromptsPerRound);
+        var rounds = Enumerable.Range(0, 4).Select(r => read.SamplingFor(r).Select(t => t.Id).ToList()).ToList();
+        Assert.All(rounds, r => Assert.Equal(10, r.Count));
+        Assert.Empty(rounds[0].Intersect(rounds[1]));
+        Assert.Empty(rounds[1].Intersect(rounds[2]));
+        Assert.Equal(set.Sampling.Select(t => t.Id), rounds[0].Concat(rounds[1]).Concat(rounds[2]));
+        Assert.Equal(rounds[0], rounds[3]);
+    }
+
+    [Fact]
+    public void Read_SetWrittenBeforePerRoundPrompts_EveryRoundSamplesAll()
+    {
+        Make(12, 4).Write(_dir);
+        File.Delete(Path.Combine(_dir, TaskSet.LayoutFile));
+        var read = TaskSet.Read(_dir);
+        Assert.Equal(0, read.PromptsPerRound);
+        Assert.Equal(12, read.SamplingFor(5).Count);
+    }
+
+    [Fact]
+    public void Read_NegativePromptsPerRound_ErrorNamesFile()
+    {
+        Make(12, 4).Write(_dir);
+        File.WriteAllText(Path.Combine(_dir, TaskSet.LayoutFile), "{\"promptsPerRound\": -3}");
+        var e = Assert.Throws<InvalidDataException>(() => TaskSet.Read(_dir));
+        Assert.Contains(TaskSet.LayoutFile, e.Message);
+        Assert.Contains("-3", e.Message);
+    }
+}
