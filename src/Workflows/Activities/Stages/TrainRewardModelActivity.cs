@@ -21,7 +21,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
         [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
         [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
-        [Input("Fraction of pairs held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
+        [Input("Fraction of prompts whose pairs are held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
     }
 
     public sealed class Outputs
@@ -42,7 +42,11 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         var seed = StageSupport.Seed(context);
         using var model = RM.FromPolicy(basePath, device, seed);
         var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
-        var comparisons = PreferenceComparisons.Build(pairs, new ChatTemplate(tokenizer));
+        if (input.HeldOutFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(input), $"HeldOutFraction is {input.HeldOutFraction}, expected [0, 1)");
+        var template = new ChatTemplate(tokenizer);
+        var (trainPairs, heldOutPairs) = SplitByPrompt(pairs, input.HeldOutFraction);
+        var train = PreferenceComparisons.Build(trainPairs, template);
+        var heldOut = PreferenceComparisons.Build(heldOutPairs, template);
         var trainer = new RewardModelTrainer(model, new RewardModelOptions
         {
             Epochs = input.Epochs,
@@ -50,13 +54,35 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
             BatchSize = input.BatchSize,
             UseMargin = input.UseMargin,
             CenteringCoefficient = input.Centering,
-            HeldOutFraction = input.HeldOutFraction,
             Seed = seed,
         });
-        var metrics = trainer.Train(comparisons, null, context.Progress, context.CancellationToken);
+        var metrics = trainer.Train(train, heldOut, context.Progress, context.CancellationToken);
         var checkpoint = context.Artifacts.PutDirectory(dir => model.Save(dir, new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
         foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
+        context.RecordMetric("rm/heldout_pairs", heldOut.Count);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
+    }
+
+    /// <summary>
+    /// Holds out about <paramref name="fraction"/> of the prompts with all their pairs. By prompt, not by pair: two
+    /// pairs of one prompt share its correct answer, so a pair-level split scores the reward model on an answer it was
+    /// trained to prefer. With too few prompts for the hash to split, the first pair is held out.
+    /// </summary>
+    public static (IReadOnlyList<PreferencePair> Train, IReadOnlyList<PreferencePair> HeldOut) SplitByPrompt(IReadOnlyList<PreferencePair> pairs, double fraction)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (fraction <= 0) return (pairs, []);
+        var split = pairs.ToLookup(p => HeldOut(p, fraction));
+        if (!split[true].Any() || !split[false].Any()) return (pairs.Skip(1).ToList(), pairs.Take(1).ToList());
+        return (split[false].ToList(), split[true].ToList());
+
+        static bool HeldOut(PreferencePair pair, double fraction)
+        {
+            // Salted: the task generator splits prompts by the same hash, so every sampled prompt would land on one side.
+            var key = "reward-model-heldout\n" + string.Join("\n", pair.Prompt.Select(m => m.Role + ": " + m.Content));
+            var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+            return BitConverter.ToUInt32(hash, 0) / 4294967296.0 < fraction;
+        }
     }
 }
