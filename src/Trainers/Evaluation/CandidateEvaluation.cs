@@ -33,4 +33,8 @@ public sealed record CandidateEvaluation
     public double? ExactMatch { get; init; }
     public double? ExactMatchLow { get; init; }
     public double? ExactMatchHigh { get; init; }
+
+    /// <summary>Exact match per task kind (e.g. "Addition"); empty when no prompt has a checker. A change in the total
+    /// often hides opposite moves of the kinds: rejection sampling keeps more data from the kinds the policy already solves.</summary>
+    public IReadOnlyDictionary<string, double> ExactMatchByKind { get; init; } = new Dictionary<string, double>();
 }

@@ -61,7 +61,7 @@ public sealed class Evaluator
         var messages = prompts.Select(p => p.Messages).ToList();
         var baselineResponses = Generate(baselineDir, messages);
         var baselineScores = Score(messages, baselineResponses, baselineDir);
-        var (baselineChecked, baselineCorrect) = ExactMatch(prompts, baselineResponses);
+        var (baselineChecked, baselineCorrect, baselineByKind) = ExactMatch(prompts, baselineResponses);
         var evaluations = new List<CandidateEvaluation>(all.Count);
         for (var i = 0; i < all.Count; i++)
         {
@@ -80,6 +80,7 @@ public sealed class Evaluator
         {
             BaselineCheckpointDir = baselineDir,
             BaselineExactMatch = baselineChecked > 0 ? (double)baselineCorrect / baselineChecked : null,
+            BaselineExactMatchByKind = baselineByKind,
         };
     }
 
@@ -102,7 +103,7 @@ public sealed class Evaluator
         }
         var winCount = wins + 0.5 * ties;
         var (wl, wh) = WilsonInterval.Compute(winCount, prompts.Count);
-        var (checkedCount, correct) = ExactMatch(prompts, responses);
+        var (checkedCount, correct, byKind) = ExactMatch(prompts, responses);
         double? em = null, el = null, eh = null;
         if (checkedCount > 0)
         {
@@ -128,6 +129,7 @@ public sealed class Evaluator
             ExactMatch = em,
             ExactMatchLow = el,
             ExactMatchHigh = eh,
+            ExactMatchByKind = byKind,
         };
     }
 
@@ -172,16 +174,20 @@ public sealed class Evaluator
 
     private static string Fmt(double? v) => v?.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a";
 
-    private static (int Checked, int Correct) ExactMatch(IReadOnlyList<EvalPrompt> prompts, IReadOnlyList<string> responses)
+    private static (int Checked, int Correct, IReadOnlyDictionary<string, double> ByKind) ExactMatch(IReadOnlyList<EvalPrompt> prompts, IReadOnlyList<string> responses)
     {
         int checkedCount = 0, correct = 0;
+        var byKind = new SortedDictionary<string, (int Checked, int Correct)>(StringComparer.Ordinal);
         for (var i = 0; i < prompts.Count; i++)
         {
             if (prompts[i].Task is not { } task) continue;
+            var right = TaskChecker.IsCorrect(task, responses[i]);
             checkedCount++;
-            if (TaskChecker.IsCorrect(task, responses[i])) correct++;
+            if (right) correct++;
+            var k = byKind.GetValueOrDefault(task.Kind.ToString());
+            byKind[task.Kind.ToString()] = (k.Checked + 1, k.Correct + (right ? 1 : 0));
         }
-        return (checkedCount, correct);
+        return (checkedCount, correct, byKind.ToDictionary(kv => kv.Key, kv => (double)kv.Value.Correct / kv.Value.Checked));
     }
 
     private IReadOnlyList<string> Generate(string dir, IReadOnlyList<IReadOnlyList<ChatMessage>> prompts)

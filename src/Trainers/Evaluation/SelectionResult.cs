@@ -11,6 +11,7 @@ namespace PostTrain.Trainers.Evaluation;
 /// <param name="Ranking">All candidates, best first.</param>
 /// <param name="BaselineCheckpointDir">The current sampler the win rates are against, when known.</param>
 /// <param name="BaselineExactMatch">The baseline's own exact-match accuracy, when a checker exists.</param>
+/// <param name="BaselineExactMatchByKind">The baseline's exact match per task kind.</param>
 public sealed record SelectionResult(
     string Best,
     string BestCheckpointDir,
@@ -18,7 +19,8 @@ public sealed record SelectionResult(
     string Reason,
     IReadOnlyList<CandidateEvaluation> Ranking,
     string? BaselineCheckpointDir = null,
-    double? BaselineExactMatch = null)
+    double? BaselineExactMatch = null,
+    IReadOnlyDictionary<string, double>? BaselineExactMatchByKind = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -37,6 +37,14 @@ public static class QualityReportWriter
             var b = r.Rounds[0];
             sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{r.Rounds[^1].Accuracy}** (95% Wilson intervals).");
             sb.AppendLine();
+            var last = r.Rounds[^1];
+            if (r.Rounds.Count > 1 && r.CheckerJudged.FirstOrDefault(p => p.A == b.Name && p.B == last.Name) is { } paired)
+            {
+                // The same prompts for both: the paired test sees a difference that two overlapping intervals can hide.
+                var (onlyLast, onlyBase) = ((int)paired.WinsB, (int)paired.WinsA);
+                sb.AppendLine(inv, $"On the same {(int)(paired.WinsA + paired.WinsB + paired.Ties)} held-out prompts, {last.Name} answered {onlyLast} right that the base got wrong, and the base {onlyBase} that {last.Name} got wrong: exact McNemar test p = {McNemarTest.PValue(onlyLast, onlyBase):G3}.");
+                sb.AppendLine();
+            }
         }
         sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) | after SFT only | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -49,6 +57,19 @@ public static class QualityReportWriter
         sb.AppendLine();
         sb.AppendLine(inv, $"![Rounds]({RoundsChart})");
         sb.AppendLine();
+        var kinds = r.Rounds.SelectMany(x => x.ExactMatchByKind?.Keys ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (kinds.Count > 0)
+        {
+            sb.AppendLine("## Exact match by task kind");
+            sb.AppendLine();
+            sb.AppendLine("The total can hide opposite moves: rejection sampling keeps the most data from the kinds the policy already solves.");
+            sb.AppendLine();
+            sb.AppendLine("| round | " + string.Join(" | ", kinds) + " |");
+            sb.AppendLine("|---|" + string.Concat(kinds.Select(_ => "---|")));
+            foreach (var x in r.Rounds)
+                sb.AppendLine("| " + x.Name + " | " + string.Join(" | ", kinds.Select(k => F(x.ExactMatchByKind?.TryGetValue(k, out var v) == true ? v : null, "P1"))) + " |");
+            sb.AppendLine();
+        }
         if (rmElo.Count > 0 || checkerElo.Count > 0)
         {
             sb.AppendLine("## Elo ratings");

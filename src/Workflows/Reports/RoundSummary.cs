@@ -11,6 +11,7 @@ namespace PostTrain.Workflows.Reports;
 /// <param name="SftExactMatch">Held-out exact match of the round's SFT model, before DPO.</param>
 /// <param name="DpoRewardAccuracy">DPO rewards/accuracies of the selected variant.</param>
 /// <param name="DpoRewardMargin">DPO rewards/margins of the selected variant.</param>
+/// <param name="ExactMatchByKind">Held-out exact match per task kind.</param>
 public sealed record RoundSummary(
     int Round,
     string Checkpoint,
@@ -21,7 +22,8 @@ public sealed record RoundSummary(
     double? SftLoss = null,
     double? SftExactMatch = null,
     double? DpoRewardAccuracy = null,
-    double? DpoRewardMargin = null)
+    double? DpoRewardMargin = null,
+    IReadOnlyDictionary<string, double>? ExactMatchByKind = null)
 {
     public ConfidenceInterval Accuracy => ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal);
     public string Name => Round == 0 ? "base" : $"round {Round}";

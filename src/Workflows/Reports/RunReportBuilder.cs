@@ -19,6 +19,13 @@ public static class RunReportBuilder
     {
         double? Metric(StepRecord? step, string name) =>
             step is null ? null : metrics.Where(m => m.StepPath == step.Path && m.Name == name).Select(m => (double?)m.Value).LastOrDefault();
+        IReadOnlyDictionary<string, double>? ByKind(StepRecord? step, string prefix)
+        {
+            if (step is null) return null;
+            var found = metrics.Where(m => m.StepPath == step.Path && m.Name.StartsWith(prefix, StringComparison.Ordinal))
+                .GroupBy(m => m.Name[prefix.Length..]).ToDictionary(g => g.Key, g => g.Last().Value);
+            return found.Count > 0 ? found : null;
+        }
         StepRecord? Single(string activity, int? round = null) => steps
             .Where(s => s.ActivityType == activity && s.State == StepState.Done && (round is null || s.Round == round))
             .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
@@ -36,7 +43,7 @@ public static class RunReportBuilder
         var first = selects[0];
         var checkedCount = (int)(Metric(first, "select/checked") ?? 0);
         rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), Math.Max(checkedCount, 1),
-            RewardModelAccuracy: rmAccuracy));
+            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), "eval/baseline_exact_match/")));
         foreach (var s in selects)
         {
             var r = s.Round!.Value;
@@ -48,7 +55,8 @@ public static class RunReportBuilder
                 SftLoss: Metric(sft, "sft/train/loss"),
                 SftExactMatch: Metric(evaluate, $"eval/{EvaluateActivity.SftName}/exact_match"),
                 DpoRewardAccuracy: Metric(s, "select/dpo/rewards/accuracies"),
-                DpoRewardMargin: Metric(s, "select/dpo/rewards/margins")));
+                DpoRewardMargin: Metric(s, "select/dpo/rewards/margins"),
+                ExactMatchByKind: ByKind(s, "select/exact_match/")));
         }
 
         var (rmJudged, checkerJudged) = tasksStep is not null && rm is not null

@@ -130,6 +130,10 @@ public class EvaluatorTests
         Assert.Equal(0.75, b.WinRate, 12);
         Assert.Equal(1.0, b.ExactMatch);
         Assert.Equal(0.1, b.Hyperparameters!["beta"]);
+        // Per kind: a got the sum wrong and the sort right; the baseline the reverse; unchecked prompts count nowhere.
+        Assert.Equal(new Dictionary<string, double> { ["Addition"] = 0, ["Sorting"] = 1 }, a.ExactMatchByKind);
+        Assert.Equal(new Dictionary<string, double> { ["Addition"] = 1, ["Sorting"] = 0 }, r.BaselineExactMatchByKind);
+        Assert.Equal(a.ExactMatchByKind, SelectionResult.FromJson(r.ToJson()).Ranking.Single(e => e.Name == "a").ExactMatchByKind);
     }
 
     [Fact]

@@ -18,6 +18,18 @@ public class ReportTests
     }
 
     [Fact]
+    public void McNemar_ExactBinomial_MatchesClosedForm()
+    {
+        Assert.Equal(1, McNemarTest.PValue(0, 0));
+        Assert.Equal(2.0 / 1024, McNemarTest.PValue(10, 0), 12);
+        Assert.Equal(2 * 93.0 / 256, McNemarTest.PValue(3, 5), 12);   // n = 8: (1 + 8 + 28 + 56) / 2^8 on each side
+        Assert.Equal(McNemarTest.PValue(5, 3), McNemarTest.PValue(3, 5));
+        Assert.Equal(1, McNemarTest.PValue(4, 4));
+        // Large n stays finite and tiny: 1,200 discordant prompts split 700:500.
+        Assert.Equal(8.535366e-9, McNemarTest.PValue(700, 500), 14);   // Python: 2*sum(comb(1200, i) for i in range(501))/2**1200
+    }
+
+    [Fact]
     public void Wilson_SuccessesOutOfRange_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ConfidenceInterval.Wilson(11, 10));

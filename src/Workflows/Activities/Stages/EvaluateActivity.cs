@@ -45,12 +45,15 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
             progress: context.Progress, cancellationToken: context.CancellationToken);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
         if (selection.BaselineExactMatch is { } baseline) context.RecordMetric("eval/baseline_exact_match", baseline);
+        foreach (var (kind, em) in selection.BaselineExactMatchByKind ?? new Dictionary<string, double>())
+            context.RecordMetric($"eval/baseline_exact_match/{kind}", em);
         context.RecordMetric("eval/baseline_correct", baselineCorrect);
         context.RecordMetric("eval/prompts", prompts.Count);
         foreach (var e in selection.Ranking)
         {
             context.RecordMetric($"eval/{e.Name}/win_rate", e.WinRate);
             if (e.ExactMatch is { } em) context.RecordMetric($"eval/{e.Name}/exact_match", em);
+            foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric($"eval/{e.Name}/exact_match/{kind}", kem);
         }
         var report = context.Artifacts.PutText(selection.ToJson());
         return Task.FromResult(new Outputs { Report = report, BestExactMatch = selection.Ranking[0].ExactMatch });
