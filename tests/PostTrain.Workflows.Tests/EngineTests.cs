@@ -202,5 +202,7 @@ public sealed class EngineTests
         Assert.Equal(RunState.Succeeded, b.State);
         Assert.True(a.FinishedAt <= b.StartedAt);
         Assert.Equal(["first", "second"], home.Executions());
+        // The worker that ran a step is stored with it, so a run monitor started later can still show it.
+        Assert.All(host.Engine.Steps(first), s => Assert.Equal($"{Environment.MachineName}:{Environment.ProcessId}", s.Worker));
     }
 }

@@ -57,7 +57,7 @@ public sealed class RunViews(WorkflowEngine engine, WorkflowStore store, StepJou
             progress.TryGetValue(s.Path, out var p);
             var running = s.State is StepState.Running or StepState.Dispatched;
             return new StepView(s.Path, s.NodeId.Length > 0 ? s.NodeId : NodeIdOf(s.Path), s.ActivityType, StateName(s.State), s.Attempt, s.Failures,
-                journal.WorkerOf(run.Id, s.Path), running || s.State == StepState.Done ? (s.State == StepState.Done ? 1 : p?.Progress) : null,
+                journal.WorkerOf(run.Id, s.Path) ?? s.Worker, running || s.State == StepState.Done ? (s.State == StepState.Done ? 1 : p?.Progress) : null,
                 running ? p?.Message : null, s.Round, s.StartedAt, s.FinishedAt, s.Error, s.FromCache, s.OutputsJson,
                 withLogs ? journal.LogOf(run.Id, s.Path) : []);
         }).ToList();

@@ -247,6 +247,7 @@ public sealed class WorkflowEngine
             {
                 step.State = StepState.Running;
                 step.StartedAt = m.At == default ? Now : m.At;
+                step.Worker = m.Worker;
                 _store.Steps.Update(step);
             });
             _lastSeen[step.Id] = Now;

@@ -27,6 +27,9 @@ public sealed class StepRecord
     public DateTime CreatedAt { get; set; }
     public DateTime? DispatchedAt { get; set; }
     public DateTime? StartedAt { get; set; }
+
+    /// <summary>The worker that started the current attempt (its WorkerOptions.Name); null until one has.</summary>
+    public string? Worker { get; set; }
     public DateTime? FinishedAt { get; set; }
     public DateTime? NextAttemptAt { get; set; }
 
