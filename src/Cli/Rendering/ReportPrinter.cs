@@ -10,12 +10,12 @@ public static class ReportPrinter
     {
         static string F(double? v, string fmt) => v is null || double.IsNaN(v.Value) ? "–" : fmt == "%" ? QualityReportWriter.Pct(v.Value) : v.Value.ToString(fmt, System.Globalization.CultureInfo.InvariantCulture);
         var table = new Table().Title($"run {report.RunId} ({report.Workflow}) — {report.WallTime:hh\\:mm\\:ss}")
-            .AddColumns("round", "held-out exact match [[95% CI]]", "after SFT", "RM acc.", "SFT loss", "DPO reward acc.", "DPO margin", "win rate vs prev.", "Elo (RM)");
+            .AddColumns("round", "held-out exact match [[95% CI]]", "fresh test", "after SFT", "RM acc.", "SFT loss", "DPO reward acc.", "DPO margin", "win rate vs prev.", "Elo (RM)");
         foreach (var r in report.Rounds)
         {
             var ci = r.Accuracy;
             table.AddRow(r.Name, Output.Escape($"{QualityReportWriter.Pct(ci.Estimate)} [{QualityReportWriter.Pct(ci.Low)}, {QualityReportWriter.Pct(ci.High)}] ({ci.Successes}/{ci.Trials})"),
-                F(r.SftExactMatch, "%"), F(r.RewardModelAccuracy, "%"), F(r.SftLoss, "F3"), F(r.DpoRewardAccuracy, "%"), F(r.DpoRewardMargin, "F3"), F(r.WinRateVsPrevious, "%"),
+                F(r.FreshAccuracy?.Estimate, "%"), F(r.SftExactMatch, "%"), F(r.RewardModelAccuracy, "%"), F(r.SftLoss, "F3"), F(r.DpoRewardAccuracy, "%"), F(r.DpoRewardMargin, "F3"), F(r.WinRateVsPrevious, "%"),
                 F(rmElo.TryGetValue(r.Name, out var e) ? e : null, "F0"));
         }
         AnsiConsole.Write(table);

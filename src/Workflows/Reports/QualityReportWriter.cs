@@ -35,24 +35,29 @@ public static class QualityReportWriter
         if (r.Rounds.Count > 0)
         {
             var b = r.Rounds[0];
-            sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{r.Rounds[^1].Accuracy}** (95% Wilson intervals).");
-            sb.AppendLine();
             var last = r.Rounds[^1];
+            sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{last.Accuracy}** (95% Wilson intervals).");
+            if (b.FreshAccuracy is { } fb && last.FreshAccuracy is { } fl)
+                sb.AppendLine(inv, $"On {b.FreshTotal} fresh held-out prompts that no step used to choose a checkpoint: **{fb}** → **{fl}**.");
+            sb.AppendLine();
             if (r.Rounds.Count > 1 && r.CheckerJudged.FirstOrDefault(p => p.A == b.Name && p.B == last.Name) is { } paired)
             {
                 // The same prompts for both: the paired test sees a difference that two overlapping intervals can hide.
                 var (onlyLast, onlyBase) = ((int)paired.WinsB, (int)paired.WinsA);
-                sb.AppendLine(inv, $"On the same {(int)(paired.WinsA + paired.WinsB + paired.Ties)} held-out prompts, {last.Name} answered {onlyLast} right that the base got wrong, and the base {onlyBase} that {last.Name} got wrong: exact McNemar test p = {McNemarTest.PValue(onlyLast, onlyBase):G3}.");
+                var prompts = (int)(paired.WinsA + paired.WinsB + paired.Ties);
+                var where = b.FreshTotal > 0 ? "fresh held-out prompts" : "held-out prompts";
+                sb.AppendLine(inv, $"On the same {prompts} {where}, {last.Name} answered {onlyLast} right that the base got wrong, and the base {onlyBase} that {last.Name} got wrong: exact McNemar test p = {McNemarTest.PValue(onlyLast, onlyBase):G3}.");
                 sb.AppendLine();
             }
         }
-        sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) | after SFT only | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        var fresh = r.Rounds.Any(x => x.FreshTotal > 0);
+        sb.AppendLine("| round | checkpoint | held-out exact match (95% CI) |" + (fresh ? " fresh test prompts (95% CI) |" : "") + " after SFT only | RM held-out acc. | win rate vs previous | SFT loss | DPO reward acc. | DPO margin | Elo (RM) | Elo (checker) |");
+        sb.AppendLine("|---|---|---|" + (fresh ? "---|" : "") + "---|---|---|---|---|---|---|---|");
         foreach (var x in r.Rounds)
         {
             var ci = x.Accuracy;
             sb.AppendLine(inv,
-                $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} | {F(x.SftExactMatch, "P1")} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
+                $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} |{(fresh ? $" {x.FreshAccuracy?.ToString() ?? "–"} |" : "")} {F(x.SftExactMatch, "P1")} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
         }
         sb.AppendLine();
         sb.AppendLine(inv, $"![Rounds]({RoundsChart})");
@@ -74,7 +79,7 @@ public static class QualityReportWriter
         {
             sb.AppendLine("## Elo ratings");
             sb.AppendLine();
-            sb.AppendLine("Bradley–Terry maximum-likelihood ratings on the Elo scale (mean 1000) from head-to-head comparisons of every round's selected policy on held-out prompts, as chatbot arenas rate models.");
+            sb.AppendLine("Bradley–Terry maximum-likelihood ratings on the Elo scale (mean 1000) from head-to-head comparisons of every round's selected policy on fresh held-out prompts (never used to choose a checkpoint), as chatbot arenas rate models.");
             sb.AppendLine();
             sb.AppendLine(inv, $"![Elo]({EloChart})");
             sb.AppendLine();

@@ -12,6 +12,8 @@ namespace PostTrain.Workflows.Reports;
 /// <param name="DpoRewardAccuracy">DPO rewards/accuracies of the selected variant.</param>
 /// <param name="DpoRewardMargin">DPO rewards/margins of the selected variant.</param>
 /// <param name="ExactMatchByKind">Held-out exact match per task kind.</param>
+/// <param name="FreshCorrect">Right answers on the report's fresh test prompts (never used to select a checkpoint).</param>
+/// <param name="FreshTotal">Fresh test prompts asked; 0 when the report had none.</param>
 public sealed record RoundSummary(
     int Round,
     string Checkpoint,
@@ -23,8 +25,11 @@ public sealed record RoundSummary(
     double? SftExactMatch = null,
     double? DpoRewardAccuracy = null,
     double? DpoRewardMargin = null,
-    IReadOnlyDictionary<string, double>? ExactMatchByKind = null)
+    IReadOnlyDictionary<string, double>? ExactMatchByKind = null,
+    int FreshCorrect = 0,
+    int FreshTotal = 0)
 {
     public ConfidenceInterval Accuracy => ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal);
+    public ConfidenceInterval? FreshAccuracy => FreshTotal > 0 ? ConfidenceInterval.Wilson(FreshCorrect, FreshTotal) : null;
     public string Name => Round == 0 ? "base" : $"round {Round}";
 }

@@ -59,9 +59,11 @@ public static class RunReportBuilder
                 ExactMatchByKind: ByKind(s, "select/exact_match/")));
         }
 
-        var (rmJudged, checkerJudged) = tasksStep is not null && rm is not null
+        var (rmJudged, checkerJudged, fresh) = tasksStep is not null && rm is not null
             ? HeadToHead(rounds, artifacts, ArtifactRef.Parse(Output(tasksStep, "tasks")), ArtifactRef.Parse(Output(rm, "checkpoint")), device, maxPrompts, progress)
-            : ([], []);
+            : ([], [], []);
+        if (fresh.Count == rounds.Count)
+            rounds = rounds.Select((r, i) => r with { FreshCorrect = fresh[i].Correct, FreshTotal = fresh[i].Total }).ToList();
         var seconds = steps.Where(s => s is { State: StepState.Done, FromCache: false, StartedAt: not null, FinishedAt: not null })
             .GroupBy(s => s.ActivityType)
             .ToDictionary(g => g.Key, g => g.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds));
@@ -78,13 +80,17 @@ public static class RunReportBuilder
         return value?.GetValue<string>() ?? throw new InvalidDataException($"step {step.Path} ({step.ActivityType}) has no output '{name}'");
     }
 
-    /// <summary>Greedy answers of every round's policy to the same held-out prompts, compared pairwise.</summary>
-    private static (IReadOnlyList<PairwiseResult> Rm, IReadOnlyList<PairwiseResult> Checker) HeadToHead(IReadOnlyList<RoundSummary> rounds,
+    /// <summary>
+    /// Greedy answers of every round's policy to the same fresh held-out prompts (as many as the run's held-out set, or
+    /// <paramref name="maxPrompts"/>), compared pairwise; fresh because the run selected its checkpoints on its own
+    /// held-out set. Also each round's right answers there.
+    /// </summary>
+    private static (IReadOnlyList<PairwiseResult> Rm, IReadOnlyList<PairwiseResult> Checker, IReadOnlyList<(int Correct, int Total)> Fresh) HeadToHead(IReadOnlyList<RoundSummary> rounds,
         ArtifactStore artifacts, ArtifactRef tasksRef, ArtifactRef rmRef, string device, int maxPrompts, IProgress<string>? progress)
     {
         var torchDevice = Model.Training.DeviceOptions.Parse(device);
-        var tasks = TaskSet.Read(artifacts.PathOf(tasksRef)).HeldOut;
-        if (maxPrompts > 0) tasks = tasks.Take(maxPrompts).ToList();
+        var set = TaskSet.Read(artifacts.PathOf(tasksRef));
+        var tasks = set.FreshHeldOut(maxPrompts > 0 ? maxPrompts : set.HeldOut.Count);
         var messages = tasks.Select(t => PretrainCorpus.PromptFor(t)).ToList();
         using var rm = RM.Load(artifacts.PathOf(rmRef), torchDevice);
         var answers = new List<(string Name, double[] Scores, bool[] Correct)>();
@@ -117,6 +123,6 @@ public static class RunReportBuilder
                 byRm.Add(new PairwiseResult(a.Name, b.Name, rw, rl, rt));
                 byChecker.Add(new PairwiseResult(a.Name, b.Name, cw, cl, ct));
             }
-        return (byRm, byChecker);
+        return (byRm, byChecker, answers.Select(a => (a.Correct.Count(c => c), a.Correct.Length)).ToList());
     }
 }

@@ -31,6 +31,17 @@ public sealed class TaskSetTests : IDisposable
     }
 
     [Fact]
+    public void FreshHeldOut_NeverInTheSet_SameEveryTime()
+    {
+        var set = Make(12, 4);
+        var fresh = set.FreshHeldOut(20);
+        Assert.Equal(20, fresh.Count);
+        Assert.Empty(fresh.Select(t => t.Prompt).Intersect(set.HeldOut.Concat(set.Sampling).Select(t => t.Prompt)));
+        Assert.All(fresh, t => Assert.Equal(TaskSplit.HeldOut, TaskGenerator.SplitOf(t.Prompt, set.Options.HeldOutFraction)));
+        Assert.Equal(fresh, set.FreshHeldOut(20));
+    }
+
+    [Fact]
     public void Read_SetWrittenBeforePerRoundPrompts_EveryRoundSamplesAll()
     {
         Make(12, 4).Write(_dir);

@@ -21,6 +21,19 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
     /// </summary>
     public int PromptsPerRound { get; init; }
 
+    /// <summary>
+    /// <paramref name="count"/> held-out tasks that no activity of the run saw: Evaluate selects each round's checkpoint
+    /// on <see cref="HeldOut"/>, so figures on that set flatter the winner a little. The held-out generator is seeded
+    /// apart from the rest, so these are the next draws after the run's own, rebuilt from <see cref="Options"/>.
+    /// </summary>
+    public IReadOnlyList<VerifiableTask> FreshHeldOut(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var used = HeldOut.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+        var corpus = PretrainCorpus.Build(Options with { HeldOutExamples = Options.HeldOutExamples + count + used.Count, SamplingPrompts = 0 });
+        return corpus.HeldOutTasks.Skip(Options.HeldOutExamples).Where(t => !used.Contains(t.Prompt)).Take(count).ToList();
+    }
+
     /// <summary>The prompts round <paramref name="round"/> (0-based) samples: its own slice, wrapping around when a run has more rounds than slices.</summary>
     public IReadOnlyList<VerifiableTask> SamplingFor(int round)
     {
