@@ -34,13 +34,20 @@ public sealed class PretrainCorpus
         // set shifts the policy away from the kinds the held-out set weighs equally.
         var sampling = TaskGenerator.GenerateBalanced(unchecked(options.Seed * 17 + 0x5A3), options.Difficulty, options.HeldOutFraction,
             options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal));
-        // Its own generator: the held-out set must not move when a run asks for more examples or sampling prompts,
-        // or exact-match figures of one checkpoint would differ between runs for no reason of its own.
-        var heldOut = new TaskGenerator(HeldOutSeed(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(options.HeldOutExamples, TaskSplit.HeldOut);
-        return new PretrainCorpus(options, train, heldOut, sampling);
+        return new PretrainCorpus(options, train, HeldOutTasksFor(options, options.HeldOutExamples), sampling);
     }
 
-    private static int HeldOutSeed(int seed) => unchecked(seed * 31 + 0x4E1D);
+    /// <summary>
+    /// The first <paramref name="count"/> held-out tasks of <paramref name="options"/>' seed; <see cref="HeldOutTasks"/> is
+    /// the first <see cref="PretrainCorpusOptions.HeldOutExamples"/> of them. Their own generator: the held-out set must not
+    /// move when a run asks for more examples or sampling prompts, or one checkpoint's exact match would differ between
+    /// runs for no reason of its own; and draws past a run's own set are tasks that run never saw.
+    /// </summary>
+    public static IReadOnlyList<VerifiableTask> HeldOutTasksFor(PretrainCorpusOptions options, int count)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TaskGenerator(unchecked(options.Seed * 31 + 0x4E1D), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut);
+    }
 
     /// <summary>The chat prompt for a task: an optional system turn, then the task as the user turn.</summary>
     public static IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task, string? systemPrompt = null) =>

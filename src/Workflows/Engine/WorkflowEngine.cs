@@ -339,17 +339,18 @@ public sealed class WorkflowEngine
         lock (_gate)
         {
             var now = Now;
-            var running = _store.Runs.Find(r => r.State == RunState.Running).ToList();
+            // Read once: the pool pass below needs every run's steps before any run's steps are handled.
+            var running = _store.Runs.Find(r => r.State == RunState.Running).Select(r => (Run: r, Steps: _store.StepsOf(r.Id))).ToList();
             // A pool with a running step (of any run) has a taken slot: steps queued behind it are not lost.
-            foreach (var run in running)
-                foreach (var step in _store.StepsOf(run.Id))
+            foreach (var (_, steps) in running)
+                foreach (var step in steps)
                     if (step.State == StepState.Running) _poolActive[step.Pool] = now;
-            foreach (var run in running)
+            foreach (var (run, steps) in running)
             {
                 var changed = false;
                 _store.InTransaction(() =>
                 {
-                    foreach (var step in _store.StepsOf(run.Id))
+                    foreach (var step in steps)
                     {
                         if (run.State != RunState.Running) break;
                         if (step.State == StepState.Retrying && step.NextAttemptAt <= now)

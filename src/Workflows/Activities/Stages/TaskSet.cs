@@ -30,8 +30,9 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var used = HeldOut.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
-        var corpus = PretrainCorpus.Build(Options with { HeldOutExamples = Options.HeldOutExamples + count + used.Count, SamplingPrompts = 0 });
-        return corpus.HeldOutTasks.Skip(Options.HeldOutExamples).Where(t => !used.Contains(t.Prompt)).Take(count).ToList();
+        // Task sets written before the held-out generator was separate drew HeldOut elsewhere: drop any overlap.
+        return PretrainCorpus.HeldOutTasksFor(Options, Options.HeldOutExamples + count + used.Count)
+            .Skip(Options.HeldOutExamples).Where(t => !used.Contains(t.Prompt)).Take(count).ToList();
     }
 
     /// <summary>The prompts round <paramref name="round"/> (0-based) samples: its own slice, wrapping around when a run has more rounds than slices.</summary>
@@ -42,6 +43,7 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
         var slices = Sampling.Count / PromptsPerRound;
         return Sampling.Skip(round % slices * PromptsPerRound).Take(PromptsPerRound).ToList();
     }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web);
 
