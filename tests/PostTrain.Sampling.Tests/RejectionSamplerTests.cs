@@ -137,4 +137,33 @@ public class RejectionSamplerTests
         Assert.Equal(task.Answer, result.Sft.Single().Response);
         Assert.Equal("true", result.Sft[0].Source!["correct"]);
     }
+
+    [Fact]
+    public void Run_RequireCorrect_SkipsScoringPromptsWithoutACorrectResponse()
+    {
+        var tok = ShardsAndFilesTests.Tokenizer();
+        manual_seed(33);
+        using var rm = new RM(new LlamaForCausalLM(LlamaConfig.Preset("tiny")), tok);
+        var gen = new TaskGenerator(6);
+        var (solved, unsolved) = (gen.Next(), gen.Next());
+        var responses = new[]
+        {
+            R(solved.Id, 0, "no idea"), R(solved.Id, 1, solved.Answer),
+            R(unsolved.Id, 0, "no idea"), R(unsolved.Id, 1, "still no idea"),
+        };
+        var tasks = new Dictionary<string, VerifiableTask> { [solved.Id] = solved, [unsolved.Id] = unsolved };
+        var required = new RejectionSampler(rm, new RejectionOptions { Checker = CheckerMode.RequireCorrect }).Run(responses, tasks);
+        var preferred = new RejectionSampler(rm, new RejectionOptions { Checker = CheckerMode.PreferCorrect }).Run(responses, tasks);
+
+        Assert.All(required.Scored.Where(x => x.Response.PromptId == unsolved.Id), x => Assert.True(double.IsNaN(x.Score)));
+        Assert.All(required.Scored.Where(x => x.Response.PromptId == solved.Id), x => Assert.True(double.IsFinite(x.Score)));
+        // The prompt that is kept is scored as when every response is scored (up to the padding of a different batch).
+        var all = preferred.Scored.Where(x => x.Response.PromptId == solved.Id).Select(x => x.Score).ToArray();
+        var some = required.Scored.Where(x => x.Response.PromptId == solved.Id).Select(x => x.Score).ToArray();
+        Assert.Equal(all.Length, some.Length);
+        for (var i = 0; i < all.Length; i++) Assert.Equal(all[i], some[i], 1e-5);
+        Assert.Equal(solved.Answer, required.Sft.Single().Response);
+        Assert.Equal(1, required.Stats.NoCorrect);
+        Assert.True(double.IsFinite(required.Stats.MeanScore));
+    }
 }

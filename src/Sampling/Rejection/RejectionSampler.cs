@@ -38,17 +38,26 @@ public sealed class RejectionSampler
         ArgumentNullException.ThrowIfNull(responses);
         var o = _options;
         var (kept, duplicates, unfinished) = Filter(responses, o);
-        var scores = new float[kept.Count];
+        var correct = kept.Select(r => o.Checker != CheckerMode.Off && tasks is not null && tasks.TryGetValue(r.PromptId, out var task)
+            ? TaskChecker.IsCorrect(task, r.Response) : (bool?)null).ToArray();
+        // Under RequireCorrect a verifiable prompt with no correct response yields nothing whatever the rewards say, so the
+        // RM never scores it: with a weak early policy that is about half of all responses (their Score stays NaN).
+        var dropped = o.Checker == CheckerMode.RequireCorrect
+            ? kept.Select((r, i) => (r.PromptId, correct[i])).GroupBy(x => x.PromptId)
+                .Where(g => g.All(x => x.Item2 == false)).Select(g => g.Key).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var toScore = Enumerable.Range(0, kept.Count).Where(i => !dropped.Contains(kept[i].PromptId)).ToArray();
+        var scores = Enumerable.Repeat(double.NaN, kept.Count).ToArray();
         var chunk = o.ScoreBatchSize * 4;
-        for (var start = 0; start < kept.Count; start += chunk)
+        for (var start = 0; start < toScore.Length; start += chunk)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var items = kept.Skip(start).Take(chunk).Select(r => (r.Prompt, r.Response)).ToArray();
-            _rewardModel.Score(items, o.ScoreBatchSize).CopyTo(scores, start);
-            progress?.Report(new StageProgress(StageName, Math.Min(kept.Count, start + chunk), kept.Count, "response", new Dictionary<string, double>()));
+            var idx = toScore.Skip(start).Take(chunk).ToArray();
+            var chunkScores = _rewardModel.Score(idx.Select(i => (kept[i].Prompt, kept[i].Response)).ToArray(), o.ScoreBatchSize);
+            for (var j = 0; j < idx.Length; j++) scores[idx[j]] = chunkScores[j];
+            progress?.Report(new StageProgress(StageName, Math.Min(toScore.Length, start + chunk), toScore.Length, "response", new Dictionary<string, double>()));
         }
-        var scored = kept.Select((r, i) => new ScoredResponse(r, scores[i],
-            o.Checker != CheckerMode.Off && tasks is not null && tasks.TryGetValue(r.PromptId, out var task) ? TaskChecker.IsCorrect(task, r.Response) : null)).ToArray();
+        var scored = kept.Select((r, i) => new ScoredResponse(r, scores[i], correct[i])).ToArray();
         var result = Select(scored, o, _rewardModel.CheckpointHash, duplicates, unfinished, responses.Count);
         _logger.LogInformation("rejection sampling: {Prompts} prompts, {Responses} responses ({Dup} duplicates) → {Sft} SFT examples, {Pairs} pairs; mean best reward {Best:F3}",
             result.Stats.Prompts, result.Stats.Responses, result.Stats.Duplicates, result.Stats.SftKept, result.Stats.PairsKept, result.Stats.MeanBestScore);
@@ -116,7 +125,7 @@ public sealed class RejectionSampler
                 Source = source,
             });
         }
-        var allScores = groups.SelectMany(g => g).Select(s => s.Score).ToArray();
+        var allScores = groups.SelectMany(g => g).Select(s => s.Score).Where(double.IsFinite).ToArray();
         var stats = new RejectionStats(groups.Length, responsesSeen ?? scored.Count, duplicatesBefore + dup, unfinishedBefore + unf, belowThreshold, noCorrect,
             sft.Count, pairs.Count, allScores.Length > 0 ? allScores.Average() : double.NaN, bestScores.Count > 0 ? bestScores.Average() : double.NaN);
         return new RejectionResult(sft, pairs, groups.SelectMany(g => g).ToArray(), stats);

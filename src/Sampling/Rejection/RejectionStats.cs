@@ -9,7 +9,7 @@ namespace PostTrain.Sampling.Rejection;
 /// <param name="NoCorrect">Verifiable prompts with no correct response under <see cref="CheckerMode.RequireCorrect"/>.</param>
 /// <param name="SftKept">SFT examples kept (at most one per prompt).</param>
 /// <param name="PairsKept">Preference pairs kept (at most one per prompt).</param>
-/// <param name="MeanScore">Mean reward over scored responses (NaN if none).</param>
+/// <param name="MeanScore">Mean reward over scored responses (NaN if none); responses the RM skipped do not count.</param>
 /// <param name="MeanBestScore">Mean over prompts of the kept best response's reward (NaN if none).</param>
 public sealed record RejectionStats(int Prompts, int Responses, int Duplicates, int Unfinished, int BelowThreshold, int NoCorrect,
     int SftKept, int PairsKept, double MeanScore, double MeanBestScore);
