@@ -36,13 +36,21 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         if (heldOut.Count == 0) throw new ArgumentException($"task set {input.Tasks} has no held-out tasks");
         var prompts = heldOut.Select(t => new EvalPrompt(StageSupport.Prompt(t, null).Messages, t)).ToList();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), device);
-        var evaluator = new Evaluator(new EvaluationOptions(),
-            (dir, messages) => Generate(dir, messages, input.MaxNewTokens, device, context.Seed),
-            (messages, responses) => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(s => (double)s).ToList());
         var candidates = input.Candidates.Select((c, i) => new Candidate(Name(c, i), StageSupport.PathOf(context, c, $"candidate {i}"))).ToList();
         if (input.Sft is { } sft) candidates.Add(new Candidate(SftName, StageSupport.PathOf(context, sft, "SFT model")));
-        var selection = evaluator.EvaluateRound(candidates, StageSupport.PathOf(context, input.Sampler, "sampler"), prompts,
-            progress: context.Progress, cancellationToken: context.CancellationToken);
+        var samplerDir = StageSupport.PathOf(context, input.Sampler, "sampler");
+        // A round without pairs hands the SFT model on as every candidate, so one directory may appear more than once.
+        var hashOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var a in input.Candidates.Concat(input.Sft is { } s ? [s] : []).Append(input.Sampler))
+            hashOf.TryAdd(StageSupport.PathOf(context, a, "checkpoint"), a.Hash);
+        // Greedy decoding draws no random numbers, so the step's seed is not part of the key (each round's step has its own).
+        var memo = new EvaluationMemo(context.Home, $"{input.Tasks.Hash}|{input.MaxPrompts}|{input.MaxNewTokens}|{context.Device}");
+        var evaluator = new Evaluator(new EvaluationOptions(),
+            (dir, messages) => memo.Responses(hashOf[dir], () => Generate(dir, messages, input.MaxNewTokens, device, seed: 0)),
+            (messages, responses) => memo.Scores(input.RewardModel.Hash, responses,
+                () => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(x => (double)x).ToList()));
+        var selection = evaluator.EvaluateRound(candidates, samplerDir, prompts, progress: context.Progress, cancellationToken: context.CancellationToken);
+        context.RecordMetric("eval/memo_hits", memo.Hits);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
         if (selection.BaselineExactMatch is { } baseline) context.RecordMetric("eval/baseline_exact_match", baseline);
         foreach (var (kind, em) in selection.BaselineExactMatchByKind ?? new Dictionary<string, double>())
@@ -73,6 +81,8 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
             SamplesPerPrompt = 1,
             Temperature = 0,
             MaxNewTokens = maxNewTokens,
+            // One response per prompt: 128 rows decode about 20% faster than the sampler's default 32 on 2 cores.
+            BatchSize = 128,
             Seed = seed,
         }, device);
         var prompts = messages.Select((m, i) => new SamplingPrompt($"p{i:D6}", m)).ToList();
