@@ -35,7 +35,8 @@ internal static class ThreadingBench
     public static JsonObject Run(string[] args, IEnumerable<Workload> workloads, Table table)
     {
         var policies = new (string Name, string? Value)[] { ("default", null), ("PASSIVE", "PASSIVE") };
-        var results = policies.Select(p => (p.Name, Json: Launch(args, p.Value))).ToList();
+        var presets = string.Join(',', workloads.Select(w => w.Preset));
+        var results = policies.Select(p => (p.Name, Json: Launch(WithPresets(args, presets), p.Value))).ToList();
         var json = new JsonObject();
         foreach (var w in workloads)
         {
@@ -50,6 +51,15 @@ internal static class ThreadingBench
         }
         json["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
         return json;
+    }
+
+    /// <summary>The harness's arguments with <c>--presets</c> set to <paramref name="presets"/>, so a child times only those.</summary>
+    private static string[] WithPresets(string[] args, string presets)
+    {
+        var list = args.ToList();
+        var i = list.IndexOf("--presets");
+        if (i >= 0 && i + 1 < list.Count) list.RemoveRange(i, 2);
+        return [.. list, "--presets", presets];
     }
 
     private static JsonObject Launch(string[] args, string? waitPolicy)

@@ -127,7 +127,8 @@ internal static class TrainingBench
     private static JsonObject DpoReferenceCost(Workload w, LlamaForCausalLM policy, Table table)
     {
         var pairsPerBatch = Math.Max(1, w.Batch / 2);
-        var batches = w.Iters + 1;
+        // Three steps make the epoch: the ratio is per step, and each medium step costs seconds of the 20-minute budget.
+        var batches = 3;
         var all = w.DpoPairs(pairsPerBatch * batches, seed: 7);
         var chunks = all.Chunk(pairsPerBatch).Select(c => c.ToList()).ToList();
         using var reference = new LlamaForCausalLM(w.Config);

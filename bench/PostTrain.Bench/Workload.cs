@@ -25,7 +25,7 @@ internal sealed class Workload
             // small: the default demo model, rows as long as it allows.
             "small" => new Workload { Preset = preset, Config = config, Batch = quick ? 4 : 8, SeqLen = config.MaxPositionEmbeddings, Warmup = quick ? 1 : 2, Iters = quick ? 2 : 6 },
             // medium: hidden 512, 8 layers, seq 256: big enough that GEMMs, not dispatch, should dominate.
-            _ => new Workload { Preset = preset, Config = config, Batch = quick ? 2 : 8, SeqLen = Math.Min(256, config.MaxPositionEmbeddings), Warmup = 1, Iters = quick ? 2 : 4 },
+            _ => new Workload { Preset = preset, Config = config, Batch = quick ? 2 : 8, SeqLen = Math.Min(256, config.MaxPositionEmbeddings), Warmup = 1, Iters = quick ? 2 : 3 },
         };
     }
 
