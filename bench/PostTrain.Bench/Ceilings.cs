@@ -8,15 +8,12 @@ namespace PostTrain.Bench;
 /// <param name="CopyBytesPerSecond">Large tensor copy, bytes read + written per second: the decode bound's denominator.</param>
 internal sealed record Ceilings(double GemmFlops, double CopyBytesPerSecond, JsonObject Json)
 {
+    private const int N = 2048;
+
     public static Ceilings Measure(bool quick)
     {
-        const int n = 2048;
-        manual_seed(0);
-        using var a = randn(n, n);
-        using var b = randn(n, n);
-        var gemm = Timing.Measure(() => { using var c = a.mm(b); }, warmup: 2, iterations: quick ? 3 : 10);
-        // A ceiling is the best the machine did: the fastest run, not the median (which a busy machine drags down).
-        var flops = 2.0 * n * n * n / gemm.MinSeconds;
+        const int n = N;
+        var (gemm, flops) = Gemm(quick);
 
         // 256 MiB each way: far past any cache level, so this is DRAM bandwidth.
         var elements = 64L << 20;
@@ -31,8 +28,35 @@ internal sealed record Ceilings(double GemmFlops, double CopyBytesPerSecond, Jso
         Console.Write(t);
         return new Ceilings(flops, bytes, new JsonObject
         {
-            ["gemm"] = new JsonObject { ["n"] = n, ["gflops"] = flops / 1e9, ["timing"] = gemm.ToJson() },
+            ["gemm"] = new JsonObject { ["n"] = n, ["gflops"] = flops / 1e9, ["timing"] = gemm.ToJson(), ["remeasured"] = new JsonArray() },
             ["copy"] = new JsonObject { ["bytes_each_way"] = elements * 4, ["gb_per_s_read_plus_write"] = bytes / 1e9, ["timing"] = copy.ToJson() },
         });
+    }
+
+    /// <summary>
+    /// Times the GEMM again (<paramref name="when"/> says where in the run) and keeps the better figure. On a shared VM one
+    /// measurement can catch a slow minute: a ceiling taken right after the build once sat 20% under the medium
+    /// step's achieved FLOP/s (an MFU of 107%).
+    /// </summary>
+    public Ceilings Remeasure(bool quick, string when)
+    {
+        var (_, flops) = Gemm(quick);
+        var json = (JsonObject)Json.DeepClone();
+        var gemm = json["gemm"]!.AsObject();
+        gemm["remeasured"]!.AsArray().Add(new JsonObject { ["when"] = when, ["gflops"] = flops / 1e9 });
+        var best = Math.Max(flops, GemmFlops);
+        gemm["gflops"] = best / 1e9;
+        Console.WriteLine($"GEMM ceiling re-measured {when}: {flops / 1e9:F1} GFLOP/s; MFU from here on uses {best / 1e9:F1}");
+        return this with { GemmFlops = best, Json = json };
+    }
+
+    private static (Timing Timing, double Flops) Gemm(bool quick)
+    {
+        manual_seed(0);
+        using var a = randn(N, N);
+        using var b = randn(N, N);
+        var gemm = Timing.Measure(() => { using var c = a.mm(b); }, warmup: 2, iterations: quick ? 3 : 10);
+        // A ceiling is the best the machine did: the fastest run, not the median (which a busy machine drags down).
+        return (gemm, 2.0 * N * N * N / gemm.MinSeconds);
     }
 }
