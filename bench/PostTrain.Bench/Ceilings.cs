@@ -35,8 +35,8 @@ internal sealed record Ceilings(double GemmFlops, double CopyBytesPerSecond, Jso
 
     /// <summary>
     /// Times the GEMM again (<paramref name="when"/> says where in the run) and keeps the better figure. On a shared VM one
-    /// measurement can catch a slow minute: a ceiling taken right after the build once sat 20% under the medium
-    /// step's achieved FLOP/s (an MFU of 107%).
+    /// measurement can catch a slow minute: ceilings taken right after the build measured 92 and 129 GFLOP/s where the
+    /// same machine did 148-160 minutes later, which put MFU at 107% (medium) and hid the small preset's profile.
     /// </summary>
     public Ceilings Remeasure(bool quick, string when)
     {

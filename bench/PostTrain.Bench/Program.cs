@@ -77,11 +77,8 @@ Section("training", () =>
     var json = new JsonObject();
     foreach (var w in workloads)
     {
-        if (w != workloads[0])
-        {
-            ceilings = ceilings.Remeasure(quick, $"before training {w.Preset}");
-            root["ceilings"] = ceilings.Json;
-        }
+        ceilings = ceilings.Remeasure(quick, $"before training {w.Preset}");
+        root["ceilings"] = ceilings.Json;
         json[w.Preset] = TrainingBench.Run(w, ceilings, t, d, out var step, out var mfu);
         pretrain[w.Preset] = (step, mfu);
     }
