@@ -47,7 +47,11 @@ public static class CheckpointAveraging
                         if (!sums.TryGetValue(name, out var sum))
                             sums[name] = t.to_type(ScalarType.Float64).DetachFromDisposeScope();
                         else
-                            sum.add_(t.to_type(ScalarType.Float64));
+                        {
+                            // Disposed here, not left to the finalizer thread: native memory must not outlive the loop.
+                            using var converted = t.to_type(ScalarType.Float64);
+                            sum.add_(converted);
+                        }
                     }
                 }
                 finally
@@ -59,9 +63,15 @@ public static class CheckpointAveraging
             using (no_grad())
             {
                 foreach (var (name, t) in first.Model.state_dict())
-                    t.copy_(sums[name] / checkpointDirs.Count);
+                {
+                    using var mean = sums[name] / checkpointDirs.Count;
+                    t.copy_(mean);
+                }
                 foreach (var (name, t) in first.Extra)
-                    t.copy_(sums["extra:" + name] / checkpointDirs.Count);
+                {
+                    using var mean = sums["extra:" + name] / checkpointDirs.Count;
+                    t.copy_(mean);
+                }
             }
             var metadata = new Dictionary<string, string>
             {
