@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PostTrain.Model.Checkpoints;
+using PostTrain.Workflows.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 
@@ -13,7 +14,7 @@ namespace PostTrain.Workflows.Activities.Stages;
 /// </summary>
 public sealed class EvaluationMemo(string home, string setting)
 {
-    private readonly string _dir = Path.Combine(home, "cache", "evaluate");
+    private readonly string _dir = Path.Combine(new PostTrainHome(home).CacheDirectory, "evaluate");
 
     /// <summary>Entries read instead of computed in this activity.</summary>
     public int Hits { get; private set; }
