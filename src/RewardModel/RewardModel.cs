@@ -68,11 +68,20 @@ public sealed class RewardModel : nn.Module
     /// <remarks>Right padding needs no mask: causal attention never lets a real token see the pads after it.</remarks>
     public Tensor forward(Tensor inputIds, Tensor lengths)
     {
+        var (rewards, hidden) = ForwardWithHidden(inputIds, lengths);
+        hidden.Dispose();
+        return rewards;
+    }
+
+    /// <summary>Rewards (B,) and the decoder's final hidden states (B, T, C), for losses that also read the backbone.</summary>
+    public (Tensor Rewards, Tensor Hidden) ForwardWithHidden(Tensor inputIds, Tensor lengths)
+    {
         using var scope = NewDisposeScope();
         var B = inputIds.shape[0];
         var h = model.forward(inputIds);                                         // (B, T, C)
         var last = h[arange(B, dtype: ScalarType.Int64, device: h.device), lengths - 1]; // (B, C)
-        return score.forward(last).squeeze(-1).MoveToOuterDisposeScope();        // (B,)
+        var rewards = score.forward(last).squeeze(-1);                            // (B,)
+        return (rewards.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
     }
 
     /// <summary>Right-pads <paramref name="sequences"/> into (ids (B, T), lengths (B,)) on <paramref name="device"/>.</summary>

@@ -43,6 +43,15 @@ public sealed record RewardModelOptions
     /// </summary>
     public double CenteringCoefficient { get; init; }
 
+    /// <summary>
+    /// Default 0 (off, as Llama 2 and 3). Adds w × the next-token cross-entropy of each comparison's chosen response
+    /// (prompt ids masked, as SFT) through the backbone's own LM head, the SFT regulariser of Yang et al. 2024
+    /// ("Regularizing Hidden States Enables Learning Generalizable Reward Model for LLMs", GRM). Without it the
+    /// Bradley–Terry gradient alone reshapes the backbone and erodes what the policy knew, which on checkable tasks is
+    /// exactly what the reward model needs: to tell a right answer from a wrong one it must still be able to work it out.
+    /// </summary>
+    public double LanguageModelingWeight { get; init; }
+
     /// <summary>Default 0.05: share of comparisons held out for accuracy when the caller passes no held-out set.</summary>
     public double HeldOutFraction { get; init; } = 0.05;
 
@@ -69,6 +78,7 @@ public sealed record RewardModelOptions
         Check(MinLearningRateRatio is >= 0 and <= 1, nameof(MinLearningRateRatio), MinLearningRateRatio, "in [0, 1]");
         Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
         Check(GradientClip > 0, nameof(GradientClip), GradientClip, "> 0");
+        Check(LanguageModelingWeight >= 0 && double.IsFinite(LanguageModelingWeight), nameof(LanguageModelingWeight), LanguageModelingWeight, "a finite value >= 0");
         Check(CenteringCoefficient >= 0, nameof(CenteringCoefficient), CenteringCoefficient, ">= 0");
         Check(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "in [0, 1)");
         Check(EvalBatchSize >= 1, nameof(EvalBatchSize), EvalBatchSize, ">= 1");

@@ -93,6 +93,9 @@ public sealed class RewardModelTrainer
 
         var schedule = Schedule(o, total);
         var named = _model.named_parameters().ToList();
+        // The RM's own modules leave out an untied lm_head; the LM term trains it (and the checkpoint stores it).
+        if (o.LanguageModelingWeight > 0 && _model.Backbone.lm_head is { } head)
+            named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
         // No decay on norm gains and embeddings (as the pretrainer): shrinking them only distorts scale and token identity.
         static bool Decays((string name, TorchSharp.Modules.Parameter parameter) p) =>
@@ -107,8 +110,8 @@ public sealed class RewardModelTrainer
         {
             Shuffle(trainSet, rng);
             epochLoss = 0;
-            double runLoss = 0, runAcc = 0, runMargin = 0;
-            var runSteps = 0;
+            double runLoss = 0, runAcc = 0, runMargin = 0, lmLoss = 0;
+            int runSteps = 0, lmSteps = 0;
             for (var b = 0; b < stepsPerEpoch; b++, step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -120,11 +123,19 @@ public sealed class RewardModelTrainer
                 // One forward for chosen and rejected together (TRL's concatenated_forward): rows 0..B-1 chosen, B..2B-1 rejected.
                 var (ids, lengths) = RewardModel.Collate(batch.Select(c => c.Chosen).Concat(batch.Select(c => c.Rejected)).ToArray(),
                     _model.Config.MaxPositionEmbeddings, _model.Device);
-                var rewards = _model.forward(ids, lengths);          // (2B,)
+                var (rewards, hidden) = _model.ForwardWithHidden(ids, lengths); // (2B,), (2B, T, C)
                 var rc = rewards[..B];
                 var rr = rewards[B..];
                 var margins = o.UseMargin ? tensor(batch.Select(c => c.Margin).ToArray(), device: rewards.device) : null;
                 var (loss, _) = Loss(rc, rr, margins, o.CenteringCoefficient);
+                if (o.LanguageModelingWeight > 0 && ChosenTargets(batch, ids.shape[1]) is { } targets)
+                {
+                    var logits = _model.Backbone.Head(hidden[..B]);    // (B, T, V): the chosen rows only
+                    var lm = F.cross_entropy(logits.reshape(-1, logits.shape[^1]), tensor(targets, device: logits.device), ignore_index: IgnoreIndex);
+                    lmLoss += lm.item<float>();
+                    lmSteps++;
+                    loss = loss + o.LanguageModelingWeight * lm;
+                }
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(parameters, o.GradientClip);
@@ -140,16 +151,18 @@ public sealed class RewardModelTrainer
                 runSteps++;
                 if ((step + 1) % o.LogEvery == 0 || step + 1 == total)
                 {
-                    progress?.Report(new StageProgress(StageName, step + 1, total, "step", new Dictionary<string, double>
+                    var values = new Dictionary<string, double>
                     {
                         ["loss"] = runLoss / runSteps,
                         ["accuracy"] = runAcc / runSteps,
                         ["margin"] = runMargin / runSteps,
                         ["lr"] = lr,
                         ["epoch"] = epoch,
-                    }));
-                    runLoss = runAcc = runMargin = 0;
-                    runSteps = 0;
+                    };
+                    if (lmSteps > 0) values["lm_loss"] = lmLoss / lmSteps;
+                    progress?.Report(new StageProgress(StageName, step + 1, total, "step", values));
+                    runLoss = runAcc = runMargin = lmLoss = 0;
+                    runSteps = lmSteps = 0;
                 }
             }
         }
@@ -161,6 +174,30 @@ public sealed class RewardModelTrainer
         _logger.LogInformation("reward model: loss {Loss:F4}, train accuracy {Train:F3}, held-out accuracy {Held:F3}, mean margin {Margin:F3}",
             metrics.Loss, metrics.TrainAccuracy, metrics.HeldOutAccuracy, metrics.MeanMargin);
         return metrics;
+    }
+
+    private const int IgnoreIndex = -100;
+
+    /// <summary>
+    /// Flattened (B·T) next-token targets of the chosen rows of a batch padded to <paramref name="T"/>: the id at t + 1
+    /// where t + 1 is a response id, else ignored. Null when no comparison in the batch knows where its response starts.
+    /// </summary>
+    public static long[]? ChosenTargets(IReadOnlyList<RewardComparison> batch, long T)
+    {
+        var targets = new long[batch.Count * T];
+        Array.Fill(targets, IgnoreIndex);
+        var any = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (ids, start) = (batch[i].Chosen, batch[i].ResponseStart);
+            if (start < 1) continue;
+            for (var t = start - 1; t + 1 < ids.Length; t++)
+            {
+                targets[i * T + t] = ids[t + 1];
+                any = true;
+            }
+        }
+        return any ? targets : null;
     }
 
     /// <summary>Pairwise accuracy and mean margin of <paramref name="model"/> on <paramref name="comparisons"/> (no gradients).</summary>

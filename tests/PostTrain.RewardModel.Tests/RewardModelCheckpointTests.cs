@@ -83,6 +83,9 @@ public sealed class RewardModelCheckpointTests : IDisposable
         Assert.Equal(2f, c[0].Margin);
         Assert.Equal(0f, c[3].Margin);
         Assert.Equal(Ids("q2", "yes"), c[3].Chosen);
+        // Every comparison knows where its response starts, for the language-modelling term.
+        Assert.All(c.Take(3), x => Assert.Equal(template.EncodeExample(Prompt("q"), "best").PromptLength, x.ResponseStart));
+        Assert.Equal(template.EncodeExample(Prompt("q2"), "yes").PromptLength, c[3].ResponseStart);
     }
 
     public void Dispose()

@@ -135,6 +135,58 @@ public class RewardModelTests
     }
 
     [Fact]
+    public void ChosenTargets_ResponseIdsOnly_PromptAndPaddingIgnored()
+    {
+        var targets = RewardModelTrainer.ChosenTargets([new RewardComparison([1, 2, 3, 4, 5], [1, 2, 3, 9], ResponseStart: 3), new RewardComparison([1, 2], [1, 3])], 6);
+        // Row 0: positions 2 and 3 predict the response ids 4 and 5; row 1 does not know its response start.
+        Assert.Equal([-100L, -100, 4, 5, -100, -100, -100, -100, -100, -100, -100, -100], targets!);
+        Assert.Null(RewardModelTrainer.ChosenTargets([new RewardComparison([1, 2], [1, 3])], 2));
+    }
+
+    [Fact]
+    public void Train_LanguageModelingWeight_TeachesTheBackboneTheChosenResponses()
+    {
+        // Every chosen response is 7 8 9 after a random prompt: only the LM term can teach the backbone to predict it,
+        // since the Bradley–Terry loss reads one hidden state and can be satisfied by the head alone.
+        var rng = new Random(8);
+        RewardComparison Make()
+        {
+            var prompt = Enumerable.Range(0, rng.Next(2, 8)).Select(_ => rng.Next(60, 300)).ToArray();
+            return new RewardComparison([.. prompt, 7, 8, 9], [.. prompt, 40 + rng.Next(5), 41, 42], ResponseStart: prompt.Length);
+        }
+        var train = Enumerable.Range(0, 48).Select(_ => Make()).ToArray();
+        var probe = Enumerable.Range(0, 8).Select(_ => Make()).ToArray();
+
+        double ChosenNll(RM rm)
+        {
+            using var _ = no_grad();
+            double nll = 0;
+            foreach (var c in probe)
+            {
+                using var logits = rm.Backbone.forward(tensor(c.Chosen.Select(x => (long)x).ToArray()).unsqueeze(0));
+                using var logp = nn.functional.log_softmax(logits[0], -1);
+                for (var t = c.ResponseStart - 1; t + 1 < c.Chosen.Length; t++) nll -= logp[t, c.Chosen[t + 1]].item<float>();
+            }
+            return nll / probe.Length;
+        }
+        double Trained(double weight, List<StageProgress> reports)
+        {
+            using var rm = TinyRewardModel(9);
+            new RewardModelTrainer(rm, new RewardModelOptions { LearningRate = 3e-3, BatchSize = 8, Epochs = 4, LogEvery = 6, LanguageModelingWeight = weight })
+                .Train(train, [], new SyncProgress(reports.Add));
+            return ChosenNll(rm);
+        }
+        List<StageProgress> without = [], with = [];
+        var nllWithout = Trained(0, without);
+        var nllWith = Trained(1, with);
+
+        Assert.True(nllWith < 0.4 * nllWithout, $"chosen-response NLL {nllWith:F3} with the LM term, {nllWithout:F3} without; expected < 40%");
+        Assert.DoesNotContain(without, r => r.Metrics.ContainsKey("lm_loss"));
+        Assert.True(with[^1].Metrics["lm_loss"] < with[0].Metrics["lm_loss"], "the LM term should fall");
+        Assert.Throws<ArgumentException>(() => new RewardModelOptions { LanguageModelingWeight = -1 }.Validate());
+    }
+
+    [Fact]
     public void StateDict_HuggingFaceSequenceClassificationNames_NoLmHead()
     {
         using var rm = TinyRewardModel(14);

@@ -21,6 +21,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
         [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
         [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
+        [Input("Weight w of the SFT term w·CE(chosen response) that keeps the backbone's own knowledge (GRM, Yang et al. 2024); 0 = off, as Llama 3")] public double LanguageModelingWeight { get; init; }
         [Input("Fraction of prompts whose pairs are held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
     }
 
@@ -54,6 +55,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
             BatchSize = input.BatchSize,
             UseMargin = input.UseMargin,
             CenteringCoefficient = input.Centering,
+            LanguageModelingWeight = input.LanguageModelingWeight,
             Seed = seed,
         });
         var metrics = trainer.Train(train, heldOut, context.Progress, context.CancellationToken);
