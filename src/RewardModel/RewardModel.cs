@@ -1,10 +1,12 @@
 #pragma warning disable IDE1006 // HF tensor names are snake_case on purpose
+using System.Globalization;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace PostTrain.RewardModel;
 
@@ -31,9 +33,16 @@ public sealed class RewardModel : nn.Module
     public readonly LlamaModel model;
     public readonly Linear score;
 
-    public RewardModel(LlamaForCausalLM backbone, ITokenizer? tokenizer = null, Tensor? scoreWeight = null) : base(nameof(RewardModel))
+    /// <summary>Metadata key of <see cref="LikelihoodWeight"/> in an RM checkpoint.</summary>
+    public const string LikelihoodWeightKey = "likelihood_weight";
+
+    /// <param name="likelihoodWeight">λ ≥ 0 of the likelihood term (see <see cref="LikelihoodWeight"/>); 0 = the head alone.</param>
+    public RewardModel(LlamaForCausalLM backbone, ITokenizer? tokenizer = null, Tensor? scoreWeight = null, double likelihoodWeight = 0) : base(nameof(RewardModel))
     {
         ArgumentNullException.ThrowIfNull(backbone);
+        if (!(likelihoodWeight >= 0) || !double.IsFinite(likelihoodWeight))
+            throw new ArgumentOutOfRangeException(nameof(likelihoodWeight), likelihoodWeight, "expected a finite value >= 0");
+        LikelihoodWeight = likelihoodWeight;
         Backbone = backbone;
         Config = backbone.Config;
         Tokenizer = tokenizer;
@@ -56,6 +65,21 @@ public sealed class RewardModel : nn.Module
         register_module("score", score);
     }
 
+    /// <summary>
+    /// λ in r(x, y) = score(h_last) + λ·log π(y | x), where π is the backbone's own language model (its lm_head, or the
+    /// tied embedding) and the log-prob is summed over the response ids. 0 is the plain head of Llama 2 and 3.
+    /// </summary>
+    /// <remarks>
+    /// Why: on checkable tasks a right answer differs from a wrong one in a digit or two, and a freshly initialised head
+    /// on one hidden state starts from nothing, while the backbone's likelihood already prefers the answers it can work
+    /// out. Bradley–Terry training through both terms then sharpens that likelihood, as DPO's implicit reward does.
+    /// Measured on the embedded tasks with the 1200-step small base and the same 489 held-out pairs: 56.4% pairwise
+    /// accuracy for the head alone (2 epochs at 3e-4; lower and higher rates did no better), 66.7% for the untrained
+    /// likelihood, 78.7% for both after 6 epochs at 1e-4. With 1.6× the pairs (the annotator's current defaults) and
+    /// 3 epochs: 81.6% on 789 held-out pairs.
+    /// </remarks>
+    public double LikelihoodWeight { get; }
+
     /// <summary>The causal LM whose decoder the RM shares; what a checkpoint stores.</summary>
     public LlamaForCausalLM Backbone { get; }
 
@@ -66,22 +90,45 @@ public sealed class RewardModel : nn.Module
 
     /// <summary>Rewards (B,) for right-padded <paramref name="inputIds"/> (B, T) int64 whose real lengths are <paramref name="lengths"/> (B,) int64.</summary>
     /// <remarks>Right padding needs no mask: causal attention never lets a real token see the pads after it.</remarks>
-    public Tensor forward(Tensor inputIds, Tensor lengths)
+    /// <param name="responseStarts">(B,) int64 index of each row's first response id; needed when <see cref="LikelihoodWeight"/> &gt; 0.</param>
+    public Tensor forward(Tensor inputIds, Tensor lengths, Tensor? responseStarts = null)
     {
-        var (rewards, hidden) = ForwardWithHidden(inputIds, lengths);
+        var (rewards, hidden) = ForwardWithHidden(inputIds, lengths, responseStarts);
         hidden.Dispose();
         return rewards;
     }
 
     /// <summary>Rewards (B,) and the decoder's final hidden states (B, T, C), for losses that also read the backbone.</summary>
-    public (Tensor Rewards, Tensor Hidden) ForwardWithHidden(Tensor inputIds, Tensor lengths)
+    public (Tensor Rewards, Tensor Hidden) ForwardWithHidden(Tensor inputIds, Tensor lengths, Tensor? responseStarts = null)
     {
         using var scope = NewDisposeScope();
         var B = inputIds.shape[0];
         var h = model.forward(inputIds);                                         // (B, T, C)
         var last = h[arange(B, dtype: ScalarType.Int64, device: h.device), lengths - 1]; // (B, C)
         var rewards = score.forward(last).squeeze(-1);                            // (B,)
+        if (LikelihoodWeight > 0)
+        {
+            if (responseStarts is null)
+                throw new ArgumentException($"this reward model adds {LikelihoodWeight}·log π(response | prompt) ({LikelihoodWeightKey}) and needs where each row's response starts", nameof(responseStarts));
+            rewards = rewards + LikelihoodWeight * ResponseLogProbs(h, inputIds, lengths, responseStarts);
+        }
         return (rewards.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// log π(response | prompt) (B,): the backbone LM's log-probs of the ids at positions responseStart ≤ t &lt; length,
+    /// each predicted from the hidden state before it.
+    /// </summary>
+    public Tensor ResponseLogProbs(Tensor hidden, Tensor inputIds, Tensor lengths, Tensor responseStarts)
+    {
+        using var scope = NewDisposeScope();
+        var T = inputIds.shape[1];
+        if (T < 2) return zeros(inputIds.shape[0], device: hidden.device).MoveToOuterDisposeScope();
+        var logp = F.log_softmax(Backbone.Head(hidden[.., ..^1]).to_type(ScalarType.Float32), -1); // (B, T-1, V): position t predicts id t+1
+        var picked = logp.gather(-1, inputIds[.., 1..].unsqueeze(-1)).squeeze(-1);                  // (B, T-1)
+        var position = arange(1, T, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);   // (1, T-1) of the predicted id
+        var inResponse = position.ge(responseStarts.unsqueeze(1)).logical_and(position.lt(lengths.unsqueeze(1)));
+        return (picked * inResponse.to_type(ScalarType.Float32)).sum(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Right-pads <paramref name="sequences"/> into (ids (B, T), lengths (B,)) on <paramref name="device"/>.</summary>
@@ -108,10 +155,26 @@ public sealed class RewardModel : nn.Module
     }
 
     /// <summary>Rewards of token sequences (each a full templated prompt + response), in input order, in batches of <paramref name="batchSize"/>.</summary>
-    public float[] Score(IReadOnlyList<int[]> sequences, int batchSize = 16)
+    public float[] Score(IReadOnlyList<int[]> sequences, int batchSize = 16) => Score(sequences, null, batchSize);
+
+    /// <summary>
+    /// As <see cref="Score(IReadOnlyList{int[]}, int)"/>, with each sequence's response start (the prompt's length),
+    /// which the likelihood term needs (<see cref="LikelihoodWeight"/> &gt; 0).
+    /// </summary>
+    public float[] Score(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? responseStarts, int batchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "expected >= 1");
+        if (responseStarts is not null)
+        {
+            if (responseStarts.Count != sequences.Count)
+                throw new ArgumentException($"{responseStarts.Count} response starts for {sequences.Count} sequences, expected one each", nameof(responseStarts));
+            for (var i = 0; i < sequences.Count; i++)
+                if (responseStarts[i] < 1 || responseStarts[i] > (sequences[i]?.Length ?? 0))
+                    throw new ArgumentException($"sequence {i}: response starts at {responseStarts[i]}, expected 1..{sequences[i]?.Length ?? 0} (after at least the bos)", nameof(responseStarts));
+        }
+        else if (LikelihoodWeight > 0)
+            throw new ArgumentException($"this reward model adds {LikelihoodWeight}·log π(response | prompt) ({LikelihoodWeightKey}); pass each sequence's response start, or score chat messages", nameof(responseStarts));
         var result = new float[sequences.Count];
         if (sequences.Count == 0) return result;
         var wasTraining = training;
@@ -126,7 +189,8 @@ public sealed class RewardModel : nn.Module
                 using var scope = NewDisposeScope();
                 var idx = order.Skip(start).Take(batchSize).ToArray();
                 var (ids, lengths) = Collate(idx.Select(i => sequences[i]).ToArray(), Config.MaxPositionEmbeddings, Device);
-                var r = forward(ids, lengths).cpu().data<float>().ToArray();
+                var starts = responseStarts is null ? null : tensor(idx.Select(i => (long)responseStarts[i]).ToArray(), device: Device);
+                var r = forward(ids, lengths, starts).cpu().data<float>().ToArray();
                 for (var j = 0; j < idx.Length; j++) result[idx[j]] = r[j];
             }
         }
@@ -139,7 +203,8 @@ public sealed class RewardModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(items);
         var template = new ChatTemplate(Tokenizer ?? throw new InvalidOperationException("this reward model has no tokenizer; score token ids instead or load it from a checkpoint with tokenizer files"));
-        return Score(items.Select(x => template.EncodeExample(x.prompt, x.response).Ids).ToArray(), batchSize);
+        var encoded = items.Select(x => template.EncodeExample(x.prompt, x.response)).ToArray();
+        return Score(encoded.Select(e => e.Ids).ToArray(), encoded.Select(e => e.PromptLength).ToArray(), batchSize);
     }
 
     /// <summary>Hash of the checkpoint this RM was loaded from or last saved to; null for an unsaved RM. Recorded in rejection-sampling provenance.</summary>
@@ -149,13 +214,13 @@ public sealed class RewardModel : nn.Module
     /// A new RM from a policy checkpoint (Llama 2 and 3 initialise the RM from the pretrained or chat checkpoint):
     /// its decoder and tokenizer, and a head drawn from N(0, initializer_range) after seeding torch with <paramref name="seed"/>.
     /// </summary>
-    public static RewardModel FromPolicy(string policyDir, Device? device = null, int seed = 0)
+    public static RewardModel FromPolicy(string policyDir, Device? device = null, int seed = 0, double likelihoodWeight = 0)
     {
         var loaded = Checkpoint.Load(policyDir, device);
         if (loaded.Metadata.TryGetValue(KindKey, out var kind) && kind == KindValue)
             throw new ArgumentException($"{policyDir}: is a reward model checkpoint ({KindKey}={kind}), expected a policy; use RewardModel.Load", nameof(policyDir));
         manual_seed(seed);
-        return new RewardModel(loaded.Model, loaded.Tokenizer);
+        return new RewardModel(loaded.Model, loaded.Tokenizer, likelihoodWeight: likelihoodWeight);
     }
 
     /// <summary>
@@ -164,7 +229,11 @@ public sealed class RewardModel : nn.Module
     /// </summary>
     public string Save(string dir, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [KindKey] = KindValue };
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            [KindKey] = KindValue,
+            [LikelihoodWeightKey] = LikelihoodWeight.ToString("R", CultureInfo.InvariantCulture),
+        };
         using (no_grad())
         using (var weight = score.weight!.detach().cpu())
             Checkpoint.Save(dir, Backbone, Tokenizer, new Dictionary<string, Tensor> { [ScoreWeightName] = weight }, meta);
@@ -179,6 +248,10 @@ public sealed class RewardModel : nn.Module
             throw new InvalidDataException($"{dir}: metadata {KindKey} is {(kind is null ? "missing" : $"'{kind}'")}, expected '{KindValue}'; this is not a reward model checkpoint");
         if (!loaded.Extra.TryGetValue(ScoreWeightName, out var weight))
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing extra tensor '{ScoreWeightName}' (expected shape [1, {loaded.Config.HiddenSize}])");
-        return new RewardModel(loaded.Model, loaded.Tokenizer, weight) { CheckpointHash = loaded.Hash };
+        double likelihoodWeight = 0; // checkpoints from before the likelihood term are the head alone
+        if (loaded.Metadata.TryGetValue(LikelihoodWeightKey, out var text)
+            && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out likelihoodWeight) || !(likelihoodWeight >= 0) || !double.IsFinite(likelihoodWeight)))
+            throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.MetadataFile)}: {LikelihoodWeightKey} is '{text}', expected a finite number >= 0");
+        return new RewardModel(loaded.Model, loaded.Tokenizer, weight, likelihoodWeight) { CheckpointHash = loaded.Hash };
     }
 }

@@ -75,6 +75,8 @@ public sealed class RewardModelTrainer
             if (c.Chosen is not { Length: > 0 } || c.Rejected is not { Length: > 0 })
                 throw new ArgumentException($"comparison {i}: chosen has {c.Chosen?.Length ?? 0} tokens and rejected {c.Rejected?.Length ?? 0}, expected both > 0", nameof(train));
         }
+        if (_model.LikelihoodWeight > 0 && trainSet.Concat(heldOut ?? []).Select((c, i) => (c, i)).FirstOrDefault(x => x.c.ResponseStart < 1) is { c: not null } bad)
+            throw new ArgumentException($"comparison {bad.i} does not say where its response starts (ResponseStart {bad.c.ResponseStart}), which the reward model's likelihood term needs; build comparisons with PreferenceComparisons.Build", nameof(train));
         if (heldOut is null && o.HeldOutFraction > 0 && trainSet.Count > 1)
         {
             Shuffle(trainSet, rng);
@@ -123,7 +125,8 @@ public sealed class RewardModelTrainer
                 // One forward for chosen and rejected together (TRL's concatenated_forward): rows 0..B-1 chosen, B..2B-1 rejected.
                 var (ids, lengths) = RewardModel.Collate(batch.Select(c => c.Chosen).Concat(batch.Select(c => c.Rejected)).ToArray(),
                     _model.Config.MaxPositionEmbeddings, _model.Device);
-                var (rewards, hidden) = _model.ForwardWithHidden(ids, lengths); // (2B,), (2B, T, C)
+                var starts = _model.LikelihoodWeight > 0 ? tensor(batch.Select(c => (long)c.ResponseStart).Concat(batch.Select(c => (long)c.ResponseStart)).ToArray(), device: ids.device) : null;
+                var (rewards, hidden) = _model.ForwardWithHidden(ids, lengths, starts); // (2B,), (2B, T, C)
                 var rc = rewards[..B];
                 var rr = rewards[B..];
                 var margins = o.UseMargin ? tensor(batch.Select(c => c.Margin).ToArray(), device: rewards.device) : null;
@@ -206,7 +209,8 @@ public sealed class RewardModelTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(comparisons);
         if (comparisons.Count == 0) return new PairwiseEvaluation(double.NaN, double.NaN, 0);
-        var scores = model.Score(comparisons.Select(c => c.Chosen).Concat(comparisons.Select(c => c.Rejected)).ToArray(), batchSize);
+        var starts = model.LikelihoodWeight > 0 ? comparisons.Select(c => c.ResponseStart).Concat(comparisons.Select(c => c.ResponseStart)).ToArray() : null;
+        var scores = model.Score(comparisons.Select(c => c.Chosen).Concat(comparisons.Select(c => c.Rejected)).ToArray(), starts, batchSize);
         int n = comparisons.Count, correct = 0;
         double margin = 0;
         for (var i = 0; i < n; i++)

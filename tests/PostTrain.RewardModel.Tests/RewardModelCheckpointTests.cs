@@ -33,6 +33,19 @@ public sealed class RewardModelCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void SaveThenLoad_KeepsTheLikelihoodWeight()
+    {
+        using var rm = RewardModelTests.TinyRewardModel(17, Tokenizer(), likelihoodWeight: 0.75);
+        var items = new (IReadOnlyList<ChatMessage>, string)[] { (Prompt("what is 2 + 3?"), "5"), (Prompt("hello"), "hi there") };
+        var before = rm.Score(items);
+        rm.Save(Path.Combine(_dir, "rm-lik"));
+        using var loaded = RM.Load(Path.Combine(_dir, "rm-lik"));
+        Assert.Equal(0.75, loaded.LikelihoodWeight);
+        Assert.Equal(before, loaded.Score(items));
+        Assert.Equal("0.75", Checkpoint.Load(Path.Combine(_dir, "rm-lik")).Metadata[RM.LikelihoodWeightKey]);
+    }
+
+    [Fact]
     public void Load_PolicyCheckpoint_ErrorSaysNotARewardModel()
     {
         manual_seed(1);

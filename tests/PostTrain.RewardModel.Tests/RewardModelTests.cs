@@ -8,11 +8,11 @@ namespace PostTrain.RewardModel.Tests;
 
 public class RewardModelTests
 {
-    internal static RM TinyRewardModel(int seed = 1, ITokenizer? tokenizer = null)
+    internal static RM TinyRewardModel(int seed = 1, ITokenizer? tokenizer = null, double likelihoodWeight = 0)
     {
         manual_seed(seed);
         var policy = new LlamaForCausalLM(LlamaConfig.Preset("tiny"));
-        return new RM(policy, tokenizer);
+        return new RM(policy, tokenizer, likelihoodWeight: likelihoodWeight);
     }
 
     [Fact]
@@ -107,7 +107,43 @@ public class RewardModelTests
     }
 
     [Fact]
-    public void Train_SeparableToySet_RaisesPairwiseAccuracy()
+    public void Score_LikelihoodWeight_AddsResponseLogProbOfTheBackbone()
+    {
+        using var rm = TinyRewardModel(15, likelihoodWeight: 0.5);
+        int[] a = [5, 6, 7, 8, 9], b = [5, 6, 7];
+        double Expected(int[] seq, int start)
+        {
+            using var _ = no_grad();
+            using var x = tensor(seq.Select(v => (long)v).ToArray()).unsqueeze(0);
+            using var h = rm.model.forward(x);
+            using var logp = nn.functional.log_softmax(rm.Backbone.forward(x)[0], -1);
+            double lp = 0;
+            for (var t = start; t < seq.Length; t++) lp += logp[t - 1, seq[t]].item<float>(); // id t predicted at t - 1
+            return rm.score.forward(h[0, -1]).item<float>() + 0.5 * lp;
+        }
+        // Ragged: b is right-padded in the batch, and its pads must not count as response ids.
+        var scores = rm.Score([a, b], [3, 1]);
+        Assert.Equal(Expected(a, 3), scores[0], 4);
+        Assert.Equal(Expected(b, 1), scores[1], 4);
+
+        var e = Assert.Throws<ArgumentException>(() => rm.Score([a]));
+        Assert.Contains("likelihood_weight", e.Message);
+        Assert.Throws<ArgumentException>(() => rm.Score([a], [0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TinyRewardModel(1, likelihoodWeight: -1));
+    }
+
+    [Fact]
+    public void Train_LikelihoodWeight_ComparisonWithoutResponseStart_ClearError()
+    {
+        using var rm = TinyRewardModel(16, likelihoodWeight: 1);
+        var e = Assert.Throws<ArgumentException>(() => new RewardModelTrainer(rm, new RewardModelOptions()).Train([new RewardComparison([1, 2, 3], [1, 2, 4], ResponseStart: 2), new RewardComparison([1, 2], [1, 3])]));
+        Assert.Contains("comparison 1 does not say where its response starts", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void Train_SeparableToySet_RaisesPairwiseAccuracy(double likelihoodWeight)
     {
         // Chosen responses end in a token from {20..24}, rejected ones in {40..44}: a head on the last token separates them.
         var rng = new Random(5);
@@ -115,11 +151,11 @@ public class RewardModelTests
         {
             var prompt = Enumerable.Range(0, rng.Next(2, 8)).Select(_ => rng.Next(60, 300)).ToArray();
             var body = Enumerable.Range(0, rng.Next(1, 5)).Select(_ => rng.Next(60, 300)).ToArray();
-            return new RewardComparison([.. prompt, .. body, 20 + rng.Next(5)], [.. prompt, .. body, 40 + rng.Next(5)]);
+            return new RewardComparison([.. prompt, .. body, 20 + rng.Next(5)], [.. prompt, .. body, 40 + rng.Next(5)], ResponseStart: prompt.Length);
         }
         var train = Enumerable.Range(0, 48).Select(_ => Make()).ToArray();
         var heldOut = Enumerable.Range(0, 24).Select(_ => Make()).ToArray();
-        using var rm = TinyRewardModel(6);
+        using var rm = TinyRewardModel(6, likelihoodWeight: likelihoodWeight);
         var reports = new List<StageProgress>();
         var trainer = new RewardModelTrainer(rm, new RewardModelOptions { LearningRate = 2e-3, BatchSize = 8, Epochs = 2, LogEvery = 3 });
         var metrics = trainer.Train(train, heldOut, new SyncProgress(reports.Add));

