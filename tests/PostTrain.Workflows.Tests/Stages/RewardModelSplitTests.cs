@@ -20,6 +20,27 @@ public sealed class RewardModelSplitTests
     }
 
     [Fact]
+    public void HeldOutByKind_GroupsByTaskKind_AddsUpToTheOverallAccuracy()
+    {
+        var tokenizer = ByteBpeTokenizer.Train(["What is 12 + 1? 13", "Sort in ascending order: 3, 1, 2 gives 1, 2, 3"], 300);
+        TorchSharp.torch.manual_seed(3);
+        using var rm = new PostTrain.RewardModel.RewardModel(new PostTrain.Model.LlamaForCausalLM(PostTrain.Model.LlamaConfig.Preset("tiny")), tokenizer, likelihoodWeight: 1);
+        var template = new ChatTemplate(tokenizer);
+        PreferencePair Kind(PreferencePair p, string kind) => p with { Source = new Dictionary<string, string> { [TrainRewardModelActivity.TaskKindKey] = kind } };
+        var pairs = Enumerable.Range(0, 12).Select(i => Kind(Pair(i, (i + 7).ToString(System.Globalization.CultureInfo.InvariantCulture)), i % 3 == 0 ? "Sorting" : "Addition"))
+            .Append(Pair(99, "1")) // no kind: counted overall, in no group
+            .ToList();
+
+        var byKind = TrainRewardModelActivity.HeldOutByKind(rm, pairs, template);
+
+        Assert.Equal(["Addition", "Sorting"], byKind.Keys);
+        Assert.Equal(8, byKind["Addition"].Count);
+        Assert.Equal(4, byKind["Sorting"].Count);
+        var withKind = PostTrain.RewardModel.RewardModelTrainer.Evaluate(rm, PostTrain.RewardModel.PreferenceComparisons.Build(pairs.Take(12), template));
+        Assert.Equal(withKind.Accuracy * 12, byKind.Values.Sum(e => e.Accuracy * e.Count), 6);
+    }
+
+    [Fact]
     public void SplitByPrompt_ZeroFraction_AllTrain_OnePrompt_FirstPairHeldOut()
     {
         var pairs = new[] { Pair(1, "a"), Pair(1, "b"), Pair(1, "c") };

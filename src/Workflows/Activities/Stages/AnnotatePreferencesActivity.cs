@@ -65,7 +65,7 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
             {
                 ScoreChosen = 1,
                 ScoreRejected = 0,
-                Source = new Dictionary<string, string> { ["annotator"] = "checker-edit", ["task_id"] = task.Id },
+                Source = new Dictionary<string, string> { ["annotator"] = "checker-edit", ["task_id"] = task.Id, ["task_kind"] = task.Kind.ToString() },
             });
         }
         var file = Path.Combine(context.WorkDirectory, "preferences.jsonl");

@@ -64,7 +64,26 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
         foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
         context.RecordMetric("rm/heldout_pairs", heldOut.Count);
+        foreach (var (kind, evaluation) in HeldOutByKind(model, heldOutPairs, template))
+            context.RecordMetric($"rm/heldout_accuracy/{kind.ToLowerInvariant()}", evaluation.Accuracy);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
+    }
+
+    /// <summary>Source key of a pair's task kind, as the checker's annotator writes it.</summary>
+    public const string TaskKindKey = "task_kind";
+
+    /// <summary>
+    /// Held-out accuracy per task kind, for the pairs whose source names one: the RM's errors sit in the skills its
+    /// backbone lacks (arithmetic, not sorting), which one overall figure hides.
+    /// </summary>
+    public static IReadOnlyDictionary<string, PairwiseEvaluation> HeldOutByKind(RM model, IReadOnlyList<PreferencePair> heldOut, ChatTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(heldOut);
+        return heldOut
+            .Where(p => p.Source?.ContainsKey(TaskKindKey) == true)
+            .GroupBy(p => p.Source![TaskKindKey], StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => RewardModelTrainer.Evaluate(model, PreferenceComparisons.Build(g, template)), StringComparer.Ordinal);
     }
 
     /// <summary>
