@@ -95,8 +95,9 @@ public sealed class RewardModelTrainer
 
         var schedule = Schedule(o, total);
         var named = _model.named_parameters().ToList();
-        // The RM's own modules leave out an untied lm_head; the LM term trains it (and the checkpoint stores it).
-        if (o.LanguageModelingWeight > 0 && _model.Backbone.lm_head is { } head)
+        // The RM's own modules leave out an untied lm_head; whatever reads it (the likelihood term, the LM term) trains
+        // it, and the checkpoint stores it.
+        if ((_model.LikelihoodWeight > 0 || o.LanguageModelingWeight > 0) && _model.Backbone.lm_head is { } head)
             named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
         // No decay on norm gains and embeddings (as the pretrainer): shrinking them only distorts scale and token identity.
