@@ -21,7 +21,7 @@ public static class IterateCommand
     /// <summary>Sizes that make a whole run a matter of minutes for the tiny preset (tests, smoke runs).</summary>
     private static readonly Dictionary<string, string> TinySizes = new()
     {
-        ["examples"] = "1500", ["prompts"] = "24", ["heldOut"] = "32", ["annotationPrompts"] = "48", ["samplesPerPrompt"] = "4",
+        ["examples"] = "1500", ["prompts"] = "24", ["heldOut"] = "32", ["annotationPrompts"] = "48", ["referencePrompts"] = "200", ["samplesPerPrompt"] = "4",
         ["pretrainSteps"] = "120", ["shards"] = "[0]", ["shardCount"] = "1",
     };
 

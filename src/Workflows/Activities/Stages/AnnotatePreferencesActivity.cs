@@ -6,7 +6,7 @@ using PostTrain.Workflows.Store;
 namespace PostTrain.Workflows.Activities.Stages;
 
 [Activity("AnnotatePreferences", Category = "Data",
-    Description = "Samples N responses per annotation prompt from a policy and lets the exact checker play Llama 3's human annotator: a correct response is preferred over a wrong one. Prompts whose samples are all right or all wrong get an edited response (the reference answer, or a minimally wrong one), as annotators edit responses.")]
+    Description = "Samples N responses per annotation prompt from a policy and lets the exact checker play Llama 3's human annotator: a correct response is preferred over a wrong one. Prompts whose samples are all right or all wrong get an edited response (the reference answer, or a minimally wrong one), as annotators edit responses. Also writes the reference answers of the task set's reference prompts, which the reward model learns first.")]
 public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesActivity.Inputs, AnnotatePreferencesActivity.Outputs>
 {
     public sealed class Inputs
@@ -22,6 +22,7 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
     public sealed class Outputs
     {
         [Output("Preference pairs (JSONL)")] public ArtifactRef Preferences { get; init; }
+        [Output("The checker's reference answers to the task set's reference prompts (SFT JSONL; empty when it has none), for the reward model")] public ArtifactRef References { get; init; }
         [Output("Pairs made")] public int Pairs { get; init; }
         [Output("Fraction of sampled responses the checker found correct")] public double SampleAccuracy { get; init; }
     }
@@ -71,11 +72,19 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
         var file = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         PreferenceDataset.Write(file, pairs);
         var artifact = StageSupport.StoreFile(context, file);
+        // The answer key, written as an annotator writes a reference response: dense labels, no sampling needed.
+        var referencesFile = Path.Combine(context.WorkDirectory, "references.jsonl");
+        SftDataset.Write(referencesFile, tasks.References.Select(t => new SftExample(PretrainCorpus.PromptFor(t), t.Answer)
+        {
+            Source = new Dictionary<string, string> { ["annotator"] = "checker-reference", ["task_id"] = t.Id, ["task_kind"] = t.Kind.ToString() },
+        }));
+        var references = StageSupport.StoreFile(context, referencesFile);
         var accuracy = total > 0 ? (double)correct / total : 0;
         context.RecordMetric("annotate/pairs", pairs.Count);
         context.RecordMetric("annotate/edited_pairs", edited);
         context.RecordMetric("annotate/sample_accuracy", accuracy);
-        return Task.FromResult(new Outputs { Preferences = artifact, Pairs = pairs.Count, SampleAccuracy = accuracy });
+        context.RecordMetric("annotate/references", tasks.References.Count);
+        return Task.FromResult(new Outputs { Preferences = artifact, References = references, Pairs = pairs.Count, SampleAccuracy = accuracy });
     }
 
     /// <summary>A near miss: the answer off by a little, or a list with two neighbours swapped.</summary>

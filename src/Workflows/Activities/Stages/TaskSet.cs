@@ -13,13 +13,20 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
     IReadOnlyList<VerifiableTask> Annotation)
 {
     public const string OptionsFile = "corpus.json", HeldOutFile = "heldout.jsonl", SamplingFile = "prompts.jsonl", AnnotationFile = "annotation.jsonl",
-        LayoutFile = "layout.json";
+        ReferencesFile = "references.jsonl", LayoutFile = "layout.json";
 
     /// <summary>
     /// Sampling prompts per round; 0 = every round samples all of <see cref="Sampling"/>. Llama 3 drew new prompts each
     /// round: re-sampling the same few prompts makes later rounds imitate answers the policy already gives.
     /// </summary>
     public int PromptsPerRound { get; init; }
+
+    /// <summary>
+    /// Tasks whose reference answers the reward model learns before the pairs (AnnotatePreferences writes them). Drawn
+    /// apart from every other prompt of the set: the RM's held-out pairs are annotation prompts, and a reference for one
+    /// of them would be its answer key.
+    /// </summary>
+    public IReadOnlyList<VerifiableTask> References { get; init; } = [];
 
     /// <summary>
     /// <paramref name="count"/> held-out tasks that no activity of the run saw: Evaluate selects each round's checkpoint
@@ -56,6 +63,7 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
         WriteTasks(Path.Combine(dir, HeldOutFile), HeldOut);
         WriteTasks(Path.Combine(dir, SamplingFile), Sampling);
         WriteTasks(Path.Combine(dir, AnnotationFile), Annotation);
+        WriteTasks(Path.Combine(dir, ReferencesFile), References);
         AtomicFile.WriteAllText(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(new Layout(PromptsPerRound), Json));
     }
 
@@ -73,8 +81,14 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
             ? JsonSerializer.Deserialize<Layout>(File.ReadAllText(layoutPath), Json) ?? throw new InvalidDataException($"{layoutPath}: empty layout")
             : new Layout(0);
         if (layout.PromptsPerRound < 0) throw new InvalidDataException($"{layoutPath}: promptsPerRound is {layout.PromptsPerRound}, expected >= 0");
+        // Task sets written before reference answers have none.
+        var referencesPath = Path.Combine(dir, ReferencesFile);
         return new TaskSet(options, ReadTasks(Path.Combine(dir, HeldOutFile)), ReadTasks(Path.Combine(dir, SamplingFile)),
-            ReadTasks(Path.Combine(dir, AnnotationFile))) { PromptsPerRound = layout.PromptsPerRound };
+            ReadTasks(Path.Combine(dir, AnnotationFile)))
+        {
+            PromptsPerRound = layout.PromptsPerRound,
+            References = File.Exists(referencesPath) ? ReadTasks(referencesPath) : [],
+        };
     }
 
     private static void WriteTasks(string path, IEnumerable<VerifiableTask> tasks) =>
