@@ -2,7 +2,7 @@
 # The post-training quality measurement (issue 3): one Llama 3 round on the embedded defaults, from a fresh home.
 # Prints the reward model's held-out pairwise accuracy and the held-out exact match of base -> after rejection-sampling
 # SFT -> after DPO (the selected checkpoint), each with its 95% Wilson interval, and writes the quality report.
-#   bash bench/quality.sh                 one round (about 9 minutes on 2 cores, pretraining included)
+#   bash bench/quality.sh                 one round (about 8 minutes on 2 cores, pretraining included)
 #   bash bench/quality.sh --rounds 6      the six-round report committed under docs/quality-report/
 # Other arguments go to `posttrain iterate` (e.g. -p samplesPerPrompt=16, --seed 1).
 set -euo pipefail

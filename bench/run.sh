@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command for PostTrain's speed figures: builds Release and runs every benchmark.
-#   bash bench/run.sh           full run (about 17 minutes on 2 cores: the build, 3.5 minutes of sections, about 13 of e2e)
+#   bash bench/run.sh           full run (about 18 minutes on 2 cores: the build, 3.5 minutes of sections, about 14 of e2e)
 #   bash bench/run.sh --quick   1-2 minute smoke run
 # Extra arguments go to the harness (e.g. --presets medium, --skip e2e,peer, --rounds 6, --out FILE).
 # Take figures on a quiet machine: concurrent builds or tests skew every number.

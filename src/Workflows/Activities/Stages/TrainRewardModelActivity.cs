@@ -11,7 +11,7 @@ using RM = PostTrain.RewardModel.RewardModel;
 namespace PostTrain.Workflows.Activities.Stages;
 
 [Activity("TrainRewardModel", Category = "Training", Pool = "gpu",
-    Description = "Trains a reward model (the policy backbone plus a scalar head, plus by default λ·log π(response) from the backbone's own LM) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs.")]
+    Description = "Trains a reward model (the policy backbone plus a scalar head, plus by default λ·log π(response) from the backbone's own LM) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs. Given reference answers, the backbone learns them first.")]
 public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity.Inputs, TrainRewardModelActivity.Outputs>
 {
     public sealed class Inputs
