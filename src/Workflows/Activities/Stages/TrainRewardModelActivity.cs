@@ -49,13 +49,26 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         if (pairs.Count < 2) throw new ArgumentException($"preferences {input.Preferences}: {pairs.Count} pairs, expected at least 2 to train and hold out");
         if (input.HeldOutFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(input), $"HeldOutFraction is {input.HeldOutFraction}, expected [0, 1)");
         var references = input.References is { } refs ? SftDataset.Read(StageSupport.PathOf(context, refs, "reference answers")) : [];
+        if (references.Count > 0 && input.ReferenceEpochs < 1) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceEpochs is {input.ReferenceEpochs}, expected >= 1 (or no references)");
+        if (references.Count > 0 && !(input.ReferenceLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceLearningRate is {input.ReferenceLearningRate}, expected > 0");
         var seed = StageSupport.Seed(context);
         var loaded = Checkpoint.Load(basePath, device);
-        var tokenizer = loaded.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
-        var learned = references.Count > 0
-            ? LearnReferences(loaded.Model, tokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken)
-            : null;
-        using var model = RM.FromPolicy(loaded, basePath, seed, input.LikelihoodWeight);
+        SftResult? learned = null;
+        RM rewardModel;
+        try
+        {
+            var policyTokenizer = loaded.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
+            if (references.Count > 0)
+                learned = LearnReferences(loaded.Model, policyTokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken);
+            rewardModel = RM.FromPolicy(loaded, basePath, seed, input.LikelihoodWeight);
+        }
+        catch
+        {
+            loaded.Model.Dispose(); // the reward model owns the backbone only once it is built
+            throw;
+        }
+        using var model = rewardModel;
+        var tokenizer = model.Tokenizer!;
         var template = new ChatTemplate(tokenizer);
         var (trainPairs, heldOutPairs) = SplitByPrompt(pairs, input.HeldOutFraction);
         var train = PreferenceComparisons.Build(trainPairs, template);
