@@ -214,15 +214,11 @@ public sealed class RewardModel : nn.Module
     /// A new RM from a policy checkpoint (Llama 2 and 3 initialise the RM from the pretrained or chat checkpoint):
     /// its decoder and tokenizer, and a head drawn from N(0, initializer_range) after seeding torch with <paramref name="seed"/>.
     /// </summary>
-    public static RewardModel FromPolicy(string policyDir, Device? device = null, int seed = 0, double likelihoodWeight = 0) =>
-        FromPolicy(Checkpoint.Load(policyDir, device), policyDir, seed, likelihoodWeight);
-
-    /// <summary>As <see cref="FromPolicy(string, Device?, int, double)"/> for a policy already loaded (and perhaps trained further); <paramref name="source"/> names it in errors.</summary>
-    public static RewardModel FromPolicy(LoadedCheckpoint loaded, string source, int seed = 0, double likelihoodWeight = 0)
+    public static RewardModel FromPolicy(string policyDir, Device? device = null, int seed = 0, double likelihoodWeight = 0)
     {
-        ArgumentNullException.ThrowIfNull(loaded);
+        var loaded = Checkpoint.Load(policyDir, device);
         if (loaded.Metadata.TryGetValue(KindKey, out var kind) && kind == KindValue)
-            throw new ArgumentException($"{source}: is a reward model checkpoint ({KindKey}={kind}), expected a policy; use RewardModel.Load", nameof(loaded));
+            throw new ArgumentException($"{policyDir}: is a reward model checkpoint ({KindKey}={kind}), expected a policy; use RewardModel.Load", nameof(policyDir));
         manual_seed(seed);
         return new RewardModel(loaded.Model, loaded.Tokenizer, likelihoodWeight: likelihoodWeight);
     }

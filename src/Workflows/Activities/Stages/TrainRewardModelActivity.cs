@@ -52,23 +52,12 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         if (references.Count > 0 && input.ReferenceEpochs < 1) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceEpochs is {input.ReferenceEpochs}, expected >= 1 (or no references)");
         if (references.Count > 0 && !(input.ReferenceLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceLearningRate is {input.ReferenceLearningRate}, expected > 0");
         var seed = StageSupport.Seed(context);
-        var loaded = Checkpoint.Load(basePath, device);
-        SftResult? learned = null;
-        RM rewardModel;
-        try
-        {
-            var policyTokenizer = loaded.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
-            if (references.Count > 0)
-                learned = LearnReferences(loaded.Model, policyTokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken);
-            rewardModel = RM.FromPolicy(loaded, basePath, seed, input.LikelihoodWeight);
-        }
-        catch
-        {
-            loaded.Model.Dispose(); // the reward model owns the backbone only once it is built
-            throw;
-        }
-        using var model = rewardModel;
-        var tokenizer = model.Tokenizer!;
+        using var model = RM.FromPolicy(basePath, device, seed, input.LikelihoodWeight);
+        var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
+        // The head is already drawn; the reference pass trains only the backbone it reads.
+        var learned = references.Count > 0
+            ? LearnReferences(model.Backbone, tokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken)
+            : null;
         var template = new ChatTemplate(tokenizer);
         var (trainPairs, heldOutPairs) = SplitByPrompt(pairs, input.HeldOutFraction);
         var train = PreferenceComparisons.Build(trainPairs, template);
