@@ -1,6 +1,6 @@
 using System.CommandLine;
-using PostTrain.Workflows.Bus;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Bus;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli;
 

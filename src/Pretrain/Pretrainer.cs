@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Training;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.Pretrain.Data;
 using PostTrain.Pretrain.Generation;

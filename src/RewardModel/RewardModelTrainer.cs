@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;

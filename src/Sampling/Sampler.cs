@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -12,7 +12,7 @@ using PostTrain.Studio.Files;
 using PostTrain.Studio.Hosting;
 using PostTrain.Studio.Runs;
 using PostTrain.Workflows.Hosting;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Studio;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
-using PostTrain.Workflows.Bus;
-using PostTrain.Workflows.Engine;
+using PostTrain.Engine.Bus;
+using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Studio;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using PostTrain.Cli.Tests.Support;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Tests;
 

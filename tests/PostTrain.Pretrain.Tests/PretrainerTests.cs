@@ -1,6 +1,6 @@
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Pretrain.Data;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,5 +1,5 @@
 using PostTrain.Model;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using static TorchSharp.torch;
 using RM = PostTrain.RewardModel.RewardModel;

@@ -1,5 +1,5 @@
 using PostTrain.Model;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

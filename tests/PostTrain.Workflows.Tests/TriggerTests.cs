@@ -1,8 +1,11 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PostTrain.Workflows.Contracts;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
+using PostTrain.Engine.Tests.Support;
+using PostTrain.Workflows.Hosting;
 using PostTrain.Workflows.Tests.Support;
+using PostTrain.Workflows.Triggers;
 
 namespace PostTrain.Workflows.Tests;
 
@@ -16,6 +19,13 @@ public sealed class TriggerTests
     """;
 
     private const string Unbound = """{"id":"other","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""";
+
+    /// <summary>The engine test host with the application's trigger and a validator that needs no model.</summary>
+    private static Task<EngineHost> StartAsync(TestHome home) =>
+        EngineHost.StartAsync(home, build: o => PostTrainHostFactory.Build(o with
+        {
+            ConfigureServices = s => s.AddSingleton<IPreferenceDataValidator, JsonlPreferenceValidator>(),
+        }));
 
     private static async Task<T> PublishAndAwait<T>(EngineHost host, object message) where T : class
     {
@@ -34,7 +44,7 @@ public sealed class TriggerTests
         using var home = new TestHome();
         home.WriteWorkflow("on-prefs", OnPreferences);
         home.WriteWorkflow("other", Unbound);
-        await using var host = await EngineHost.StartAsync(home);
+        await using var host = await StartAsync(home);
         var jsonl = """
         {"prompt":"2+2?","chosen":"4","rejected":"5"}
         {"prompt":"3+3?","chosen":"6","rejected":"7"}
@@ -57,7 +67,7 @@ public sealed class TriggerTests
     {
         using var home = new TestHome();
         home.WriteWorkflow("on-prefs", OnPreferences);
-        await using var host = await EngineHost.StartAsync(home);
+        await using var host = await StartAsync(home);
         var jsonl = """
         {"prompt":"2+2?","chosen":"4","rejected":"5"}
         {"prompt":"3+3?","chosen":"6"}
@@ -74,7 +84,7 @@ public sealed class TriggerTests
     {
         using var home = new TestHome();
         home.WriteWorkflow("on-prefs", OnPreferences);
-        await using var host = await EngineHost.StartAsync(home);
+        await using var host = await StartAsync(home);
         var rejected = await PublishAndAwait<PreferenceDataRejected>(host, new PreferenceDataArrived { BatchId = Guid.NewGuid(), FilePath = "/nope/prefs.jsonl" });
         Assert.Contains(rejected.Errors, e => e.Contains("/nope/prefs.jsonl: file not found"));
         Assert.Empty(host.Engine.Runs());

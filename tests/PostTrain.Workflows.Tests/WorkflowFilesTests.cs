@@ -1,5 +1,5 @@
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Definitions;
+using PostTrain.Engine.Definitions;
 using PostTrain.Workflows.Validation;
 
 namespace PostTrain.Workflows.Tests;
@@ -21,7 +21,7 @@ public sealed class WorkflowFilesTests
     {
         var load = WorkflowLoader.LoadFile(Path.Combine(RepoWorkflows(), file));
         Assert.Empty(load.Problems);
-        var registry = ActivityRegistry.Default();
+        var registry = PostTrainApplication.Registry();
         var problems = WorkflowValidator.Validate(load, registry);
         // Until src/Workflows/Activities/Stages lands, the only problems allowed are activity types this build lacks.
         Assert.All(problems, p => Assert.Matches(@"^unknown activity type '(\w+)'", p.Message));

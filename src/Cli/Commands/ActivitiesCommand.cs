@@ -18,7 +18,7 @@ public static class ActivitiesCommand
 
     public static int Run(bool json)
     {
-        var descriptors = ActivityRegistry.Default().Descriptors;
+        var descriptors = PostTrainApplication.Registry().Descriptors;
         if (json)
         {
             Output.WriteJson(descriptors);

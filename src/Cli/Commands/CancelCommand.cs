@@ -1,7 +1,7 @@
 using System.CommandLine;
-using PostTrain.Workflows.Bus;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Bus;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Commands;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using PostTrain.Workflows.Bus;
+using PostTrain.Engine.Bus;
 using PostTrain.Workflows.Contracts;
 using PostTrain.Workflows.Hosting;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Triggers;
 
 namespace PostTrain.Cli.Commands;

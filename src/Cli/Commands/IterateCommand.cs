@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Definitions;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Definitions;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Validation;
 using Spectre.Console;
 
@@ -62,7 +62,7 @@ public static class IterateCommand
             EmbeddedWorkflows.WriteIfMissing(Workflow, target);
             load = catalog.Load(target);
         }
-        var problems = WorkflowValidator.Validate(load, ActivityRegistry.Default());
+        var problems = WorkflowValidator.Validate(load, PostTrainApplication.Registry());
         if (problems.Count > 0)
         {
             foreach (var pr in problems) Console.Error.WriteLine(pr.Format(load.Source));
@@ -85,7 +85,7 @@ public static class IterateCommand
         }
 
         LocalHost host;
-        try { host = await LocalHost.StartAsync(home, Workflows.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device); }
+        try { host = await LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (host)
         {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Pretrain;
 using Spectre.Console;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Reports;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Commands;
 

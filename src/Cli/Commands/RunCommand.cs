@@ -3,12 +3,12 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Bus;
+using PostTrain.Engine.Bus;
 using PostTrain.Workflows.Contracts;
-using PostTrain.Workflows.Definitions;
-using PostTrain.Workflows.Engine;
+using PostTrain.Engine.Definitions;
+using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Validation;
 
 namespace PostTrain.Cli.Commands;
@@ -49,7 +49,7 @@ public static class RunCommand
         // Check everything before touching the home, so a bad file or parameter fails fast and names the field.
         var catalog = new WorkflowCatalog(dirs);
         var load = catalog.Load(workflow);
-        var problems = WorkflowValidator.Validate(load, ActivityRegistry.Default());
+        var problems = WorkflowValidator.Validate(load, PostTrainApplication.Registry());
         if (problems.Count > 0)
         {
             foreach (var pr in problems) Console.Error.WriteLine(pr.Format(load.Source));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PostTrain.Cli.Rendering;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Definitions;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Definitions;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Validation;
 
 namespace PostTrain.Cli.Commands;
@@ -24,7 +24,7 @@ public static class ValidateCommand
     {
         var catalog = new WorkflowCatalog(CliOptions.WorkflowDirectories(workflowDirs, PostTrainHome.Resolve(homeOption)));
         var load = catalog.Load(workflow);
-        var problems = WorkflowValidator.Validate(load, ActivityRegistry.Default());
+        var problems = WorkflowValidator.Validate(load, PostTrainApplication.Registry());
         if (json)
             Output.WriteJson(new { file = load.Source, valid = problems.Count == 0, problems = problems.Select(p => new { path = p.Path, line = p.Line, position = p.Position, message = p.Message }) });
         else if (problems.Count == 0)

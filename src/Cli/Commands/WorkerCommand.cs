@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
-using PostTrain.Workflows.Bus;
-using PostTrain.Workflows.Engine;
+using PostTrain.Engine.Bus;
+using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Commands;
 

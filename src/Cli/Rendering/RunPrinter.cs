@@ -1,4 +1,4 @@
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using Spectre.Console;
 
 namespace PostTrain.Cli.Rendering;

@@ -1,5 +1,5 @@
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 using Spectre.Console;
 
 namespace PostTrain.Cli.Rendering;

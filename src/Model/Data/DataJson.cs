@@ -19,7 +19,7 @@ internal static class DataJson
     public static void WriteLines<T>(string path, IEnumerable<T> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        Checkpoints.AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             var newline = "\n"u8.ToArray();
             foreach (var item in items)

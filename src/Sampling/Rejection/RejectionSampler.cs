@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model.Data;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Sampling.Rejection;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Definitions;
+using PostTrain.Engine.Definitions;
 
 namespace PostTrain.Studio.Api;
 

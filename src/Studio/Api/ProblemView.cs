@@ -1,4 +1,4 @@
-using PostTrain.Workflows.Definitions;
+using PostTrain.Engine.Definitions;
 
 namespace PostTrain.Studio.Api;
 

@@ -9,8 +9,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using PostTrain.Studio.Files;
 using PostTrain.Studio.Runs;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Studio.Api;
 

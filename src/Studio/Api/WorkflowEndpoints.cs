@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using PostTrain.Studio.Files;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Definitions;
+using PostTrain.Engine.Definitions;
 using PostTrain.Workflows.Validation;
 
 namespace PostTrain.Studio.Api;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using PostTrain.Studio.Api;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Studio.Runs;
 

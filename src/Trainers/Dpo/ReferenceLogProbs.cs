@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using static TorchSharp.torch;
 
 namespace PostTrain.Trainers.Dpo;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model.Data;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
 

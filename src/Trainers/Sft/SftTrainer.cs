@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

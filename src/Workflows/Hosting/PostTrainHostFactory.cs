@@ -1,67 +1,37 @@
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Bus;
-using PostTrain.Workflows.Definitions;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Hosting;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Triggers;
 
 namespace PostTrain.Workflows.Hosting;
 
-/// <summary>Builds a PostTrain process (engine and/or worker over one bus configuration). Used by the CLI and the tests.</summary>
+/// <summary>
+/// Builds a PostTrain process: the generic engine host (<see cref="EngineHostFactory"/>) with the post-training
+/// application's stage activities, its preference-data trigger and the model core's preference validator. Used by
+/// the CLI, the studio and the tests.
+/// </summary>
 public static class PostTrainHostFactory
 {
-    /// <summary>
-    /// Builds the host. With the engine role the home's lock is taken here, so a second writer fails fast with
-    /// <see cref="HomeLockedException"/> before anything starts.
-    /// </summary>
-    public static IHost Build(PostTrainHostOptions options)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
-        builder.Logging.AddFilter("MassTransit", options.MinimumLogLevel < LogLevel.Warning ? LogLevel.Warning : options.MinimumLogLevel);
-        Add(builder.Services, options);
-        var host = builder.Build();
-        if (options.Engine) _ = host.Services.GetRequiredService<WorkflowStore>();
-        return host;
-    }
+    /// <summary>Builds the host; with the engine role a second writer fails fast with <see cref="HomeLockedException"/>.</summary>
+    public static IHost Build(PostTrainHostOptions options) => EngineHostFactory.Build(WithApplication(options));
 
-    public static IServiceCollection Add(IServiceCollection services, PostTrainHostOptions options)
+    public static IServiceCollection Add(IServiceCollection services, PostTrainHostOptions options) =>
+        EngineHostFactory.Add(services, WithApplication(options));
+
+    private static PostTrainHostOptions WithApplication(PostTrainHostOptions options) => options with
     {
-        var home = new PostTrainHome(options.Home);
-        services.AddSingleton(options);
-        services.AddSingleton(home);
-        services.AddSingleton(new ArtifactStore(home.Root));
-        services.AddSingleton(options.EngineOptions);
-        services.AddSingleton(ActivityRegistry.Default([.. options.ActivityAssemblies]));
-        services.AddSingleton(new WorkflowCatalog(options.WorkflowDirectories));
-        services.AddSingleton(TimeProvider.System);
-        services.AddPostTrainBus(options.Bus, options.Engine, options.Worker);
-        if (options.Engine)
+        ActivityAssemblies = [PostTrainApplication.Assembly, .. options.ActivityAssemblies],
+        Triggers = [.. PostTrainApplication.Triggers, .. options.Triggers],
+        ConfigureServices = services =>
         {
-            services.AddSingleton(sp => HomeLock.Acquire(sp.GetRequiredService<PostTrainHome>(), $"posttrain {options.Purpose}"));
-            services.AddSingleton(sp => new WorkflowStore(sp.GetRequiredService<PostTrainHome>(), sp.GetRequiredService<HomeLock>()));
-            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>()));
-            services.AddSingleton<WorkflowEngine>();
-            services.AddSingleton<RunLauncher>();
-            services.AddSingleton<TriggerService>();
-            // The model core's importer by default; a later registration (ConfigureServices) wins.
-            services.AddSingleton<IPreferenceDataValidator>(new PreferenceImporterValidator());
-            services.AddHostedService<EngineHostedService>();
-        }
-        if (options.Worker is { } worker)
-        {
-            services.AddSingleton(worker);
-            services.AddSingleton(sp => new ActivityWorker(
-                sp.GetRequiredService<ActivityRegistry>(), home, sp.GetRequiredService<ArtifactStore>(), sp.GetRequiredService<IBus>(),
-                options.EngineOptions, worker, sp.GetRequiredService<ILoggerFactory>()));
-            services.AddHostedService<WorkerHostedService>();
-        }
-        options.ConfigureServices?.Invoke(services);
-        return services;
-    }
+            if (options.Engine)
+            {
+                services.AddSingleton<TriggerService>();
+                // The model core's importer by default; a later registration (the caller's ConfigureServices) wins.
+                services.AddSingleton<IPreferenceDataValidator>(new PreferenceImporterValidator());
+            }
+            options.ConfigureServices?.Invoke(services);
+        },
+    };
 }

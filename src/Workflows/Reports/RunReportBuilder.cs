@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using PostTrain.Model.Data;
 using PostTrain.Workflows.Activities.Stages;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Workflows.Reports;

@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PostTrain.Workflows.Contracts;
-using PostTrain.Workflows.Engine;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Store;
 using PostTrain.Workflows.Validation;
-using PostTrain.Workflows.Definitions;
+using PostTrain.Engine.Definitions;
 
 namespace PostTrain.Workflows.Triggers;
 

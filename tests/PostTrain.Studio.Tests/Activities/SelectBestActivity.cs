@@ -1,5 +1,5 @@
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Studio.Tests.Activities;
 

@@ -1,6 +1,6 @@
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Studio.Tests.Activities;
 

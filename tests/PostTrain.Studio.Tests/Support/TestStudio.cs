@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using PostTrain.Workflows.Engine;
+using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Studio.Tests.Support;
 

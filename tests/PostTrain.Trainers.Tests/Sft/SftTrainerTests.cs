@@ -1,4 +1,4 @@
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
 using PostTrain.Trainers.Sft;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using PostTrain.Model.Data;
 using PostTrain.Sampling;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 

@@ -1,7 +1,7 @@
 using PostTrain.Model.Tokenization;
 using PostTrain.Sampling;
 using PostTrain.Trainers.Evaluation;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Workflows.Activities.Stages;

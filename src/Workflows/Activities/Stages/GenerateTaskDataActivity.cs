@@ -1,5 +1,5 @@
 using PostTrain.Model.Data;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 

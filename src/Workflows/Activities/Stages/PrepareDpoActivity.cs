@@ -4,7 +4,7 @@ using PostTrain.Model.Data;
 using PostTrain.Model.Tokenization;
 using PostTrain.Trainers.Dpo;
 using Microsoft.Extensions.Logging;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using PostTrain.Model.Data;
 using PostTrain.Sampling;
 using PostTrain.Sampling.Rejection;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Workflows.Activities.Stages;

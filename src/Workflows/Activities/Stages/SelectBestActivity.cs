@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Trainers.Evaluation;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 

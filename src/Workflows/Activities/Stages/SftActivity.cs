@@ -1,5 +1,5 @@
 using PostTrain.Trainers.Sft;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 

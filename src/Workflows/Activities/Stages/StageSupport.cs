@@ -1,7 +1,7 @@
 using PostTrain.Model.Data;
 using PostTrain.Model.Training;
 using PostTrain.Sampling;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using TorchSharp;
 
 namespace PostTrain.Workflows.Activities.Stages;

@@ -1,11 +1,11 @@
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.RewardModel;
 using PostTrain.Trainers.Sft;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Workflows.Activities.Stages;

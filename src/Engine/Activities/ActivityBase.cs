@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PostTrain.Engine.Activities;
+
+/// <summary>The untyped face of an activity that the worker calls; derive from <see cref="Activity{TInput, TOutput}"/>.</summary>
+public abstract class ActivityBase
+{
+    public abstract Type InputType { get; }
+    public abstract Type OutputType { get; }
+
+    /// <summary>Deserializes <paramref name="inputs"/>, runs the activity, returns its outputs as a JSON object.</summary>
+    public abstract Task<JsonObject> RunAsync(JsonObject inputs, ActivityContext context);
+
+    protected static object ReadInputs(JsonObject inputs, Type type)
+    {
+        try
+        {
+            return inputs.Deserialize(type, ActivityJson.Options) ?? throw new JsonException("inputs are null");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"inputs {inputs.ToJsonString()} do not fit {type.Name}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+namespace PostTrain.Engine.Bus;
+
+/// <summary>
+/// Which transport to use: <c>memory</c> (default; one process) or <c>rabbitmq://user:pass@host:port/vhost</c>.
+/// Chosen by <c>--bus</c>, else configuration <c>PostTrain:Bus</c>, else <c>POSTTRAIN_BUS</c>.
+/// </summary>
+public sealed record BusSettings
+{
+    public const string EnvironmentVariable = "POSTTRAIN_BUS";
+    public const string ConfigurationKey = "PostTrain:Bus";
+
+    public Uri? RabbitMq { get; init; }
+
+    public bool IsInMemory => RabbitMq is null;
+
+    public static BusSettings InMemory { get; } = new();
+
+    /// <summary>Parses a bus address; throws <see cref="ArgumentException"/> naming what was wrong.</summary>
+    public static BusSettings Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text is "memory" or "inmemory" or "in-memory" or "loopback://localhost") return InMemory;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("rabbitmq" or "amqp" or "amqps" or "rabbitmqs"))
+            throw new ArgumentException($"bus '{text}' is not understood; expected 'memory' or rabbitmq://[user:pass@]host[:port][/vhost]");
+        return new BusSettings { RabbitMq = uri };
+    }
+
+    /// <summary>The first of: explicit option, configuration value, environment variable.</summary>
+    public static BusSettings Resolve(string? option, string? configuration = null) =>
+        Parse(!string.IsNullOrWhiteSpace(option) ? option
+            : !string.IsNullOrWhiteSpace(configuration) ? configuration
+            : Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    public override string ToString() => RabbitMq is null ? "memory" : $"{RabbitMq.Scheme}://{RabbitMq.Host}:{RabbitMq.Port}{RabbitMq.AbsolutePath}";
+}

@@ -1,0 +1,17 @@
+namespace PostTrain.Engine.Contracts;
+
+/// <summary>Command to a worker pool's queue: run one attempt of one step. Inputs are JSON; artifacts travel as hashes.</summary>
+public sealed record ExecuteActivity
+{
+    public Guid RunId { get; init; }
+    /// <summary>Step path inside the run, e.g. <c>rounds[2]/dpo[1]/train</c>.</summary>
+    public string StepPath { get; init; } = "";
+    public int Attempt { get; init; }
+    public string ActivityType { get; init; } = "";
+    public string Pool { get; init; } = "cpu";
+    public string InputsJson { get; init; } = "{}";
+    /// <summary>Hash of (activity type, resolved inputs, seed): the key a re-run uses to find finished work.</summary>
+    public string CacheKey { get; init; } = "";
+    public long Seed { get; init; }
+    public int? Round { get; init; }
+}

@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using PostTrain.Core.Progress;
+using PostTrain.Engine.Activities;
+using PostTrain.Engine.Contracts;
+using PostTrain.Engine.Store;
+
+namespace PostTrain.Engine.Runtime;
+
+/// <summary>
+/// Runs <see cref="ExecuteActivity"/> commands. <see cref="AcceptAsync"/> waits for a free slot of the pool,
+/// publishes <see cref="ActivityStarted"/>, starts the work in the background and returns, so the bus
+/// acknowledges the delivery at once: a 30-minute activity never holds a RabbitMQ delivery (consumer_timeout).
+/// While the work runs, heartbeats (<see cref="ActivityProgress"/>) go out every <see cref="EngineOptions.HeartbeatInterval"/>;
+/// if this process dies they stop, and the engine re-dispatches the step.
+/// </summary>
+public sealed class ActivityWorker : IAsyncDisposable
+{
+    private readonly ActivityRegistry _registry;
+    private readonly PostTrainHome _home;
+    private readonly ArtifactStore _artifacts;
+    private readonly StepCache _cache;
+    private readonly IPublishEndpoint _bus;
+    private readonly EngineOptions _engine;
+    private readonly WorkerOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _slots = new();
+    private readonly ConcurrentDictionary<(Guid Run, string Path, int Attempt), (CancellationTokenSource Cts, Task Work)> _running = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    public ActivityWorker(ActivityRegistry registry, PostTrainHome home, ArtifactStore artifacts, IPublishEndpoint bus, EngineOptions engine, WorkerOptions options, ILoggerFactory loggers)
+    {
+        _registry = registry;
+        _home = home;
+        _artifacts = artifacts;
+        _cache = new StepCache(home);
+        _bus = bus;
+        _engine = engine;
+        _options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<ActivityWorker>();
+    }
+
+    public int Running => _running.Count;
+
+    /// <summary>Takes a command: false if no slot freed up within <see cref="WorkerOptions.SlotWait"/> (the caller requeues it).</summary>
+    public async Task<bool> AcceptAsync(ExecuteActivity cmd, CancellationToken cancellationToken)
+    {
+        var slot = _slots.GetOrAdd(cmd.Pool, p => new SemaphoreSlim(_options.ConcurrencyOf(p)));
+        if (!await slot.WaitAsync(_options.SlotWait, cancellationToken).ConfigureAwait(false)) return false;
+        var key = (cmd.RunId, cmd.StepPath, cmd.Attempt);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        try
+        {
+            await _bus.Publish(new ActivityStarted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, Worker = _options.Name, At = DateTime.UtcNow }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            slot.Release();
+            cts.Dispose();
+            throw;
+        }
+        var work = Task.Run(async () =>
+        {
+            try { await ExecuteAsync(cmd, cts.Token).ConfigureAwait(false); }
+            finally
+            {
+                slot.Release();
+                _running.TryRemove(key, out _);
+                cts.Dispose();
+            }
+        }, CancellationToken.None);
+        _running[key] = (cts, work);
+        return true;
+    }
+
+    /// <summary>Stops the activities of a cancelled run.</summary>
+    public void CancelRun(Guid runId)
+    {
+        foreach (var (key, value) in _running)
+            if (key.Run == runId)
+                try { value.Cts.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    private async Task ExecuteAsync(ExecuteActivity cmd, CancellationToken ct)
+    {
+        var log = _loggers.CreateLogger($"PostTrain.Activity.{cmd.ActivityType}");
+        if (_cache.TryGet(cmd.CacheKey, out var cached))
+        {
+            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+            return;
+        }
+        StageProgress? latest = null;
+        long lastSent = 0;
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeats = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(_engine.HeartbeatInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(heartbeatStop.Token).ConfigureAwait(false))
+                    await PublishSafe(Heartbeat(cmd, latest)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { }
+        }, CancellationToken.None);
+        try
+        {
+            var activity = _registry.Create(cmd.ActivityType);
+            var context = new ActivityContext
+            {
+                Home = _home.Root,
+                Artifacts = _artifacts,
+                Logger = log,
+                Progress = new SyncProgress(p =>
+                {
+                    latest = p;
+                    // Between heartbeats, forward progress at most once a second so bars move.
+                    var now = Environment.TickCount64;
+                    if (now - Interlocked.Read(ref lastSent) < 1000) return;
+                    Interlocked.Exchange(ref lastSent, now);
+                    _ = PublishSafe(Heartbeat(cmd, p));
+                }),
+                CancellationToken = ct,
+                Device = _options.Device,
+                Seed = cmd.Seed,
+                RunId = cmd.RunId,
+                StepPath = cmd.StepPath,
+                Attempt = cmd.Attempt,
+                Round = cmd.Round,
+            };
+            var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
+            var outputs = await activity.RunAsync(inputs, context).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            var json = outputs.ToJsonString();
+            _cache.Put(new StepCacheEntry { Id = cmd.CacheKey, ActivityType = cmd.ActivityType, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow });
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: report nothing; the engine re-dispatches on resume or when heartbeats stop.
+            if (_stopping.IsCancellationRequested) return;
+            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "{Type} at {Path} (attempt {Attempt}) failed", cmd.ActivityType, cmd.StepPath, cmd.Attempt);
+            var error = e is AggregateException { InnerException: { } inner } ? inner : e;
+            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = error is ArgumentException, At = DateTime.UtcNow }).ConfigureAwait(false);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeats.ConfigureAwait(false);
+        }
+    }
+
+    private static ActivityProgress Heartbeat(ExecuteActivity cmd, StageProgress? p) => new()
+    {
+        RunId = cmd.RunId,
+        StepPath = cmd.StepPath,
+        Attempt = cmd.Attempt,
+        Fraction = p?.Fraction ?? 0,
+        Message = p is null ? "" : $"{p.Stage} {p.Step}/{p.Total} {p.Unit}" + string.Concat(p.Metrics.Select(kv => $" {kv.Key}={kv.Value:G4}")),
+        At = DateTime.UtcNow,
+    };
+
+    private async Task PublishSafe(object message)
+    {
+        try
+        {
+            await _bus.Publish(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "could not publish {Type}", message.GetType().Name);
+        }
+    }
+
+    /// <summary>Stops running activities without reporting them (the engine re-dispatches them), and waits for them. Idempotent.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopping.IsCancellationRequested) await _stopping.CancelAsync().ConfigureAwait(false);
+        try { await Task.WhenAll(_running.Values.Select(v => v.Work)).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false); }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>Progress&lt;T&gt; posts to a sync context; the worker only needs the latest value.</summary>
+    private sealed class SyncProgress(Action<StageProgress> report) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => report(value);
+    }
+}

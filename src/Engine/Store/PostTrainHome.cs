@@ -1,0 +1,39 @@
+namespace PostTrain.Engine.Store;
+
+/// <summary>
+/// The directory that holds one PostTrain installation's state: <c>posttrain.db</c> (LiteDB, one writer),
+/// <c>artifacts/</c>, <c>runs/*.json</c> (snapshots readers use), <c>cache/</c> (step outputs by key) and <c>control/</c>.
+/// Chosen by <c>--home</c>, else <c>POSTTRAIN_HOME</c>, else <c>./.posttrain</c>.
+/// </summary>
+public sealed class PostTrainHome
+{
+    public const string EnvironmentVariable = "POSTTRAIN_HOME";
+
+    public PostTrainHome(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public static PostTrainHome Resolve(string? option) =>
+        new(!string.IsNullOrWhiteSpace(option) ? option
+            : Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env ? env
+            : Path.Combine(Environment.CurrentDirectory, ".posttrain"));
+
+    public string Root { get; }
+    public string DatabasePath => Path.Combine(Root, "posttrain.db");
+    public string LockPath => Path.Combine(Root, "posttrain.lock");
+    public string LockInfoPath => Path.Combine(Root, "posttrain.lock.json");
+    public string RunsDirectory => Dir("runs");
+    public string CacheDirectory => Dir("cache");
+    public string ControlDirectory => Dir("control");
+
+    public string SnapshotPath(Guid runId) => Path.Combine(RunsDirectory, $"{runId:D}.json");
+
+    private string Dir(string name)
+    {
+        var d = Path.Combine(Root, name);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}

@@ -1,0 +1,3 @@
+namespace PostTrain.Engine.Store;
+
+public enum RunState { Queued, Running, Succeeded, Failed, Cancelled }

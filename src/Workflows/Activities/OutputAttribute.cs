@@ -1,8 +1,0 @@
-namespace PostTrain.Workflows.Activities;
-
-/// <summary>Documents an output property.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class OutputAttribute(string description = "") : Attribute
-{
-    public string Description { get; } = description;
-}

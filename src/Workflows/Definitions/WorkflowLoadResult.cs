@@ -1,4 +1,0 @@
-namespace PostTrain.Workflows.Definitions;
-
-/// <summary>The definition (null when the JSON could not be read at all) and the structural problems found while reading it.</summary>
-public sealed record WorkflowLoadResult(WorkflowDefinition? Definition, IReadOnlyList<WorkflowProblem> Problems, string Source);

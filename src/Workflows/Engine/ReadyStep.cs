@@ -1,7 +1,0 @@
-using System.Text.Json.Nodes;
-using PostTrain.Workflows.Definitions;
-
-namespace PostTrain.Workflows.Engine;
-
-/// <summary>A step whose dependencies are done: its path, node, resolved inputs and enclosing round.</summary>
-public sealed record ReadyStep(string Path, ActivityNode Node, JsonObject Inputs, int? Round);

@@ -1,4 +1,0 @@
-namespace PostTrain.Workflows.Engine;
-
-/// <summary>A repeat round the planner reached: <see cref="Container"/> is the repeat's path prefix, e.g. <c>rounds</c>.</summary>
-public sealed record RoundStatus(string Container, int Index, bool Completed);

@@ -1,3 +1,0 @@
-namespace PostTrain.Workflows.Store;
-
-public enum RunState { Queued, Running, Succeeded, Failed, Cancelled }

@@ -1,4 +1,0 @@
-namespace PostTrain.Workflows.Store;
-
-/// <summary>pending → dispatched → running → done / failed / retrying (→ dispatched) / cancelled.</summary>
-public enum StepState { Pending, Dispatched, Running, Done, Failed, Retrying, Cancelled }

@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PostTrain.Engine.Bus;
+using PostTrain.Engine.Contracts;
+using PostTrain.Engine.Runtime;
+using PostTrain.Engine.Hosting;
+using PostTrain.Engine.Store;
+using PostTrain.Engine.Tests.Support;
+
+namespace PostTrain.Engine.Tests;
+
+/// <summary>Failures around the engine (bus, tick loop, lost commands) must never leave a run waiting forever.</summary>
+public sealed class EngineResilienceTests
+{
+    private static IHost Build(TestHome home, EngineOptions options, WorkerOptions? worker, Action<IServiceCollection>? services = null) =>
+        EngineHostFactory.Build(new PostTrainHostOptions
+        {
+            Home = home.Root,
+            Worker = worker,
+            EngineOptions = options,
+            ActivityAssemblies = [typeof(EngineResilienceTests).Assembly],
+            WorkflowDirectories = [home.Workflows],
+            ConfigureServices = services,
+        });
+
+    private static Task<Guid> Start(IHost host, TestHome home, string json)
+    {
+        var id = System.Text.Json.Nodes.JsonNode.Parse(json)!["id"]!.GetValue<string>();
+        return host.Services.GetRequiredService<RunLauncher>().StartAsync(home.WriteWorkflow(id, json), new Dictionary<string, string>(), 1);
+    }
+
+    private static async Task<RunSnapshot> WaitUntil(WorkflowEngine engine, Guid run, Func<RunSnapshot, bool> condition, int timeoutMs = 5_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            var s = engine.Snapshot(run);
+            if (condition(s)) return s;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"state {s.State}, steps: {string.Join(", ", s.Steps.Select(x => $"{x.Path}={x.State}#{x.Attempt}"))}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Throws an <see cref="OperationCanceledException"/> (not caused by shutdown) the first time the engine's tick reads the clock.</summary>
+    private sealed class CancelOnceInTick : TimeProvider
+    {
+        private int _fired;
+        public bool Fired => Volatile.Read(ref _fired) == 1;
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            if (Volatile.Read(ref _fired) == 0 && Environment.StackTrace.Contains(nameof(WorkflowEngine.TickAsync), StringComparison.Ordinal)
+                && Interlocked.Exchange(ref _fired, 1) == 0)
+                throw new OperationCanceledException("simulated: a cancellation inside a tick that is not shutdown");
+            return base.GetUtcNow();
+        }
+    }
+
+    [Fact]
+    public async Task TickLoop_TickThrowsOperationCanceled_KeepsTickingAndStillFindsLostSteps()
+    {
+        using var home = new TestHome();
+        var time = new CancelOnceInTick();
+        using var host = Build(home, EngineHost.Fast with { HeartbeatTimeout = TimeSpan.FromMilliseconds(400) }, worker: null,
+            s => s.AddSingleton<TimeProvider>(time));
+        await host.StartAsync();
+        // A "worker" that takes the command, says it started, and dies silently: only the tick loop can notice.
+        var attempts = new ConcurrentQueue<int>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(BusTopology.PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        {
+            attempts.Enqueue(ctx.Message.Attempt);
+            await ctx.Publish(new ActivityStarted { RunId = ctx.Message.RunId, StepPath = ctx.Message.StepPath, Attempt = ctx.Message.Attempt, Worker = "doomed", At = DateTime.UtcNow });
+        }));
+        await handle.Ready;
+
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"tickdeath","activities":[{"id":"a","type":"Add","retry":{"maxAttempts":2,"backoffSeconds":0.05},"inputs":{"x":1}}]}""");
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(6));
+
+        Assert.True(time.Fired);
+        Assert.Equal(RunState.Failed, run.State);
+        Assert.Equal([1, 2], attempts.ToArray());
+        // A sub-second timeout is reported as such, not rounded to "0s".
+        Assert.Matches(@"lost: no heartbeat for \d+\.\d+s", run.Error);
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> for the first command sent (if asked) and for every RunFinished.</summary>
+    private sealed class CancellingBus(IEngineBus inner, bool cancelFirstSend) : IEngineBus
+    {
+        private int _sends;
+
+        public Task SendAsync(ExecuteActivity command, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _sends) == 1 && cancelFirstSend ? throw new OperationCanceledException("simulated: send cancelled") : inner.SendAsync(command, cancellationToken);
+
+        public Task PublishAsync(object message, CancellationToken cancellationToken = default) =>
+            message is RunFinished ? throw new OperationCanceledException("simulated: publish cancelled") : inner.PublishAsync(message, cancellationToken);
+    }
+
+    private static IHost BuildWithCancellingBus(TestHome home, bool cancelFirstSend) =>
+        Build(home, EngineHost.Fast, new WorkerOptions { Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } },
+            s => s.AddSingleton<IEngineBus>(sp => new CancellingBus(new MassTransitEngineBus(sp.GetRequiredService<IBus>()), cancelFirstSend)));
+
+    [Fact]
+    public async Task Flush_PublishingRunFinishedCancelled_WaitersStillComplete()
+    {
+        using var home = new TestHome();
+        using var host = BuildWithCancellingBus(home, cancelFirstSend: false);
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"finish","activities":[{"id":"a","type":"Sleep","inputs":{"ms":300}}]}""");
+        var waiter = engine.WaitForRunAsync(id);
+        Assert.False(waiter.IsCompleted);
+
+        var run = await waiter.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Flush_BusThrowsOperationCanceled_OtherMessagesGoOutAndWaitersComplete()
+    {
+        using var home = new TestHome();
+        using var host = BuildWithCancellingBus(home, cancelFirstSend: true);
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var changed = 0;
+        engine.RunChanged += _ => Interlocked.Increment(ref changed);
+
+        // Two steps dispatched in one flush: the first send is cancelled (the step is retried), the second still goes out.
+        var id = await Start(host, home, """
+        {"id":"flush","activities":[
+          {"id":"a","type":"Sleep","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"ms":300}},
+          {"id":"b","type":"Sleep","inputs":{"ms":300}}]}
+        """);
+        var waiter = engine.WaitForRunAsync(id);
+        Assert.False(waiter.IsCompleted);
+        // Publishing RunFinished is cancelled too; the waiter must complete all the same.
+        var run = await waiter.WaitAsync(TimeSpan.FromSeconds(6));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.Equal(1, run.Steps.Single(s => s.Path == "a").Failures);
+        Assert.Equal(0, run.Steps.Single(s => s.Path == "b").Failures);
+        Assert.True(Volatile.Read(ref changed) > 0);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Tick_CommandLostBeforeWorkerStarted_StepRetriedAfterDispatchTimeout()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast with { DispatchTimeout = TimeSpan.FromMilliseconds(400) }, worker: null);
+        await host.StartAsync();
+        // Attempt 1 dies in the worker before ActivityStarted (as when AcceptAsync throws): the command is gone.
+        var attempts = new ConcurrentQueue<int>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(BusTopology.PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        {
+            var m = ctx.Message;
+            attempts.Enqueue(m.Attempt);
+            if (m.Attempt == 1) throw new InvalidOperationException("simulated: could not publish ActivityStarted");
+            await ctx.Publish(new ActivityStarted { RunId = m.RunId, StepPath = m.StepPath, Attempt = m.Attempt, Worker = "w", At = DateTime.UtcNow });
+            await ctx.Publish(new ActivityCompleted { RunId = m.RunId, StepPath = m.StepPath, Attempt = m.Attempt, CacheKey = m.CacheKey, OutputsJson = """{"sum":1}""", At = DateTime.UtcNow });
+        }));
+        await handle.Ready;
+
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"lostcmd","activities":[{"id":"a","type":"Add","retry":{"maxAttempts":2,"backoffSeconds":0.05},"inputs":{"x":1}}]}""");
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(6));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.Equal([1, 2], attempts.ToArray());
+        Assert.Equal(1, run.Steps.Single().Failures);
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Tick_StepQueuedBehindBusySlot_IsNotTimedOut()
+    {
+        using var home = new TestHome();
+        // One gpu slot, and a dispatch timeout far shorter than the 3.5 s b waits in the queue for it.
+        using var host = Build(home, EngineHost.Fast with { DispatchTimeout = TimeSpan.FromSeconds(1.5) },
+            new WorkerOptions { Concurrency = new Dictionary<string, int> { ["cpu"] = 2, ["gpu"] = 1 } });
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        // Warm up (JIT, bus, store), so that a's own start is not slowed by a cold process on a loaded machine.
+        await engine.WaitForRunAsync(await Start(host, home, """{"id":"warm","activities":[{"id":"w","type":"Sleep","pool":"gpu","inputs":{"ms":10}}]}"""))
+            .WaitAsync(TimeSpan.FromSeconds(5));
+
+        var id = await Start(host, home, """
+        {"id":"queued","activities":[
+          {"id":"a","type":"Sleep","pool":"gpu","inputs":{"ms":3500,"tag":"a"}},
+          {"id":"b","type":"Sleep","pool":"gpu","inputs":{"ms":100,"tag":"b"}}]}
+        """);
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(8));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.All(run.Steps, s => Assert.Equal((1, 0), (s.Attempt, s.Failures)));
+        Assert.Equal(["a", "b"], home.Executions().Order());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Progress_FromAttemptAlreadyDeclaredLost_DoesNotReviveOrRecount()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast with { HeartbeatTimeout = TimeSpan.FromMilliseconds(300) }, worker: null);
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        // Nobody consumes the pool: the test plays the worker of attempt 1, which goes quiet and then comes back late.
+        var id = await Start(host, home, """{"id":"late","activities":[{"id":"a","type":"Add","retry":{"maxAttempts":3,"backoffSeconds":30},"inputs":{"x":1}}]}""");
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "slow", At = DateTime.UtcNow });
+        await WaitUntil(engine, id, s => s.Steps.Single().State == StepState.Retrying);
+
+        await engine.OnProgressAsync(new ActivityProgress { RunId = id, StepPath = "a", Attempt = 1, Fraction = 0.5, At = DateTime.UtcNow });
+        Assert.Equal(StepState.Retrying, engine.Snapshot(id).Steps.Single().State);
+        await engine.OnFaultedAsync(new ActivityFaulted { RunId = id, StepPath = "a", Attempt = 1, ExceptionType = "IOException", Error = "late", At = DateTime.UtcNow });
+
+        var step = engine.Snapshot(id).Steps.Single();
+        Assert.Equal((StepState.Retrying, 1, 1), (step.State, step.Attempt, step.Failures));
+        Assert.Contains("lost", step.Error);
+        await host.StopAsync();
+    }
+}
