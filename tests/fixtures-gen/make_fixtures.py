@@ -338,6 +338,48 @@ def scaled_fixtures(g, randn):
         logp = torch.log_softmax(logits, -1)[:, :-1].gather(-1, ids[:, 1:, None]).squeeze(-1)  # (B, T-1) log p(next id)
         out[f"logprobs_{case}"] = f32(logp)
     save_safetensors(f"{OUT}/llama_scaled_forward.safetensors", out)
+    seqcls_fixture(g, randn)
+
+
+def final_hidden(cfg, sd, ids):
+    """llama_forward without the LM head: the normed hidden states (B, T, C)."""
+    B, T = ids.shape
+    positions = torch.arange(T)[None].expand(B, T)
+    x = sd["model.embed_tokens.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        x = x + full_attention(cfg, sd, p, rms_norm(x, sd[p + "input_layernorm.weight"], cfg["rms_norm_eps"]), positions)
+        h = rms_norm(x, sd[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
+        x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"])
+    return rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
+
+
+def seqcls_fixture(g, randn):
+    """An untied HF LlamaForSequenceClassification (no lm_head, score.weight [1, C], num_labels 1, pad_token_id 0) and
+    its scores on a right-padded batch, read as HF does: at each row's last token that is not the pad."""
+    V, C, L, nh, nkv, I = 40, 32, 2, 4, 2, 64
+    cfg = {"vocab_size": V, "hidden_size": C, "intermediate_size": I, "num_hidden_layers": L, "num_attention_heads": nh,
+           "num_key_value_heads": nkv, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 64,
+           "hidden_act": "silu", "model_type": "llama", "architectures": ["LlamaForSequenceClassification"],
+           "num_labels": 1, "pad_token_id": 0, "tie_word_embeddings": False, "torch_dtype": "float32"}
+    sd = {"model.embed_tokens.weight": randn(V, C, scale=0.5), "model.norm.weight": 1 + randn(C, scale=0.1),
+          "score.weight": randn(1, C, scale=0.3)}
+    for i in range(L):
+        p = f"model.layers.{i}."
+        for name, shape in {"self_attn.q_proj": (C, C), "self_attn.k_proj": (nkv * 8, C), "self_attn.v_proj": (nkv * 8, C),
+                            "self_attn.o_proj": (C, C), "mlp.gate_proj": (I, C), "mlp.up_proj": (I, C), "mlp.down_proj": (C, I)}.items():
+            sd[p + name + ".weight"] = randn(*shape, scale=0.2)
+        sd[p + "input_layernorm.weight"] = 1 + randn(C, scale=0.1)
+        sd[p + "post_attention_layernorm.weight"] = 1 + randn(C, scale=0.1)
+    write_hf_dir(f"{OUT}/hf-tiny-seqcls", cfg, sd)
+    lengths = torch.tensor([12, 7, 9])
+    ids = torch.randint(1, V, (3, 12), generator=g)
+    ids[torch.arange(12)[None] >= lengths[:, None]] = 0
+    h = final_hidden(cfg, {k: v.double() for k, v in sd.items()}, ids)
+    logits = h @ sd["score.weight"].double().T                                    # (B, T, 1)
+    last = (torch.arange(12)[None] * (ids != cfg["pad_token_id"])).argmax(-1)     # HF: last non-pad token
+    save_safetensors(f"{OUT}/seqcls_scores.safetensors", {"input_ids": ids, "lengths": lengths,
+                                                          "scores": f32(logits[torch.arange(3), last, 0])})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ public static class Checkpoint
     public const string ShardIndexFile = "model.safetensors.index.json";
     public const string MetadataFile = "metadata.json";
     public const string ManifestFile = CheckpointManifest.FileName;
+    /// <summary>HF's architecture name for a scalar-reward model: decoder + <c>score</c>, no LM head.</summary>
+    public const string SequenceClassification = "LlamaForSequenceClassification";
     /// <summary>__metadata__ key of model.safetensors naming the extra tensors, comma-separated.</summary>
     internal const string ExtraTensorsKey = "posttrain.extra_tensors";
 
@@ -139,6 +141,9 @@ public static class Checkpoint
             var source = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
             var extraNames = files.SelectMany(f => f.Metadata.TryGetValue(ExtraTensorsKey, out var s) ? s.Split(',', StringSplitOptions.RemoveEmptyEntries) : [])
                 .ToHashSet(StringComparer.Ordinal);
+            // An HF sequence classifier stores its head as score.weight and has no LM head to load.
+            var classifier = config.Architectures.Contains(SequenceClassification);
+            if (classifier) extraNames.Add("score.weight");
             var extraSource = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
             foreach (var file in files)
                 foreach (var name in file.Names)
@@ -156,7 +161,8 @@ public static class Checkpoint
                     else if (!IsIgnoredHfTensor(name, config))
                         throw new InvalidDataException($"{file.Path}: unexpected tensor '{name}' with shape {Shape(info.Shape)}; it is not a parameter of LlamaForCausalLM for {configPath} nor a listed extra tensor");
                 }
-            var missing = expected.Keys.Where(k => !source.ContainsKey(k)).ToList();
+            var hasLmHead = config.TieWordEmbeddings || source.ContainsKey("lm_head.weight");
+            var missing = expected.Keys.Where(k => !source.ContainsKey(k) && !(classifier && k == "lm_head.weight")).ToList();
             if (missing.Count > 0)
                 throw new InvalidDataException($"{WeightsDescription(dir)}: missing tensor '{missing[0]}' (expected shape {Shape(expected[missing[0]])})" +
                     (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
@@ -184,7 +190,7 @@ public static class Checkpoint
                 }
             }
             var tokenizer = TokenizerLoader.Load(dir);
-            return new LoadedCheckpoint(config, model, tokenizer, extra, ReadMetadata(dir), ComputeHash(dir));
+            return new LoadedCheckpoint(config, model, tokenizer, extra, ReadMetadata(dir), ComputeHash(dir)) { HasLmHead = hasLmHead };
         }
         catch
         {
