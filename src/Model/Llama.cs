@@ -445,6 +445,7 @@ public sealed class RotaryEmbedding : nn.Module
 }
 
 /// <summary>Multi-head causal self-attention with grouped-query K/V heads and an optional KV cache.</summary>
+/// <remarks>Projections run through <c>call</c>, not <c>forward</c>, so forward hooks (LoRA adapters) take part.</remarks>
 public sealed class Attention : nn.Module
 {
     private readonly int nHead, nKvHead, headDim;
@@ -466,9 +467,9 @@ public sealed class Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (B, T) = (x.shape[0], x.shape[1]);
-        var q = q_proj.forward(x).view(B, T, nHead, headDim).transpose(1, 2);   // (B, nh, T, hd)
-        var k = k_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
-        var v = v_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        var q = q_proj.call(x).view(B, T, nHead, headDim).transpose(1, 2);   // (B, nh, T, hd)
+        var k = k_proj.call(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        var v = v_proj.call(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);             // (B, nkv, S, hd)
@@ -482,7 +483,7 @@ public sealed class Attention : nn.Module
             ? F.scaled_dot_product_attention(q, k, v, is_casual: T > 1)        // (B, nh, T, hd)
             : F.scaled_dot_product_attention(q, k, v, attn_mask: mask);
         y = y.transpose(1, 2).contiguous().view(B, T, nHead * headDim);        // (B, T, nh·hd)
-        return o_proj.forward(y).MoveToOuterDisposeScope();
+        return o_proj.call(y).MoveToOuterDisposeScope();
     }
 }
 
@@ -502,7 +503,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        return down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x)).MoveToOuterDisposeScope();
     }
 }
 
