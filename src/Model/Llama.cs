@@ -40,18 +40,78 @@ public sealed record LlamaConfig
     [JsonPropertyName("eos_token_id"), JsonConverter(typeof(TokenIdsJsonConverter))] public int[]? EosTokenIds { get; init; }
     [JsonIgnore] public int? EosTokenId { get => EosTokenIds is [var first, ..] ? first : null; init => EosTokenIds = value is null ? null : [value.Value]; }
     [JsonPropertyName("pad_token_id")] public int? PadTokenId { get; init; }
+    /// <summary>Width of one attention head; null = hidden_size / num_attention_heads (Llama 3.2 3B and Mistral Nemo set it apart).</summary>
+    [JsonPropertyName("head_dim"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ExplicitHeadDim { get; init; }
+    /// <summary>Long-context RoPE rescaling (Llama 3.1/3.2 use <c>llama3</c>); null = plain RoPE.</summary>
+    [JsonPropertyName("rope_scaling"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public RopeScaling? RopeScaling { get; init; }
+    /// <summary>1 on a reward model saved as HF's LlamaForSequenceClassification (one scalar score); null on a causal LM.</summary>
+    [JsonPropertyName("num_labels"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? NumLabels { get; init; }
 
     // Fixed for this architecture, written so HF tooling recognises the file.
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "llama";
     [JsonPropertyName("architectures")] public string[] Architectures { get; init; } = ["LlamaForCausalLM"];
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "silu";
+    /// <summary>Biases on q/k/v/o projections (HF: all four share the flag).</summary>
     [JsonPropertyName("attention_bias")] public bool AttentionBias { get; init; }
+    /// <summary>Biases on gate/up/down projections.</summary>
     [JsonPropertyName("mlp_bias")] public bool MlpBias { get; init; }
     [JsonPropertyName("torch_dtype")] public string TorchDtype { get; init; } = "float32";
 
-    [JsonIgnore] public int HeadDim => HiddenSize / NumAttentionHeads;
+    /// <summary>
+    /// Keys of a Hugging Face config.json that this record does not declare. Kept so a config reads back as it was
+    /// written; <see cref="Validate"/> refuses any that would change the network's maths (see <see cref="ConfigKeys"/>).
+    /// </summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? OtherKeys { get; init; }
+
+    [JsonIgnore] public int HeadDim => ExplicitHeadDim ?? (NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0);
+
+    /// <summary>Parameters the config implies, counted without allocating (to refuse absurd configs early).</summary>
+    [JsonIgnore] public double ParameterCount
+    {
+        get
+        {
+            double C = HiddenSize, I = IntermediateSize, q = (double)NumAttentionHeads * HeadDim, kv = (double)NumKeyValueHeads * HeadDim;
+            var attention = 2 * q * C + 2 * kv * C + (AttentionBias ? q + 2 * kv + C : 0);
+            var mlp = 3 * I * C + (MlpBias ? 2 * I + C : 0);
+            return (double)NumHiddenLayers * (attention + mlp + 2 * C) + (TieWordEmbeddings ? 1 : 2) * (double)VocabSize * C + C;
+        }
+    }
+
+    /// <summary>Refused before any allocation: 10^11 parameters is 400 GB in float32, beyond any machine PostTrain runs on.</summary>
+    public const double MaxParameters = 1e11;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>
+    /// Every tensor of <see cref="LlamaForCausalLM"/> for this config with its shape, in HF names, computed without
+    /// allocating: a checkpoint's header is checked against it before the network is built.
+    /// </summary>
+    public IReadOnlyDictionary<string, long[]> ParameterShapes()
+    {
+        long C = HiddenSize, I = IntermediateSize, q = (long)NumAttentionHeads * HeadDim, kv = (long)NumKeyValueHeads * HeadDim;
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal) { ["model.embed_tokens.weight"] = [VocabSize, C] };
+        void Linear(string name, long outF, long inF, bool bias)
+        {
+            shapes[name + ".weight"] = [outF, inF];
+            if (bias) shapes[name + ".bias"] = [outF];
+        }
+        for (var i = 0; i < NumHiddenLayers; i++)
+        {
+            var p = $"model.layers.{i}.";
+            Linear(p + "self_attn.q_proj", q, C, AttentionBias);
+            Linear(p + "self_attn.k_proj", kv, C, AttentionBias);
+            Linear(p + "self_attn.v_proj", kv, C, AttentionBias);
+            Linear(p + "self_attn.o_proj", C, q, AttentionBias);
+            Linear(p + "mlp.gate_proj", I, C, MlpBias);
+            Linear(p + "mlp.up_proj", I, C, MlpBias);
+            Linear(p + "mlp.down_proj", C, I, MlpBias);
+            shapes[p + "input_layernorm.weight"] = [C];
+            shapes[p + "post_attention_layernorm.weight"] = [C];
+        }
+        shapes["model.norm.weight"] = [C];
+        if (!TieWordEmbeddings) shapes["lm_head.weight"] = [VocabSize, C];
+        return shapes;
+    }
 
     /// <summary>Throws with the field, the actual value and what was expected.</summary>
     public LlamaConfig Validate(string source = "config")
@@ -64,15 +124,21 @@ public sealed record LlamaConfig
         Check(HiddenSize > 0, "hidden_size", HiddenSize, "> 0");
         Check(IntermediateSize > 0, "intermediate_size", IntermediateSize, "> 0");
         Check(NumHiddenLayers > 0, "num_hidden_layers", NumHiddenLayers, "> 0");
-        Check(NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads == 0, "num_attention_heads", NumAttentionHeads, $"a divisor of hidden_size {HiddenSize}");
-        Check(HeadDim % 2 == 0, "hidden_size / num_attention_heads", HeadDim, "even (RoPE rotates pairs)");
+        Check(NumAttentionHeads > 0 && (ExplicitHeadDim is not null || HiddenSize % NumAttentionHeads == 0), "num_attention_heads", NumAttentionHeads, $"a divisor of hidden_size {HiddenSize} (or head_dim set)");
+        Check(ExplicitHeadDim is null or > 0, "head_dim", ExplicitHeadDim!, "> 0");
+        Check(HeadDim % 2 == 0, "head_dim", HeadDim, "even (RoPE rotates pairs)");
         Check(NumKeyValueHeads > 0 && NumKeyValueHeads <= NumAttentionHeads && NumAttentionHeads % NumKeyValueHeads == 0,
             "num_key_value_heads", NumKeyValueHeads, $"a divisor of num_attention_heads {NumAttentionHeads}");
         Check(RmsNormEps > 0, "rms_norm_eps", RmsNormEps, "> 0");
         Check(RopeTheta > 0, "rope_theta", RopeTheta, "> 0");
         Check(MaxPositionEmbeddings > 0, "max_position_embeddings", MaxPositionEmbeddings, "> 0");
         Check(HiddenAct == "silu", "hidden_act", HiddenAct, "\"silu\"");
-        Check(!AttentionBias && !MlpBias, "attention_bias/mlp_bias", $"{AttentionBias}/{MlpBias}", "false/false");
+        Check(ModelType is "llama" or "mistral", "model_type", $"\"{ModelType}\"", "\"llama\" (or \"mistral\" without a sliding window)");
+        Check(NumLabels is null or 1, "num_labels", NumLabels!, "1 (a scalar reward) or absent");
+        var parameters = ParameterCount;
+        Check(parameters <= MaxParameters, "the sizes", $"{parameters:G3} parameters ({parameters * 4 / 1e9:G3} GB in float32)", $"at most {MaxParameters:G0}; refused before allocating");
+        RopeScaling?.Validate(source, this);
+        ConfigKeys.CheckOthers(source, OtherKeys);
         return this;
     }
 
@@ -98,6 +164,125 @@ public sealed record LlamaConfig
             ?? throw new ArgumentException($"unknown preset '{name}', expected one of: {string.Join(", ", PresetNames)}", nameof(name));
         using var reader = new StreamReader(stream);
         return FromJson(reader.ReadToEnd(), $"preset {name}");
+    }
+}
+
+/// <summary>
+/// HF's <c>rope_scaling</c>: how RoPE's frequencies are stretched for contexts longer than pretraining's. Each type is
+/// computed as transformers' <c>modeling_rope_utils</c> documents it (see <see cref="RotaryEmbedding"/>); a key a type
+/// does not use is refused by name rather than ignored.
+/// </summary>
+public sealed record RopeScaling
+{
+    /// <summary><c>llama3</c>, <c>linear</c>, <c>dynamic</c>, <c>yarn</c> or <c>default</c> (none). Older configs say <c>type</c>.</summary>
+    [JsonPropertyName("rope_type"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? RopeType { get; init; }
+    [JsonPropertyName("type"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? LegacyType { get; init; }
+    /// <summary>Context extension factor (Llama 3.1: 8, Llama 3.2: 32).</summary>
+    [JsonPropertyName("factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Factor { get; init; }
+    /// <summary>llama3: wavelengths longer than original / low_freq_factor are divided by factor.</summary>
+    [JsonPropertyName("low_freq_factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? LowFreqFactor { get; init; }
+    /// <summary>llama3: wavelengths shorter than original / high_freq_factor are kept.</summary>
+    [JsonPropertyName("high_freq_factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? HighFreqFactor { get; init; }
+    /// <summary>llama3, yarn: the pretraining context (Llama 3: 8192).</summary>
+    [JsonPropertyName("original_max_position_embeddings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? OriginalMaxPositionEmbeddings { get; init; }
+    /// <summary>yarn (Peng et al. 2023, sec. 3.2): rotations per context above which a dimension is extrapolated (default 32).</summary>
+    [JsonPropertyName("beta_fast"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BetaFast { get; init; }
+    /// <summary>yarn: rotations per context below which a dimension is interpolated (default 1).</summary>
+    [JsonPropertyName("beta_slow"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BetaSlow { get; init; }
+    /// <summary>yarn: scale on cos/sin; default 0.1·ln(factor) + 1 (eqn. 22 of the paper's "√(1/t)").</summary>
+    [JsonPropertyName("attention_factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? AttentionFactor { get; init; }
+    [JsonPropertyName("mscale"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Mscale { get; init; }
+    [JsonPropertyName("mscale_all_dim"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? MscaleAllDim { get; init; }
+    /// <summary>yarn: round the correction range to whole dimensions (default true).</summary>
+    [JsonPropertyName("truncate"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public bool? Truncate { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? OtherKeys { get; init; }
+
+    [JsonIgnore] public string Kind => RopeType ?? LegacyType ?? "default";
+
+    internal void Validate(string source, LlamaConfig c)
+    {
+        string Where(string key) => $"{source}: rope_scaling.{key}";
+        if (RopeType is not null && LegacyType is not null && RopeType != LegacyType)
+            throw new InvalidDataException($"{Where("rope_type")} is \"{RopeType}\" but rope_scaling.type is \"{LegacyType}\"; expected one type");
+        string[] used = Kind switch
+        {
+            "default" => [],
+            "linear" or "dynamic" => ["factor"],
+            "llama3" => ["factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"],
+            "yarn" => ["factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "attention_factor", "mscale", "mscale_all_dim", "truncate"],
+            _ => throw new InvalidDataException($"{Where(RopeType is null ? "type" : "rope_type")} is \"{Kind}\", expected one of llama3, linear, dynamic, yarn, default; other RoPE types change the maths and are not supported"),
+        };
+        if (OtherKeys is { Count: > 0 })
+            throw new InvalidDataException($"{Where(OtherKeys.Keys.First())} is not supported; for {Kind} PostTrain reads only: {string.Join(", ", used)}");
+        var given = new (string Key, bool Set)[]
+        {
+            ("factor", Factor is not null), ("low_freq_factor", LowFreqFactor is not null), ("high_freq_factor", HighFreqFactor is not null),
+            ("original_max_position_embeddings", OriginalMaxPositionEmbeddings is not null), ("beta_fast", BetaFast is not null),
+            ("beta_slow", BetaSlow is not null), ("attention_factor", AttentionFactor is not null), ("mscale", Mscale is not null),
+            ("mscale_all_dim", MscaleAllDim is not null), ("truncate", Truncate is not null),
+        };
+        foreach (var (key, set) in given)
+            if (set && !used.Contains(key))
+                throw new InvalidDataException($"{Where(key)} is set, but rope type {Kind} does not use it; expected only: {(used.Length == 0 ? "none" : string.Join(", ", used))}");
+        if (Kind == "default") return;
+        if (Factor is not (>= 1.0) || !double.IsFinite(Factor.Value)) throw new InvalidDataException($"{Where("factor")} is {Factor?.ToString() ?? "missing"}, expected a finite number >= 1");
+        if (Kind == "llama3")
+        {
+            if (LowFreqFactor is not (> 0) || HighFreqFactor is not (> 0) || HighFreqFactor <= LowFreqFactor)
+                throw new InvalidDataException($"{Where("low_freq_factor/high_freq_factor")} is {LowFreqFactor?.ToString() ?? "missing"}/{HighFreqFactor?.ToString() ?? "missing"}, expected 0 < low < high");
+            if (OriginalMaxPositionEmbeddings is not (> 0)) throw new InvalidDataException($"{Where("original_max_position_embeddings")} is {OriginalMaxPositionEmbeddings?.ToString() ?? "missing"}, expected > 0");
+        }
+        if (Kind == "yarn" && OriginalMaxPositionEmbeddings is <= 0) throw new InvalidDataException($"{Where("original_max_position_embeddings")} is {OriginalMaxPositionEmbeddings}, expected > 0");
+    }
+}
+
+/// <summary>
+/// The HF config keys <see cref="LlamaConfig"/> does not declare. A key that changes the network's maths and that
+/// PostTrain does not implement is refused by name, never ignored; so is a key PostTrain does not know, since it
+/// cannot tell whether it changes the maths.
+/// </summary>
+public static class ConfigKeys
+{
+    /// <summary>Bookkeeping, generation and tokenizer keys of HF's PretrainedConfig that never change the forward pass.</summary>
+    private static readonly HashSet<string> Harmless = new(StringComparer.Ordinal)
+    {
+        "_name_or_path", "transformers_version", "use_cache", "dtype", "pretraining_tp", "tokenizer_class", "is_llama_config",
+        "output_attentions", "output_hidden_states", "return_dict", "torchscript", "is_decoder", "is_encoder_decoder",
+        "id2label", "label2id", "problem_type", "finetuning_task", "prefix", "task_specific_params", "sep_token_id",
+        "decoder_start_token_id", "unk_token_id", "max_length", "min_length", "do_sample", "temperature", "top_k", "top_p",
+        "num_beams", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "early_stopping", "bad_words_ids",
+        "chunk_size_feed_forward", "tie_encoder_decoder", "cross_attention_hidden_size", "add_cross_attention",
+        "use_bfloat16", "tf_legacy_loss", "pruned_heads", "typical_p", "diversity_penalty", "num_return_sequences",
+        "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
+        "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "encoder_no_repeat_ngram_size",
+        "num_beam_groups", "architectures",
+    };
+
+    /// <summary>Keys that are harmless only at HF's default value, which they must then have.</summary>
+    private static readonly Dictionary<string, (Func<JsonElement, bool> IsDefault, string Expected)> DefaultOnly = new(StringComparer.Ordinal)
+    {
+        ["attention_dropout"] = (v => v.ValueKind == JsonValueKind.Number && v.GetDouble() == 0, "0.0 (PostTrain trains without attention dropout)"),
+        ["sliding_window"] = (v => v.ValueKind == JsonValueKind.Null, "null (sliding-window attention is not implemented)"),
+        ["use_sliding_window"] = (v => v.ValueKind is JsonValueKind.False or JsonValueKind.Null, "false (sliding-window attention is not implemented)"),
+        ["partial_rotary_factor"] = (v => v.ValueKind == JsonValueKind.Number && v.GetDouble() == 1, "1.0 (partial rotary embeddings are not implemented)"),
+        ["rope_interleaved"] = (v => v.ValueKind is JsonValueKind.False or JsonValueKind.Null, "false (PostTrain rotates HF's two halves, not interleaved pairs)"),
+        ["quantization_config"] = (v => v.ValueKind == JsonValueKind.Null, "absent (quantized weights are not supported; dequantize to F32/BF16/F16 first)"),
+        ["auto_map"] = (v => v.ValueKind == JsonValueKind.Null, "absent (custom modelling code is not run; only the stock Llama network is implemented)"),
+    };
+
+    internal static void CheckOthers(string source, IReadOnlyDictionary<string, JsonElement>? others)
+    {
+        foreach (var (key, value) in others ?? new Dictionary<string, JsonElement>())
+        {
+            if (Harmless.Contains(key)) continue;
+            if (DefaultOnly.TryGetValue(key, out var rule))
+            {
+                if (!rule.IsDefault(value)) throw new InvalidDataException($"{source}: {key} is {value.GetRawText()}, expected {rule.Expected}");
+                continue;
+            }
+            throw new InvalidDataException($"{source}: {key} is not supported: PostTrain does not know this key, so it cannot tell whether it changes the network; " +
+                "if it does not, remove it from the config");
+        }
     }
 }
 
@@ -145,26 +330,109 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// Rotary position embedding (Su et al. 2021) in Hugging Face's "rotate_half" layout: the head dimension is split
-/// into two halves rather than interleaved pairs, which is what HF LLaMA checkpoints expect.
+/// into two halves rather than interleaved pairs, which is what HF LLaMA checkpoints expect. <c>rope_scaling</c> changes
+/// the frequencies as transformers' <c>modeling_rope_utils</c> defines them (see <see cref="Frequencies"/>).
 /// </summary>
 public sealed class RotaryEmbedding : nn.Module
 {
     private readonly Tensor inv_freq; // (hd/2,) not persisted: HF recomputes it from rope_theta
+    private readonly int headDim, maxPositions;
+    private readonly double theta, attentionScaling;
+    private readonly RopeScaling? scaling;
 
-    public RotaryEmbedding(int headDim, double theta) : base(nameof(RotaryEmbedding))
+    public RotaryEmbedding(int headDim, double theta) : this(headDim, theta, null, 0) { }
+
+    public RotaryEmbedding(LlamaConfig c) : this(c.HeadDim, c.RopeTheta, c.RopeScaling, c.MaxPositionEmbeddings) { }
+
+    private RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, int maxPositions) : base(nameof(RotaryEmbedding))
     {
-        inv_freq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
-        inv_freq = inv_freq.to_type(ScalarType.Float32);
+        (this.headDim, this.theta, this.scaling, this.maxPositions) = (headDim, theta, scaling, maxPositions);
+        var (inv, scale) = Frequencies(headDim, theta, scaling, maxPositions, 0);
+        attentionScaling = scale;
+        inv_freq = tensor(inv).to_type(ScalarType.Float32);
         register_buffer(nameof(inv_freq), inv_freq, persistent: false);
     }
 
-    /// <summary>cos and sin for each (row, position): positions (B, T) → two (B, 1, T, hd) tensors.</summary>
+    /// <summary>
+    /// Inverse frequencies (hd/2) and the factor on cos/sin for one rope type, in float64. <paramref name="seqLength"/>
+    /// is the longest position + 1 of the current forward, which only <c>dynamic</c> reads.
+    /// </summary>
+    public static (double[] InvFreq, double AttentionScaling) Frequencies(int headDim, double theta, RopeScaling? s, int maxPositions, long seqLength)
+    {
+        var half = headDim / 2;
+        double[] InvFreq(double b) => Enumerable.Range(0, half).Select(i => 1.0 / Math.Pow(b, 2.0 * i / headDim)).ToArray();
+        var inv = InvFreq(theta);
+        switch (s?.Kind ?? "default")
+        {
+            case "linear": // Position interpolation (Chen et al. 2023): positions / factor.
+                return (inv.Select(f => f / s!.Factor!.Value).ToArray(), 1.0);
+            case "dynamic":
+            {
+                // Dynamic NTK: past max_position_embeddings the base grows so the lowest frequency still spans the sequence.
+                if (seqLength <= maxPositions) return (inv, 1.0);
+                var factor = s!.Factor!.Value;
+                var b = theta * Math.Pow(factor * seqLength / maxPositions - (factor - 1), headDim / (headDim - 2.0));
+                return (InvFreq(b), 1.0);
+            }
+            case "llama3":
+            {
+                // Llama 3.1: long wavelengths are divided by factor, short ones kept, the band between interpolated smoothly.
+                var (factor, low, high, original) = (s!.Factor!.Value, s.LowFreqFactor!.Value, s.HighFreqFactor!.Value, (double)s.OriginalMaxPositionEmbeddings!.Value);
+                var (lowWavelength, highWavelength) = (original / low, original / high);
+                return (inv.Select(f =>
+                {
+                    var wavelength = 2 * Math.PI / f;
+                    if (wavelength < highWavelength) return f;
+                    if (wavelength > lowWavelength) return f / factor;
+                    var smooth = (original / wavelength - low) / (high - low);
+                    return (1 - smooth) * f / factor + smooth * f;
+                }).ToArray(), 1.0);
+            }
+            case "yarn":
+            {
+                // YaRN (Peng et al. 2023): interpolate the slow dimensions, extrapolate the fast ones, ramp between, and
+                // scale cos/sin. As transformers does, a given original_max_position_embeddings makes the factor
+                // max_position_embeddings / original (DeepSeek-V3 style configs).
+                var original = s!.OriginalMaxPositionEmbeddings ?? maxPositions;
+                var factor = s.OriginalMaxPositionEmbeddings is { } o ? (double)maxPositions / o : s.Factor!.Value;
+                static double Mscale(double scale, double m) => scale <= 1 ? 1.0 : 0.1 * m * Math.Log(scale) + 1.0;
+                var attention = s.AttentionFactor ?? (s.Mscale is { } m && m != 0 && s.MscaleAllDim is { } ma && ma != 0
+                    ? Mscale(factor, m) / Mscale(factor, ma) : Mscale(factor, 1));
+                // The dimension whose wavelength fits `rotations` times in the original context.
+                double CorrectionDim(double rotations) => headDim * Math.Log(original / (rotations * 2 * Math.PI)) / (2 * Math.Log(theta));
+                double lowDim = CorrectionDim(s.BetaFast ?? 32), highDim = CorrectionDim(s.BetaSlow ?? 1);
+                if (s.Truncate ?? true) (lowDim, highDim) = (Math.Floor(lowDim), Math.Ceiling(highDim));
+                (lowDim, highDim) = (Math.Max(lowDim, 0), Math.Min(highDim, headDim - 1));
+                if (lowDim == highDim) highDim += 0.001; // avoid a zero-width ramp
+                return (inv.Select((f, i) =>
+                {
+                    var ramp = Math.Clamp((i - lowDim) / (highDim - lowDim), 0, 1);
+                    var extrapolation = 1 - ramp;
+                    return f / factor * (1 - extrapolation) + f * extrapolation;
+                }).ToArray(), attention);
+            }
+            default:
+                return (inv, 1.0);
+        }
+    }
+
+    /// <summary>cos and sin for each (row, position): positions (B, T) → two (B, 1, T, hd).</summary>
     public (Tensor cos, Tensor sin) forward(Tensor positions)
     {
         using var scope = NewDisposeScope();
-        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv_freq; // (B, T, hd/2)
+        var inv = inv_freq;
+        if (scaling?.Kind == "dynamic")
+        {
+            // As HF's dynamic_rope_update: the frequencies follow the longest position of this call.
+            var seqLength = positions.max().item<long>() + 1;
+            if (seqLength > maxPositions)
+                inv = tensor(Frequencies(headDim, theta, scaling, maxPositions, seqLength).InvFreq, device: positions.device).to_type(ScalarType.Float32);
+        }
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv;     // (B, T, hd/2)
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // (B, 1, T, hd)
-        return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
+        var (cos, sin) = (emb.cos(), emb.sin());
+        if (attentionScaling != 1.0) (cos, sin) = (cos * attentionScaling, sin * attentionScaling);
+        return (cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
     }
 
     public static Tensor RotateHalf(Tensor x)
@@ -177,6 +445,7 @@ public sealed class RotaryEmbedding : nn.Module
 }
 
 /// <summary>Multi-head causal self-attention with grouped-query K/V heads and an optional KV cache.</summary>
+/// <remarks>Projections run through <c>call</c>, not <c>forward</c>, so forward hooks (LoRA adapters) take part.</remarks>
 public sealed class Attention : nn.Module
 {
     private readonly int nHead, nKvHead, headDim;
@@ -185,10 +454,10 @@ public sealed class Attention : nn.Module
     public Attention(LlamaConfig c) : base(nameof(Attention))
     {
         (nHead, nKvHead, headDim) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim);
-        q_proj = nn.Linear(c.HiddenSize, nHead * headDim, hasBias: false);
-        k_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: false);
-        v_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: false);
-        o_proj = nn.Linear(nHead * headDim, c.HiddenSize, hasBias: false);
+        q_proj = nn.Linear(c.HiddenSize, nHead * headDim, hasBias: c.AttentionBias);
+        k_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: c.AttentionBias);
+        v_proj = nn.Linear(c.HiddenSize, nKvHead * headDim, hasBias: c.AttentionBias);
+        o_proj = nn.Linear(nHead * headDim, c.HiddenSize, hasBias: c.AttentionBias);
         RegisterComponents();
     }
 
@@ -198,9 +467,9 @@ public sealed class Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (B, T) = (x.shape[0], x.shape[1]);
-        var q = q_proj.forward(x).view(B, T, nHead, headDim).transpose(1, 2);   // (B, nh, T, hd)
-        var k = k_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
-        var v = v_proj.forward(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        var q = q_proj.call(x).view(B, T, nHead, headDim).transpose(1, 2);   // (B, nh, T, hd)
+        var k = k_proj.call(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
+        var v = v_proj.call(x).view(B, T, nKvHead, headDim).transpose(1, 2); // (B, nkv, T, hd)
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);             // (B, nkv, S, hd)
@@ -213,8 +482,8 @@ public sealed class Attention : nn.Module
         var y = mask is null
             ? F.scaled_dot_product_attention(q, k, v, is_casual: T > 1)        // (B, nh, T, hd)
             : F.scaled_dot_product_attention(q, k, v, attn_mask: mask);
-        y = y.transpose(1, 2).contiguous().view(B, T, nHead * headDim);        // (B, T, C)
-        return o_proj.forward(y).MoveToOuterDisposeScope();
+        y = y.transpose(1, 2).contiguous().view(B, T, nHead * headDim);        // (B, T, nh·hd)
+        return o_proj.call(y).MoveToOuterDisposeScope();
     }
 }
 
@@ -225,16 +494,16 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public Mlp(LlamaConfig c) : base(nameof(Mlp))
     {
-        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
+        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        return down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x)).MoveToOuterDisposeScope();
     }
 }
 
@@ -277,7 +546,7 @@ public sealed class LlamaModel : nn.Module
         embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
         layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c)).ToArray());
         norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        rotary_emb = new RotaryEmbedding(c.HeadDim, c.RopeTheta);
+        rotary_emb = new RotaryEmbedding(c);
         RegisterComponents();
     }
 
@@ -287,7 +556,8 @@ public sealed class LlamaModel : nn.Module
         using var scope = NewDisposeScope();
         var (B, T) = (inputIds.shape[0], inputIds.shape[1]);
         var past = cache?.Length ?? 0;
-        if (past + T > Config.MaxPositionEmbeddings && positions is null)
+        // Dynamic NTK scaling exists to run past max_position_embeddings; every other kind stops there.
+        if (past + T > Config.MaxPositionEmbeddings && positions is null && Config.RopeScaling?.Kind != "dynamic")
             throw new ArgumentException($"cannot forward {past + T} positions, max_position_embeddings is only {Config.MaxPositionEmbeddings}");
         if (cache is not null && past + T > cache.MaxLength)
             throw new ArgumentException($"KV cache holds {cache.MaxLength} positions, {past} used, {T} more requested");
@@ -344,10 +614,11 @@ public sealed class LlamaForCausalLM : nn.Module
 
     private void InitWeights()
     {
-        // HF LlamaPreTrainedModel._init_weights: N(0, initializer_range) for linear and embedding weights; norms at 1.
+        // HF LlamaPreTrainedModel._init_weights: N(0, initializer_range) for linear and embedding weights; biases at 0; norms at 1.
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
-            if (!name.EndsWith("layernorm.weight", StringComparison.Ordinal) && name != "model.norm.weight")
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.zero_();
+            else if (!name.EndsWith("layernorm.weight", StringComparison.Ordinal) && name != "model.norm.weight")
                 nn.init.normal_(p, 0, Config.InitializerRange);
     }
 }

@@ -224,34 +224,51 @@ public sealed class RewardModel : nn.Module
     }
 
     /// <summary>
-    /// Writes an RM checkpoint: the backbone as a policy checkpoint (config, model.safetensors, tokenizer, manifest) with
-    /// <c>score.weight</c> as an extra tensor and metadata <c>kind=reward_model</c>. Returns the checkpoint hash.
+    /// Writes an RM checkpoint that Hugging Face loads as <c>LlamaForSequenceClassification</c>: <c>config.json</c> says
+    /// that architecture with <c>num_labels: 1</c> and the tokenizer's <c>pad_token_id</c> (HF reads the score at the last
+    /// token that is not the pad), the tensors are <c>model.*</c> and <c>score.weight</c> [1, hidden]. metadata.json
+    /// holds <c>kind=reward_model</c> and <c>likelihood_weight</c> λ. With λ &gt; 0 the reward is
+    /// score(h_last) + λ·Σ log π(response id | prefix), π being <c>LlamaForCausalLM</c> loaded from the same directory,
+    /// so an untied <c>lm_head.weight</c> is stored too (HF's classifier skips it with a warning). Returns the hash.
     /// </summary>
-    public string Save(string dir, IReadOnlyDictionary<string, string>? metadata = null)
+    public string Save(string dir, IReadOnlyDictionary<string, string>? metadata = null, CheckpointSaveOptions? options = null)
     {
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
             [KindKey] = KindValue,
             [LikelihoodWeightKey] = LikelihoodWeight.ToString("R", CultureInfo.InvariantCulture),
         };
+        var config = Config with
+        {
+            Architectures = [Checkpoint.SequenceClassification],
+            NumLabels = 1,
+            PadTokenId = Tokenizer?.PadId ?? Config.PadTokenId,
+        };
         using (no_grad())
         using (var weight = score.weight!.detach().cpu())
-            Checkpoint.Save(dir, Backbone, Tokenizer, new Dictionary<string, Tensor> { [ScoreWeightName] = weight }, meta);
+            Checkpoint.Save(dir, Backbone, Tokenizer, new Dictionary<string, Tensor> { [ScoreWeightName] = weight }, meta,
+                (options ?? CheckpointSaveOptions.Default) with { Config = config });
         return CheckpointHash = Checkpoint.ComputeHash(dir);
     }
 
-    /// <summary>Loads an RM checkpoint written by <see cref="Save"/>; throws if the directory is a policy or lacks <c>score.weight</c>.</summary>
+    /// <summary>
+    /// Loads an RM checkpoint written by <see cref="Save"/>, or an HF <c>LlamaForSequenceClassification</c> directory
+    /// (λ = 0); throws if the directory is a policy or lacks <c>score.weight</c>.
+    /// </summary>
     public static RewardModel Load(string dir, Device? device = null)
     {
         var loaded = Checkpoint.Load(dir, device);
-        if (!loaded.Metadata.TryGetValue(KindKey, out var kind) || kind != KindValue)
-            throw new InvalidDataException($"{dir}: metadata {KindKey} is {(kind is null ? "missing" : $"'{kind}'")}, expected '{KindValue}'; this is not a reward model checkpoint");
+        var classifier = loaded.Config.Architectures.Contains(Checkpoint.SequenceClassification);
+        if ((!loaded.Metadata.TryGetValue(KindKey, out var kind) || kind != KindValue) && !classifier)
+            throw new InvalidDataException($"{dir}: metadata {KindKey} is {(kind is null ? "missing" : $"'{kind}'")}, expected '{KindValue}' (or config.json architectures [{Checkpoint.SequenceClassification}]); this is not a reward model checkpoint");
         if (!loaded.Extra.TryGetValue(ScoreWeightName, out var weight))
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing extra tensor '{ScoreWeightName}' (expected shape [1, {loaded.Config.HiddenSize}])");
         double likelihoodWeight = 0; // checkpoints from before the likelihood term are the head alone
         if (loaded.Metadata.TryGetValue(LikelihoodWeightKey, out var text)
             && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out likelihoodWeight) || !(likelihoodWeight >= 0) || !double.IsFinite(likelihoodWeight)))
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.MetadataFile)}: {LikelihoodWeightKey} is '{text}', expected a finite number >= 0");
+        if (likelihoodWeight > 0 && !loaded.HasLmHead)
+            throw new InvalidDataException($"{dir}: {LikelihoodWeightKey} is {text}, but the directory has no lm_head.weight to compute log π(response | prompt) with");
         return new RewardModel(loaded.Model, loaded.Tokenizer, weight, likelihoodWeight) { CheckpointHash = loaded.Hash };
     }
 }

@@ -64,6 +64,27 @@ public sealed record RewardModelOptions
     /// <summary>Default 10: report progress every this many steps (and at the last step).</summary>
     public int LogEvery { get; init; } = 10;
 
+    /// <summary>Default 1. Each step's BatchSize comparisons are forwarded and backpropagated in this many micro-batches
+    /// whose gradients add up before the one optimizer step (each weighted by its share of the comparisons): the same
+    /// update with about 1/N of the activation memory.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>Default 0 = the whole backbone trains. Rank of LoRA adapters (Hu et al. 2021) on the backbone's
+    /// <see cref="LoraTargets"/>: the backbone is frozen, the adapters and the score head train, and the adapters are merged
+    /// into the backbone when training ends.</summary>
+    public int LoraRank { get; init; }
+
+    /// <summary>Default 32. LoRA α; the adapters' update is scaled by α / r (PEFT lora_alpha).</summary>
+    public double LoraAlpha { get; init; } = 32;
+
+    /// <summary>Default all seven projections. Comma-separated Llama projections LoRA adapts (PEFT target_modules).</summary>
+    public string LoraTargets { get; init; } = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
+
+    /// <summary>The LoRA adapter these options ask for; null when <see cref="LoraRank"/> is 0.</summary>
+    public PostTrain.Model.Lora.LoraConfig? Lora() => LoraRank > 0
+        ? new PostTrain.Model.Lora.LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = LoraTargets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) }
+        : null;
+
     /// <summary>Throws naming the option, the actual value and what was expected.</summary>
     public RewardModelOptions Validate()
     {
@@ -83,6 +104,12 @@ public sealed record RewardModelOptions
         Check(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "in [0, 1)");
         Check(EvalBatchSize >= 1, nameof(EvalBatchSize), EvalBatchSize, ">= 1");
         Check(LogEvery >= 1, nameof(LogEvery), LogEvery, ">= 1");
+        Check(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, ">= 1");
+        Check(LoraRank >= 0, nameof(LoraRank), LoraRank, ">= 0 (0 = the whole backbone trains)");
+        Check(LoraAlpha > 0 && double.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "a finite number > 0");
+        var targets = LoraTargets?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        Check(targets.Length > 0 && targets.All(PostTrain.Model.Lora.LoraConfig.AllTargets.Contains), nameof(LoraTargets), $"\"{LoraTargets}\"",
+            $"a comma-separated list of {string.Join(", ", PostTrain.Model.Lora.LoraConfig.AllTargets)}");
         return this;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Core.Progress;
+using PostTrain.Model.Lora;
 using PostTrain.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -94,10 +95,13 @@ public sealed class RewardModelTrainer
             trainSet.Count, heldOut.Count, total, initial.Accuracy);
 
         var schedule = Schedule(o, total);
-        var named = _model.named_parameters().ToList();
+        // With LoRA the backbone (lm_head included) is frozen: the adapters and the score head train.
+        using var adapters = o.Lora() is { } lora ? LoraAdapters.Attach(_model.Backbone, lora) : null;
+        var named = _model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (adapters is not null) named.AddRange(adapters.Parameters().Select((p, i) => ($"lora.{i}", p)));
         // The RM's own modules leave out an untied lm_head; whatever reads it (the likelihood term, the LM term) trains
         // it, and the checkpoint stores it.
-        if ((_model.LikelihoodWeight > 0 || o.LanguageModelingWeight > 0) && _model.Backbone.lm_head is { } head)
+        else if ((_model.LikelihoodWeight > 0 || o.LanguageModelingWeight > 0) && _model.Backbone.lm_head is { } head)
             named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
         // No decay on norm gains and embeddings (as the pretrainer): shrinking them only distorts scale and token identity.
@@ -122,32 +126,45 @@ public sealed class RewardModelTrainer
                 var lr = schedule.At(step);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
                 var batch = trainSet.GetRange(b * o.BatchSize, Math.Min(o.BatchSize, trainSet.Count - b * o.BatchSize));
-                var B = batch.Count;
-                // One forward for chosen and rejected together (TRL's concatenated_forward): rows 0..B-1 chosen, B..2B-1 rejected.
-                var (ids, lengths) = RewardModel.Collate(batch.Select(c => c.Chosen).Concat(batch.Select(c => c.Rejected)).ToArray(),
-                    _model.Config.MaxPositionEmbeddings, _model.Device);
-                var starts = _model.LikelihoodWeight > 0 ? tensor(batch.Select(c => (long)c.ResponseStart).Concat(batch.Select(c => (long)c.ResponseStart)).ToArray(), device: ids.device) : null;
-                var (rewards, hidden) = _model.ForwardWithHidden(ids, lengths, starts); // (2B,), (2B, T, C)
-                var rc = rewards[..B];
-                var rr = rewards[B..];
-                var margins = o.UseMargin ? tensor(batch.Select(c => c.Margin).ToArray(), device: rewards.device) : null;
-                var (loss, _) = Loss(rc, rr, margins, o.CenteringCoefficient);
-                if (o.LanguageModelingWeight > 0 && ChosenTargets(batch, ids.shape[1]) is { } targets)
-                {
-                    var logits = _model.Backbone.Head(hidden[..B]);    // (B, T, V): the chosen rows only
-                    var lm = F.cross_entropy(logits.reshape(-1, logits.shape[^1]), tensor(targets, device: logits.device), ignore_index: IgnoreIndex);
-                    lmLoss += lm.item<float>();
-                    lmSteps++;
-                    loss = loss + o.LanguageModelingWeight * lm;
-                }
+                // Micro-batches (gradient accumulation), each weighted by its share of the step's comparisons.
+                var parts = Math.Min(o.GradientAccumulationSteps, batch.Count);
+                var l = 0f;
+                var diffs = new List<Tensor>();
                 optimizer.zero_grad();
-                loss.backward();
+                for (int k = 0, first = 0; k < parts; k++)
+                {
+                    using var micro = NewDisposeScope();
+                    var size = batch.Count / parts + (k < batch.Count % parts ? 1 : 0);
+                    var part = batch.GetRange(first, size);
+                    first += size;
+                    var B = part.Count;
+                    // One forward for chosen and rejected together (TRL's concatenated_forward): rows 0..B-1 chosen, B..2B-1 rejected.
+                    var (ids, lengths) = RewardModel.Collate(part.Select(c => c.Chosen).Concat(part.Select(c => c.Rejected)).ToArray(),
+                        _model.Config.MaxPositionEmbeddings, _model.Device);
+                    var starts = _model.LikelihoodWeight > 0 ? tensor(part.Select(c => (long)c.ResponseStart).Concat(part.Select(c => (long)c.ResponseStart)).ToArray(), device: ids.device) : null;
+                    var (rewards, hidden) = _model.ForwardWithHidden(ids, lengths, starts); // (2B,), (2B, T, C)
+                    var rc = rewards[..B];
+                    var rr = rewards[B..];
+                    var margins = o.UseMargin ? tensor(part.Select(c => c.Margin).ToArray(), device: rewards.device) : null;
+                    var (loss, _) = Loss(rc, rr, margins, o.CenteringCoefficient);
+                    if (o.LanguageModelingWeight > 0 && ChosenTargets(part, ids.shape[1]) is { } targets)
+                    {
+                        var logits = _model.Backbone.Head(hidden[..B]);    // (B, T, V): the chosen rows only
+                        var lm = F.cross_entropy(logits.reshape(-1, logits.shape[^1]), tensor(targets, device: logits.device), ignore_index: IgnoreIndex);
+                        lmLoss += lm.item<float>() / parts;
+                        if (k == 0) lmSteps++;
+                        loss = loss + o.LanguageModelingWeight * lm;
+                    }
+                    if (parts > 1) loss = loss * ((double)B / batch.Count);
+                    loss.backward();
+                    l += loss.item<float>();
+                    diffs.Add((rc - rr).detach().MoveToOuterDisposeScope());
+                }
                 nn.utils.clip_grad_norm_(parameters, o.GradientClip);
                 optimizer.step();
 
-                var l = loss.item<float>();
                 if (!float.IsFinite(l)) throw new InvalidOperationException($"reward model loss is {l} at step {step}, expected a finite value; lower RewardModelOptions.LearningRate ({o.LearningRate})");
-                var d = (rc - rr).detach();
+                var d = cat(diffs, 0);
                 epochLoss += l;
                 runLoss += l;
                 runAcc += d.gt(0).to_type(ScalarType.Float32).mean().item<float>();
@@ -170,6 +187,7 @@ public sealed class RewardModelTrainer
                 }
             }
         }
+        adapters?.Merge();
         _model.eval();
         var trainEval = Evaluate(_model, trainSet, o.EvalBatchSize);
         var heldEval = Evaluate(_model, heldOut, o.EvalBatchSize);

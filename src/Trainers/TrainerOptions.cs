@@ -56,6 +56,28 @@ public abstract record TrainerOptions
     /// <summary>int, default 42. Seeds the example or pair shuffle and torch.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>int, default 1. Each step's BatchSize items are forwarded and backpropagated in this many micro-batches whose
+    /// gradients add up before the one optimizer step: the same update (each micro-batch's loss is weighted by its share of
+    /// the batch) with about 1/N of the activation memory. HF's per_device_train_batch_size is then BatchSize / N.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>int, default 0 = full fine-tuning. Rank r of LoRA adapters (Hu et al. 2021) on <see cref="LoraTargets"/>: the
+    /// base weights are frozen and only the adapters train (AdamW state for 11M instead of 1.2B parameters on Llama-3.2-1B),
+    /// then they are merged into the saved checkpoint.</summary>
+    public int LoraRank { get; init; }
+
+    /// <summary>double, default 32. LoRA α; the adapters' update is scaled by α / r (PEFT lora_alpha).</summary>
+    public double LoraAlpha { get; init; } = 32;
+
+    /// <summary>string, default all seven projections. Comma-separated Llama projections LoRA adapts (PEFT target_modules);
+    /// adapting all of them, not only q and v, is what matched full fine-tuning in QLoRA (Dettmers et al. 2023, sec. 4).</summary>
+    public string LoraTargets { get; init; } = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
+
+    /// <summary>The LoRA adapter these options ask for; null when <see cref="LoraRank"/> is 0.</summary>
+    public PostTrain.Model.Lora.LoraConfig? Lora() => LoraRank > 0
+        ? new PostTrain.Model.Lora.LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = LoraTargets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) }
+        : null;
+
     /// <summary>Throws unless every shared option is in range; the derived record's <c>Validate</c> adds its own checks.</summary>
     protected void ValidateShared()
     {
@@ -71,6 +93,12 @@ public abstract record TrainerOptions
         Check(AdamEpsilon > 0, nameof(AdamEpsilon), AdamEpsilon, "> 0");
         Check(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, ">= 0");
         Check(MaxLength >= 0, nameof(MaxLength), MaxLength, ">= 0");
+        Check(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, ">= 1");
+        Check(LoraRank >= 0, nameof(LoraRank), LoraRank, ">= 0 (0 = full fine-tuning)");
+        Check(LoraAlpha > 0 && double.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "a finite number > 0");
+        var targets = LoraTargets?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        Check(targets.Length > 0 && targets.All(PostTrain.Model.Lora.LoraConfig.AllTargets.Contains), nameof(LoraTargets), $"\"{LoraTargets}\"",
+            $"a comma-separated list of {string.Join(", ", PostTrain.Model.Lora.LoraConfig.AllTargets)}");
     }
 
     /// <summary>Throws naming the record and field (<c>SftOptions.Epochs</c>), the actual value and what is expected.</summary>

@@ -1,3 +1,5 @@
+using PostTrain.Model;
+using PostTrain.Model.Lora;
 using PostTrain.Model.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -8,13 +10,16 @@ namespace PostTrain.Trainers;
 /// <summary>
 /// The optimisation SFT and DPO share, built from <see cref="TrainerOptions"/>: seeding, the item order of each epoch,
 /// AdamW with the learning rate set per step from a <see cref="LearningRateSchedule"/> (warmup, then cosine or WSD), and
-/// global gradient-norm clipping. Each trainer keeps its own batches, loss and metrics.
+/// global gradient-norm clipping, gradient accumulation over micro-batches, and LoRA adapters when the options ask for
+/// them (only the adapters then reach the optimizer; <see cref="MergeAdapters"/> folds them into the policy at the end).
+/// Each trainer keeps its own batches, loss and metrics.
 /// </summary>
 /// <remarks>Constructing it seeds torch and then the managed shuffle generator, in that order, so build it where the
 /// trainer's random draws begin.</remarks>
 internal sealed class TrainingLoop : IDisposable
 {
-    private readonly nn.Module _model;
+    private readonly IReadOnlyList<Parameter> _trainable;
+    private readonly LoraAdapters? _adapters;
     private readonly double _maxGradNorm;
     private readonly int _items;
     private readonly Random _rng;
@@ -22,13 +27,16 @@ internal sealed class TrainingLoop : IDisposable
     private readonly OptimizerHelper _optimizer;
 
     /// <param name="items">Training examples (SFT) or pairs (DPO); a step takes BatchSize of them, an epoch's last step the rest.</param>
-    public TrainingLoop(nn.Module model, TrainerOptions options, int items)
+    public TrainingLoop(LlamaForCausalLM model, TrainerOptions options, int items)
     {
-        _model = model;
         _maxGradNorm = options.MaxGradNorm;
         _items = items;
+        MicroBatches = options.GradientAccumulationSteps;
         Determinism.Seed(options.Seed);
         _rng = Determinism.ManagedRandom(options.Seed);
+        // After seeding, so the adapters' initial A is reproducible.
+        _adapters = options.Lora() is { } lora ? LoraAdapters.Attach(model, lora) : null;
+        _trainable = _adapters is not null ? _adapters.Parameters().ToList() : model.parameters().ToList();
         var stepsPerEpoch = (items + options.BatchSize - 1) / options.BatchSize;
         TotalSteps = stepsPerEpoch * options.Epochs;
         _schedule = new LearningRateSchedule
@@ -41,7 +49,7 @@ internal sealed class TrainingLoop : IDisposable
             DecayFraction = options.WsdDecayFraction,
         }.Validate();
         // One param group: decoupled weight decay applies to every parameter (TRL's default decay is 0 anyway).
-        _optimizer = optim.AdamW(model.parameters(), options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
+        _optimizer = optim.AdamW(_trainable, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
     }
 
     /// <summary>Optimizer steps over all epochs: ceil(items / BatchSize) × Epochs.</summary>
@@ -63,16 +71,54 @@ internal sealed class TrainingLoop : IDisposable
         return lr;
     }
 
+    /// <summary>Micro-batches per optimizer step (<see cref="TrainerOptions.GradientAccumulationSteps"/>).</summary>
+    public int MicroBatches { get; }
+
+    /// <summary>The adapters being trained, or null for full fine-tuning.</summary>
+    public LoraAdapters? Adapters => _adapters;
+
+    /// <summary>Splits one step's items into at most <see cref="MicroBatches"/> consecutive, nearly equal, non-empty parts.</summary>
+    public IReadOnlyList<T[]> Split<T>(IReadOnlyList<T> items)
+    {
+        var parts = Math.Min(MicroBatches, items.Count);
+        var result = new List<T[]>(parts);
+        for (int k = 0, start = 0; k < parts; k++)
+        {
+            var size = items.Count / parts + (k < items.Count % parts ? 1 : 0);
+            result.Add(items.Skip(start).Take(size).ToArray());
+            start += size;
+        }
+        return result;
+    }
+
     /// <summary>Backpropagates <paramref name="loss"/> and takes one AdamW step, first clipping the global gradient norm when
     /// MaxGradNorm &gt; 0. Returns the norm before clipping, NaN when clipping is off.</summary>
-    public double Step(Tensor loss)
+    public double Step(Tensor loss) => Step(1, _ => loss);
+
+    /// <summary>
+    /// One optimizer step over <paramref name="microBatches"/> losses, each already weighted by its share of the step:
+    /// <paramref name="microLoss"/>(k) is built, backpropagated and released in its own dispose scope, so only one
+    /// micro-batch's activations are alive at a time. Then clipping and the AdamW step, as <see cref="Step(Tensor)"/>.
+    /// </summary>
+    public double Step(int microBatches, Func<int, Tensor> microLoss)
     {
         _optimizer.zero_grad();
-        loss.backward();
-        var gradNorm = _maxGradNorm > 0 ? nn.utils.clip_grad_norm_(_model.parameters(), _maxGradNorm) : double.NaN;
+        for (var k = 0; k < microBatches; k++)
+        {
+            using var scope = NewDisposeScope();
+            microLoss(k).backward();
+        }
+        var gradNorm = _maxGradNorm > 0 ? nn.utils.clip_grad_norm_(_trainable, _maxGradNorm) : double.NaN;
         _optimizer.step();
         return gradNorm;
     }
 
-    public void Dispose() => _optimizer.Dispose();
+    /// <summary>Folds trained LoRA adapters into the policy's weights (nothing to do in full fine-tuning).</summary>
+    public void MergeAdapters() => _adapters?.Merge();
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _adapters?.Dispose();
+    }
 }

@@ -68,8 +68,72 @@ def apply_rope(x, cos, sin):
     return x * cos + rotate_half(x) * sin
 
 
-def mlp(x, gate, up, down):
-    return torch.nn.functional.silu(x @ gate.T) * (x @ up.T) @ down.T
+def mlp(x, gate, up, down, bg=None, bu=None, bd=None):
+    def lin(h, w, b):
+        return h @ w.T + (b if b is not None else 0)
+    return lin(torch.nn.functional.silu(lin(x, gate, bg)) * lin(x, up, bu), down, bd)
+
+
+# ---- rope_scaling, written from transformers' documented formulas (modeling_rope_utils), float64 ----------------
+
+def scaled_inv_freq(head_dim, theta, scaling, max_pos, seq_len):
+    """Returns (inv_freq (hd/2,), attention_scaling) for rope_scaling types default, linear, dynamic, llama3, yarn."""
+    def base_inv(b):
+        return 1.0 / (b ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    inv = base_inv(theta)
+    kind = (scaling or {}).get("rope_type", (scaling or {}).get("type", "default"))
+    if kind == "default":
+        return inv, 1.0
+    factor = scaling["factor"]
+    if kind == "linear":
+        return inv / factor, 1.0
+    if kind == "dynamic":
+        if seq_len <= max_pos:
+            return inv, 1.0
+        b = theta * ((factor * seq_len / max_pos) - (factor - 1)) ** (head_dim / (head_dim - 2))
+        return base_inv(b), 1.0
+    if kind == "llama3":
+        orig, lo, hi = scaling["original_max_position_embeddings"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+        wavelen = 2 * math.pi / inv
+        out = inv.clone()
+        for i in range(len(inv)):
+            if wavelen[i] < orig / hi:
+                continue
+            if wavelen[i] > orig / lo:
+                out[i] = inv[i] / factor
+            else:
+                s = (orig / wavelen[i] - lo) / (hi - lo)
+                out[i] = (1 - s) * inv[i] / factor + s * inv[i]
+        return out, 1.0
+    if kind == "yarn":
+        orig = scaling.get("original_max_position_embeddings", max_pos)
+        if "original_max_position_embeddings" in scaling:
+            factor = max_pos / orig
+        def mscale(sc, m=1.0):
+            return 1.0 if sc <= 1 else 0.1 * m * math.log(sc) + 1.0
+        att = scaling.get("attention_factor")
+        if att is None:
+            att = mscale(factor, scaling["mscale"]) / mscale(factor, scaling["mscale_all_dim"]) \
+                if scaling.get("mscale") and scaling.get("mscale_all_dim") else mscale(factor)
+        def corr(rot):
+            return head_dim * math.log(orig / (rot * 2 * math.pi)) / (2 * math.log(theta))
+        lo, hi = corr(scaling.get("beta_fast", 32)), corr(scaling.get("beta_slow", 1))
+        if scaling.get("truncate", True):
+            lo, hi = math.floor(lo), math.ceil(hi)
+        lo, hi = max(lo, 0), min(hi, head_dim - 1)
+        if lo == hi:
+            hi += 0.001
+        ramp = ((torch.arange(head_dim // 2, dtype=torch.float64) - lo) / (hi - lo)).clamp(0, 1)
+        extra = 1 - ramp
+        return (inv / factor) * (1 - extra) + inv * extra, att
+    raise ValueError(kind)
+
+
+def scaled_cos_sin(positions, head_dim, theta, scaling, max_pos):
+    inv, att = scaled_inv_freq(head_dim, theta, scaling, max_pos, int(positions.max()) + 1)
+    freqs = positions.double()[..., None] * inv
+    emb = torch.cat([freqs, freqs], -1)[:, None]
+    return emb.cos() * att, emb.sin() * att
 
 
 def attention(x, positions, wq, wk, wv, wo, n_head, n_kv, theta):
@@ -89,6 +153,27 @@ def attention(x, positions, wq, wk, wv, wo, n_head, n_kv, theta):
     return y.transpose(1, 2).reshape(B, T, C) @ wo.T
 
 
+def full_attention(cfg, sd, p, x, positions):
+    """HF LlamaAttention with head_dim, biases and rope_scaling."""
+    B, T, C = x.shape
+    nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim") or C // nh
+
+    def proj(name, h):
+        return h @ sd[p + "self_attn." + name + ".weight"].T + sd.get(p + "self_attn." + name + ".bias", 0)
+    q = proj("q_proj", x).view(B, T, nh, hd).transpose(1, 2)
+    k = proj("k_proj", x).view(B, T, nkv, hd).transpose(1, 2)
+    v = proj("v_proj", x).view(B, T, nkv, hd).transpose(1, 2)
+    cos, sin = scaled_cos_sin(positions, hd, cfg["rope_theta"], cfg.get("rope_scaling"), cfg["max_position_embeddings"])
+    q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+    k = k.repeat_interleave(nh // nkv, dim=1)
+    v = v.repeat_interleave(nh // nkv, dim=1)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
+    scores = scores.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    y = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, nh * hd)
+    return proj("o_proj", y)
+
+
 def llama_forward(cfg, sd, ids):
     B, T = ids.shape
     positions = torch.arange(T)[None].expand(B, T)
@@ -96,11 +181,10 @@ def llama_forward(cfg, sd, ids):
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         h = rms_norm(x, sd[p + "input_layernorm.weight"], cfg["rms_norm_eps"])
-        x = x + attention(h, positions, sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
-                          sd[p + "self_attn.v_proj.weight"], sd[p + "self_attn.o_proj.weight"],
-                          cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rope_theta"])
+        x = x + full_attention(cfg, sd, p, h, positions)
         h = rms_norm(x, sd[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
-        x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"])
+        x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"],
+                    sd.get(p + "mlp.gate_proj.bias"), sd.get(p + "mlp.up_proj.bias"), sd.get(p + "mlp.down_proj.bias"))
     x = rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
     head = sd["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else sd["lm_head.weight"]
     return x @ head.T                                        # (B, T, V)
@@ -194,6 +278,108 @@ def main():
         exact = {k: v.double() for k, v in stored.items()}
         fixtures[f"logits_{case}"] = f32(llama_forward(cfg, exact, ids))
     save_safetensors(f"{OUT}/llama_forward.safetensors", fixtures)
+    scaled_fixtures(g, randn)
+
+
+def write_hf_dir(d, cfg, stored):
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/config.json", "w") as f:
+        json.dump(cfg, f, indent=2)
+    save_safetensors(f"{d}/model.safetensors", stored, {"format": "pt"})
+
+
+def scaled_fixtures(g, randn):
+    """rope_scaling of every kind (cos/sin), and two full forwards: llama3 RoPE with biases and head_dim != hidden/heads
+    (untied), and yarn RoPE tied. T = 48 positions so the scaled frequencies move the logits."""
+    positions = torch.tensor([[0, 1, 2, 3, 30, 63], [100, 200, 255, 256, 300, 511]], dtype=torch.int64)
+    rope = {"positions": positions}
+    cases = {
+        "linear": {"rope_type": "linear", "factor": 4.0},
+        "dynamic": {"type": "dynamic", "factor": 2.0},
+        "llama3": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 256},
+        "yarn": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 128, "beta_fast": 32, "beta_slow": 1},
+        "yarn_mscale": {"rope_type": "yarn", "factor": 8.0, "mscale": 0.707, "mscale_all_dim": 1.0},
+    }
+    meta = {}
+    for name, scaling in cases.items():
+        cos, sin = scaled_cos_sin(positions, 16, 10000.0, scaling, 512 if name != "dynamic" else 256)
+        rope[f"cos_{name}"], rope[f"sin_{name}"] = f32(cos), f32(sin)
+        meta[name] = json.dumps(scaling)
+    save_safetensors(f"{OUT}/rope_scaling.safetensors", rope, meta)
+
+    V, C, L, nh, nkv, hd, I = 40, 32, 2, 4, 2, 16, 48
+    ids = torch.randint(0, V, (2, 48), generator=g)
+    out = {"input_ids": ids}
+    for case, tied, bias, scaling in (
+            ("hf-tiny-llama3-bias-headdim", False, True,
+             {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
+            ("hf-tiny-yarn-tied", True, False, {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32})):
+        cfg = {"vocab_size": V, "hidden_size": C, "intermediate_size": I, "num_hidden_layers": L, "num_attention_heads": nh,
+               "num_key_value_heads": nkv, "head_dim": hd, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+               "max_position_embeddings": 128, "hidden_act": "silu", "model_type": "llama", "architectures": ["LlamaForCausalLM"],
+               "attention_bias": bias, "mlp_bias": bias, "attention_dropout": 0.0, "initializer_range": 0.02,
+               "bos_token_id": 1, "eos_token_id": [2, 3], "tie_word_embeddings": tied, "rope_scaling": scaling,
+               "torch_dtype": "float32", "use_cache": True, "transformers_version": "4.45.0", "pretraining_tp": 1}
+        sd = {"model.embed_tokens.weight": randn(V, C, scale=0.5), "model.norm.weight": 1 + randn(C, scale=0.1)}
+        if not tied:
+            sd["lm_head.weight"] = randn(V, C, scale=0.2)
+        for i in range(L):
+            p = f"model.layers.{i}."
+            shapes = {"self_attn.q_proj": (nh * hd, C), "self_attn.k_proj": (nkv * hd, C), "self_attn.v_proj": (nkv * hd, C),
+                      "self_attn.o_proj": (C, nh * hd), "mlp.gate_proj": (I, C), "mlp.up_proj": (I, C), "mlp.down_proj": (C, I)}
+            for name, shape in shapes.items():
+                sd[p + name + ".weight"] = randn(*shape, scale=0.2)
+                if bias:
+                    sd[p + name + ".bias"] = randn(shape[0], scale=0.1)
+            sd[p + "input_layernorm.weight"] = 1 + randn(C, scale=0.1)
+            sd[p + "post_attention_layernorm.weight"] = 1 + randn(C, scale=0.1)
+        write_hf_dir(f"{OUT}/{case}", cfg, sd)
+        logits = llama_forward(cfg, {k: v.double() for k, v in sd.items()}, ids)
+        logp = torch.log_softmax(logits, -1)[:, :-1].gather(-1, ids[:, 1:, None]).squeeze(-1)  # (B, T-1) log p(next id)
+        out[f"logprobs_{case}"] = f32(logp)
+    save_safetensors(f"{OUT}/llama_scaled_forward.safetensors", out)
+    seqcls_fixture(g, randn)
+
+
+def final_hidden(cfg, sd, ids):
+    """llama_forward without the LM head: the normed hidden states (B, T, C)."""
+    B, T = ids.shape
+    positions = torch.arange(T)[None].expand(B, T)
+    x = sd["model.embed_tokens.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        x = x + full_attention(cfg, sd, p, rms_norm(x, sd[p + "input_layernorm.weight"], cfg["rms_norm_eps"]), positions)
+        h = rms_norm(x, sd[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
+        x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"])
+    return rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
+
+
+def seqcls_fixture(g, randn):
+    """An untied HF LlamaForSequenceClassification (no lm_head, score.weight [1, C], num_labels 1, pad_token_id 0) and
+    its scores on a right-padded batch, read as HF does: at each row's last token that is not the pad."""
+    V, C, L, nh, nkv, I = 40, 32, 2, 4, 2, 64
+    cfg = {"vocab_size": V, "hidden_size": C, "intermediate_size": I, "num_hidden_layers": L, "num_attention_heads": nh,
+           "num_key_value_heads": nkv, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 64,
+           "hidden_act": "silu", "model_type": "llama", "architectures": ["LlamaForSequenceClassification"],
+           "num_labels": 1, "pad_token_id": 0, "tie_word_embeddings": False, "torch_dtype": "float32"}
+    sd = {"model.embed_tokens.weight": randn(V, C, scale=0.5), "model.norm.weight": 1 + randn(C, scale=0.1),
+          "score.weight": randn(1, C, scale=0.3)}
+    for i in range(L):
+        p = f"model.layers.{i}."
+        for name, shape in {"self_attn.q_proj": (C, C), "self_attn.k_proj": (nkv * 8, C), "self_attn.v_proj": (nkv * 8, C),
+                            "self_attn.o_proj": (C, C), "mlp.gate_proj": (I, C), "mlp.up_proj": (I, C), "mlp.down_proj": (C, I)}.items():
+            sd[p + name + ".weight"] = randn(*shape, scale=0.2)
+        sd[p + "input_layernorm.weight"] = 1 + randn(C, scale=0.1)
+        sd[p + "post_attention_layernorm.weight"] = 1 + randn(C, scale=0.1)
+    write_hf_dir(f"{OUT}/hf-tiny-seqcls", cfg, sd)
+    lengths = torch.tensor([12, 7, 9])
+    ids = torch.randint(1, V, (3, 12), generator=g)
+    ids[torch.arange(12)[None] >= lengths[:, None]] = 0
+    h = final_hidden(cfg, {k: v.double() for k, v in sd.items()}, ids)
+    logits = h @ sd["score.weight"].double().T                                    # (B, T, 1)
+    last = (torch.arange(12)[None] * (ids != cfg["pad_token_id"])).argmax(-1)     # HF: last non-pad token
+    save_safetensors(f"{OUT}/seqcls_scores.safetensors", {"input_ids": ids, "lengths": lengths,
+                                                          "scores": f32(logits[torch.arange(3), last, 0])})
 
 
 if __name__ == "__main__":

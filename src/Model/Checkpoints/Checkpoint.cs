@@ -19,6 +19,8 @@ public static class Checkpoint
     public const string ShardIndexFile = "model.safetensors.index.json";
     public const string MetadataFile = "metadata.json";
     public const string ManifestFile = CheckpointManifest.FileName;
+    /// <summary>HF's architecture name for a scalar-reward model: decoder + <c>score</c>, no LM head.</summary>
+    public const string SequenceClassification = "LlamaForSequenceClassification";
     /// <summary>__metadata__ key of model.safetensors naming the extra tensors, comma-separated.</summary>
     internal const string ExtraTensorsKey = "posttrain.extra_tensors";
 
@@ -27,12 +29,19 @@ public static class Checkpoint
     /// reader sees all of it or none. Equal weights, tokenizer and metadata give byte-identical files and an equal hash.
     /// </summary>
     public static void Save(string dir, LlamaForCausalLM model, ITokenizer? tokenizer = null,
-        IReadOnlyDictionary<string, Tensor>? extraTensors = null, IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, Tensor>? extraTensors = null, IReadOnlyDictionary<string, string>? metadata = null,
+        CheckpointSaveOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        options ??= CheckpointSaveOptions.Default;
+        if (options.MaxShardBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxShardBytes, "MaxShardBytes: expected >= 1");
+        var config = (options.Config ?? model.Config) with
+        {
+            TorchDtype = options.Dtype switch { WeightsDtype.BF16 => "bfloat16", WeightsDtype.F16 => "float16", _ => "float32" },
+        };
         AtomicFile.WriteDirectory(dir, tmp =>
         {
-            File.WriteAllText(Path.Combine(tmp, ConfigFile), model.Config.ToJson());
+            File.WriteAllText(Path.Combine(tmp, ConfigFile), config.ToJson());
 
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (name, t) in model.state_dict()) tensors[name] = t;
@@ -47,8 +56,7 @@ public static class Checkpoint
             extraNames.Sort(StringComparer.Ordinal);
             var stMeta = new Dictionary<string, string> { ["format"] = "pt" };
             if (extraNames.Count > 0) stMeta[ExtraTensorsKey] = string.Join(",", extraNames);
-            using (var stream = new FileStream(Path.Combine(tmp, WeightsFile), FileMode.CreateNew))
-                SafeTensors.Write(stream, tensors, stMeta);
+            WriteWeights(tmp, tensors, stMeta, options);
 
             tokenizer?.Save(tmp);
 
@@ -60,6 +68,38 @@ public static class Checkpoint
 
             File.WriteAllBytes(Path.Combine(tmp, ManifestFile), CheckpointManifest.Serialize(CheckpointManifest.Scan(tmp)));
         });
+    }
+
+    /// <summary>One <c>model.safetensors</c>, or shards in name order plus HF's index when the data exceeds the shard size.</summary>
+    private static void WriteWeights(string dir, Dictionary<string, Tensor> tensors, Dictionary<string, string> stMeta, CheckpointSaveOptions options)
+    {
+        var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
+        var total = names.Sum(n => SafeTensors.StoredBytes(tensors[n], options.Dtype));
+        if (total <= options.MaxShardBytes)
+        {
+            using var stream = new FileStream(Path.Combine(dir, WeightsFile), FileMode.CreateNew);
+            SafeTensors.Write(stream, tensors, stMeta, options.Dtype);
+            return;
+        }
+        var shards = new List<List<string>> { new() };
+        long filled = 0;
+        foreach (var name in names)
+        {
+            var bytes = SafeTensors.StoredBytes(tensors[name], options.Dtype);
+            if (filled > 0 && filled + bytes > options.MaxShardBytes) (shards, filled) = ([.. shards, new List<string>()], 0);
+            shards[^1].Add(name);
+            filled += bytes;
+        }
+        var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (var k = 0; k < shards.Count; k++)
+        {
+            var file = $"model-{k + 1:D5}-of-{shards.Count:D5}.safetensors";
+            using (var stream = new FileStream(Path.Combine(dir, file), FileMode.CreateNew))
+                SafeTensors.Write(stream, shards[k].ToDictionary(n => n, n => tensors[n], StringComparer.Ordinal), stMeta, options.Dtype);
+            foreach (var n in shards[k]) weightMap[n] = file;
+        }
+        var index = new { metadata = new { total_size = total }, weight_map = weightMap };
+        File.WriteAllText(Path.Combine(dir, ShardIndexFile), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>
@@ -95,41 +135,49 @@ public static class Checkpoint
         LlamaForCausalLM? model = null;
         try
         {
-            model = new LlamaForCausalLM(config);
-            var expected = model.state_dict();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            // Every header is checked against the shapes the config implies before anything is allocated, so a lying
+            // header or an oversized config is refused by name instead of filling memory.
+            var expected = config.ParameterShapes();
+            var source = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
             var extraNames = files.SelectMany(f => f.Metadata.TryGetValue(ExtraTensorsKey, out var s) ? s.Split(',', StringSplitOptions.RemoveEmptyEntries) : [])
                 .ToHashSet(StringComparer.Ordinal);
+            // An HF sequence classifier stores its head as score.weight and has no LM head to load.
+            var classifier = config.Architectures.Contains(SequenceClassification);
+            if (classifier) extraNames.Add("score.weight");
+            var extraSource = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
+            foreach (var file in files)
+                foreach (var name in file.Names)
+                {
+                    var info = file.Info(name);
+                    if (expected.TryGetValue(name, out var shape))
+                    {
+                        if (!source.TryAdd(name, file)) throw new InvalidDataException($"{file.Path}: tensor '{name}' appears in more than one shard");
+                        if (!info.Shape.SequenceEqual(shape))
+                            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape {Shape(info.Shape)}, expected {Shape(shape)} from {configPath}");
+                        if (info.Dtype is not ("F32" or "F16" or "BF16" or "F64"))
+                            throw new InvalidDataException($"{file.Path}: tensor '{name}' has dtype {info.Dtype}, expected F32, F16 or BF16");
+                    }
+                    else if (extraNames.Contains(name)) extraSource[name] = file;
+                    else if (!IsIgnoredHfTensor(name, config))
+                        throw new InvalidDataException($"{file.Path}: unexpected tensor '{name}' with shape {Shape(info.Shape)}; it is not a parameter of LlamaForCausalLM for {configPath} nor a listed extra tensor");
+                }
+            var hasLmHead = config.TieWordEmbeddings || source.ContainsKey("lm_head.weight");
+            var missing = expected.Keys.Where(k => !source.ContainsKey(k) && !(classifier && k == "lm_head.weight")).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{WeightsDescription(dir)}: missing tensor '{missing[0]}' (expected shape {Shape(expected[missing[0]])})" +
+                    (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
+
+            model = new LlamaForCausalLM(config);
+            var parameters = model.state_dict();
             using (no_grad())
             {
-                foreach (var file in files)
-                    foreach (var name in file.Names)
-                    {
-                        var info = file.Info(name);
-                        if (expected.TryGetValue(name, out var target))
-                        {
-                            if (!seen.Add(name)) throw new InvalidDataException($"{file.Path}: tensor '{name}' appears in more than one shard");
-                            if (!info.Shape.SequenceEqual(target.shape))
-                                throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape {Shape(info.Shape)}, expected {Shape(target.shape)} from {configPath}");
-                            if (info.Dtype is not ("F32" or "F16" or "BF16" or "F64"))
-                                throw new InvalidDataException($"{file.Path}: tensor '{name}' has dtype {info.Dtype}, expected F32, F16 or BF16");
-                            using var scope = NewDisposeScope();
-                            target.copy_(file.Read(name));
-                        }
-                        else if (extraNames.Contains(name))
-                        {
-                            extra[name] = file.Read(name).DetachFromDisposeScope();
-                        }
-                        else if (!IsIgnoredHfTensor(name, config))
-                        {
-                            throw new InvalidDataException($"{file.Path}: unexpected tensor '{name}' with shape {Shape(info.Shape)}; it is not a parameter of LlamaForCausalLM for {configPath} nor a listed extra tensor");
-                        }
-                    }
+                foreach (var (name, file) in source)
+                {
+                    using var scope = NewDisposeScope();
+                    parameters[name].copy_(file.Read(name));
+                }
+                foreach (var (name, file) in extraSource) extra[name] = file.Read(name).DetachFromDisposeScope();
             }
-            var missing = expected.Keys.Where(k => !seen.Contains(k)).ToList();
-            if (missing.Count > 0)
-                throw new InvalidDataException($"{WeightsDescription(dir)}: missing tensor '{missing[0]}' (expected shape {Shape(expected[missing[0]].shape)})" +
-                    (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
 
             if (device is not null && device.type != DeviceType.CPU)
             {
@@ -142,7 +190,7 @@ public static class Checkpoint
                 }
             }
             var tokenizer = TokenizerLoader.Load(dir);
-            return new LoadedCheckpoint(config, model, tokenizer, extra, ReadMetadata(dir), ComputeHash(dir));
+            return new LoadedCheckpoint(config, model, tokenizer, extra, ReadMetadata(dir), ComputeHash(dir)) { HasLmHead = hasLmHead };
         }
         catch
         {

@@ -14,4 +14,11 @@ public sealed record LoadedCheckpoint(
     ITokenizer? Tokenizer,
     IReadOnlyDictionary<string, Tensor> Extra,
     IReadOnlyDictionary<string, string> Metadata,
-    string Hash);
+    string Hash)
+{
+    /// <summary>
+    /// False for an HF <c>LlamaForSequenceClassification</c> directory without <c>lm_head.weight</c> (untied): the
+    /// model's head then holds its random init and must not be used for log-probs.
+    /// </summary>
+    public bool HasLmHead { get; init; } = true;
+}

@@ -7,7 +7,7 @@ namespace PostTrain.Model.Checkpoints;
 
 /// <summary>
 /// Reads and writes the safetensors format. Writing is deterministic: tensors are sorted by name, floats are stored as
-/// F32 and integers as I64, and the header is padded with spaces to 8-byte alignment, so the same weights always give
+/// F32 (or the <see cref="WeightsDtype"/> asked for) and integers as I64, and the header is padded with spaces to 8-byte alignment, so the same weights always give
 /// the same bytes (and so the same checkpoint hash).
 /// </summary>
 public static class SafeTensors
@@ -33,10 +33,28 @@ public static class SafeTensors
     public static Dictionary<string, Tensor> ReadAll(string path) => ReadAll(path, out _);
 
     /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/> temp-then-rename. Floating tensors become F32, integer ones I64, bool BOOL.</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        AtomicFile.Write(path, stream => Write(stream, tensors, metadata));
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        WeightsDtype floats = WeightsDtype.F32) =>
+        AtomicFile.Write(path, stream => Write(stream, tensors, metadata, floats));
 
-    public static void Write(Stream stream, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Bytes the tensor data of <paramref name="t"/> takes when written with floats as <paramref name="floats"/>.</summary>
+    public static long StoredBytes(Tensor t, WeightsDtype floats = WeightsDtype.F32) => t.numel() * SafeTensorsFile.DtypeSize(StoredType(t, floats).Dtype)!.Value;
+
+    private static (string Dtype, ScalarType Type) StoredType(Tensor t, WeightsDtype floats, string name = "") => t.dtype switch
+    {
+        ScalarType.Bool => ("BOOL", ScalarType.Bool),
+        ScalarType.Byte or ScalarType.Int8 or ScalarType.Int16 or ScalarType.Int32 or ScalarType.Int64 => ("I64", ScalarType.Int64),
+        _ when is_floating_point(t) => floats switch
+        {
+            WeightsDtype.BF16 => ("BF16", ScalarType.BFloat16),
+            WeightsDtype.F16 => ("F16", ScalarType.Float16),
+            _ => ("F32", ScalarType.Float32),
+        },
+        _ => throw new ArgumentException($"tensor '{name}' has dtype {t.dtype}, which safetensors writing does not support"),
+    };
+
+    public static void Write(Stream stream, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        WeightsDtype floats = WeightsDtype.F32)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian; this host is big-endian");
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
@@ -46,13 +64,7 @@ public static class SafeTensors
         {
             if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor", nameof(tensors));
             var t = tensors[name];
-            var (dtype, type) = t.dtype switch
-            {
-                ScalarType.Bool => ("BOOL", ScalarType.Bool),
-                ScalarType.Byte or ScalarType.Int8 or ScalarType.Int16 or ScalarType.Int32 or ScalarType.Int64 => ("I64", ScalarType.Int64),
-                _ when is_floating_point(t) => ("F32", ScalarType.Float32),
-                _ => throw new ArgumentException($"tensor '{name}' has dtype {t.dtype}, which safetensors writing does not support"),
-            };
+            var (dtype, type) = StoredType(t, floats, name);
             var bytes = t.numel() * SafeTensorsFile.DtypeSize(dtype)!.Value;
             entries.Add((name, dtype, type, t.shape, offset, offset + bytes));
             offset += bytes;

@@ -97,15 +97,30 @@ public sealed class DpoTrainer
                 clock.Start();
                 var lr = loop.SetLearningRate(step);
                 var idx = order.Skip(start).Take(_options.BatchSize).ToArray();
-                var batchPairs = idx.Select(i => pairs[i]).ToList();
-                var refChosen = tensor(idx.Select(i => (float)reference.Chosen[i]).ToArray());
-                var refRejected = tensor(idx.Select(i => (float)reference.Rejected[i]).ToArray());
-                var r = BatchLoss(policy, batchPairs, refChosen, refRejected, padId);
-                var gradNorm = loop.Step(r.Loss);
+                // Micro-batches weighted by their share of the step's pairs (the NLL term is then normalised per token
+                // within each micro-batch); their per-pair figures are joined for the step's metrics.
+                var parts = loop.Split(idx);
+                var (lossSum, nllSum) = (0f, 0f);
+                var figures = new List<(Tensor Chosen, Tensor Rejected, Tensor PolicyChosen, Tensor PolicyRejected)>();
+                var gradNorm = loop.Step(parts.Count, k =>
+                {
+                    var part = parts[k];
+                    var refChosen = tensor(part.Select(i => (float)reference.Chosen[i]).ToArray());
+                    var refRejected = tensor(part.Select(i => (float)reference.Rejected[i]).ToArray());
+                    var r = BatchLoss(policy, part.Select(i => pairs[i]).ToList(), refChosen, refRejected, padId);
+                    var weight = (double)part.Length / idx.Length;
+                    var loss = parts.Count > 1 ? r.Loss * weight : r.Loss;
+                    lossSum += loss.item<float>();
+                    nllSum += parts.Count > 1 ? (float)(r.Nll.item<float>() * weight) : r.Nll.item<float>();
+                    figures.Add((r.ChosenRewards.MoveToOuterDisposeScope(), r.RejectedRewards.MoveToOuterDisposeScope(),
+                        r.PolicyChosen.MoveToOuterDisposeScope(), r.PolicyRejected.MoveToOuterDisposeScope()));
+                    return loss;
+                });
                 clock.Stop();
-                tokens += batchPairs.Sum(p => Math.Min(p.Chosen.Length, maxLength) + Math.Min(p.Rejected.Length, maxLength));
+                tokens += idx.Sum(i => Math.Min(pairs[i].Chosen.Length, maxLength) + Math.Min(pairs[i].Rejected.Length, maxLength));
 
-                var m = BatchMetrics(r.Loss, r.ChosenRewards, r.RejectedRewards, r.PolicyChosen, r.PolicyRejected, r.Nll);
+                var m = BatchMetrics(tensor(lossSum), cat(figures.Select(f => f.Chosen).ToList(), 0), cat(figures.Select(f => f.Rejected).ToList(), 0),
+                    cat(figures.Select(f => f.PolicyChosen).ToList(), 0), cat(figures.Select(f => f.PolicyRejected).ToList(), 0), tensor(nllSum));
                 foreach (var (k, v) in m) epochSums[k] = epochSums.GetValueOrDefault(k) + v * idx.Length;
                 epochPairs += idx.Length;
                 m["learning_rate"] = lr;
@@ -116,6 +131,7 @@ public sealed class DpoTrainer
             _logger.LogInformation("DPO epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Acc:F3}", epoch + 1, _options.Epochs,
                 epochSums[Loss] / epochPairs, epochSums[RewardsAccuracies] / epochPairs);
         }
+        loop.MergeAdapters();
         var metrics = epochSums.ToDictionary(kv => kv.Key, kv => kv.Value / epochPairs);
         return new DpoResult(metrics, history, step, tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), reference.ForwardPasses);
     }
@@ -136,7 +152,7 @@ public sealed class DpoTrainer
         var template = new ChatTemplate(tokenizer);
         var pairs = Encode(template, PreferenceDataset.Read(datasetPath));
         if (pairs.Count == 0) throw new InvalidDataException($"{datasetPath}: no preference pairs, expected at least one");
-        var reference = PrepareReference(referenceDir, datasetPath, pairs, policy.Config, tokenizer.PadId, device, progress, cancellationToken);
+        var reference = PrepareReference(referenceDir, datasetPath, pairs, policy.Config, tokenizer.PadId, device, progress, cancellationToken, checkpoint);
         var (datasetHash, referenceHash) = (reference.DatasetHash, reference.ReferenceHash);
         _logger.LogInformation("DPO ({Loss}, β {Beta}) on {Count} pairs from {Path}; reference {Ref} ({Passes} reference forwards)",
             _options.LossType, _options.Beta, pairs.Count, datasetPath, referenceHash, reference.ForwardPasses);
@@ -161,8 +177,11 @@ public sealed class DpoTrainer
     /// reference hash, masking, max length), else computed once and written there. The reference is loaded only on a miss.
     /// <see cref="Run"/> calls this; a workflow calls it ahead of several variants so they share one computation.
     /// </summary>
+    /// <param name="policy">The policy already in memory, before training. When it is the reference checkpoint (same hash) its
+    /// log-probs are the reference's, so no second model is loaded; with LoRA this is the base with no adapters.</param>
     public ReferenceLogProbs PrepareReference(string referenceDir, string datasetPath, IReadOnlyList<PreferenceEncoding> pairs,
-        LlamaConfig config, int padId, Device? device = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+        LlamaConfig config, int padId, Device? device = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default,
+        LoadedCheckpoint? policy = null)
     {
         var datasetHash = RunFiles.Sha256(datasetPath);
         var referenceHash = Checkpoint.ComputeHash(referenceDir);
@@ -170,7 +189,7 @@ public sealed class DpoTrainer
         try
         {
             return ReferenceLogProbs.LoadOrCompute(datasetPath, datasetHash, referenceHash,
-                () => (loadedReference = Checkpoint.Load(referenceDir, device)).Model, pairs, _options.MaskFormattingTokens,
+                () => policy?.Hash == referenceHash ? policy.Model : (loadedReference = Checkpoint.Load(referenceDir, device)).Model, pairs, _options.MaskFormattingTokens,
                 MaxLengthFor(config), _options.BatchSize, padId, progress, cancellationToken);
         }
         finally

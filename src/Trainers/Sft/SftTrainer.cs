@@ -80,13 +80,21 @@ public sealed class SftTrainer
                 clock.Start();
                 var lr = loop.SetLearningRate(step);
                 var chosen = order.Skip(start).Take(_options.BatchSize).Select(i => rows[i]).ToList();
-                using var batch = Collate(chosen, padId, blockSize, device);
-                var loss = Loss(batch.Forward(policy), batch.Targets);
-                var gradNorm = loop.Step(loss);
-                var lossValue = loss.item<float>();
+                var targets = chosen.Sum(r => r.Targets.Count(t => t != TokenTargets.IgnoreIndex));
+                // Each micro-batch's mean is weighted by its share of the step's target tokens, so the summed gradient
+                // is the gradient of the step's mean.
+                var parts = loop.Split(chosen);
+                var lossValue = 0f;
+                var gradNorm = loop.Step(parts.Count, k =>
+                {
+                    using var batch = Collate(parts[k], padId, blockSize, device);
+                    var loss = Loss(batch.Forward(policy), batch.Targets);
+                    if (parts.Count > 1) loss = loss * ((double)parts[k].Sum(r => r.Targets.Count(t => t != TokenTargets.IgnoreIndex)) / targets);
+                    lossValue += loss.item<float>();
+                    return loss;
+                });
                 clock.Stop();
 
-                var targets = chosen.Sum(r => r.Targets.Count(t => t != TokenTargets.IgnoreIndex));
                 var tokens = chosen.Sum(r => r.Ids.Length);
                 trainTokens += tokens;
                 epochLossSum += lossValue * targets;
@@ -112,6 +120,7 @@ public sealed class SftTrainer
             _logger.LogInformation("SFT epoch {Epoch}/{Epochs}: loss {Loss:F4}", epoch + 1, _options.Epochs, lastEpochLoss);
         }
 
+        loop.MergeAdapters();
         double? heldOutLoss = null;
         if (heldOutRows is not null)
         {
