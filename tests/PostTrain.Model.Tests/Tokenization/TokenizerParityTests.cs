@@ -105,4 +105,24 @@ public sealed class TokenizerParityTests
         Assert.Equal("<|begin_of_text|>", tokenizer.Config.SpecialTokens["bos_token"]);
         Assert.Equal(128000, tokenizer.BosId);
     }
+
+    [Theory]
+    [InlineData("bpe")]
+    public void Encode_SentencePieceModel_MatchesSentencepiece(string kind)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "spm");
+        var tokenizer = TokenizerLoader.LoadPath(Path.Combine(dir, kind + ".model"));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "expected.json")));
+        var texts = doc.RootElement.GetProperty("texts").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        var expected = doc.RootElement.GetProperty(kind).EnumerateArray().Select(a => a.EnumerateArray().Select(i => i.GetInt32()).ToArray()).ToArray();
+        var failures = new List<string>();
+        for (var i = 0; i < texts.Length; i++)
+        {
+            // sentencepiece never matches special strings inside text, so the plain Encode is the one to compare.
+            var actual = tokenizer.Encode(texts[i]);
+            if (!actual.SequenceEqual(expected[i]))
+                failures.Add($"{JsonSerializer.Serialize(texts[i])}: expected [{string.Join(",", expected[i])}] got [{string.Join(",", actual)}]");
+        }
+        Assert.True(failures.Count == 0, $"{kind}: {failures.Count} of {texts.Length} texts differ:\n{string.Join("\n", failures)}");
+    }
 }
