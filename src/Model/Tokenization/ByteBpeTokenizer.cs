@@ -30,11 +30,17 @@ public sealed class ByteBpeTokenizer : ITokenizer
     private readonly Dictionary<string, int> _byteTokens = new(StringComparer.Ordinal);
     private readonly string? _preTokenizerJson;    // a loaded foreign layout, written back verbatim; null = PostTrain's
     private readonly byte[]? _configBytes;         // a loaded tokenizer_config.json, written back verbatim
+    private readonly AddedTokens _added;
+    private byte[]? _jsonBytes;                     // a loaded foreign tokenizer.json, written back verbatim (init-only via Load)
+    private readonly bool _nfc;
 
     private ByteBpeTokenizer(byte[]?[] tokenBytes, string[] tokenStrings, IReadOnlyList<(int A, int B, int Merged)> merges,
         Dictionary<string, int> specials, string bos, string eos, string pad,
-        PreTokenizer? preTokenizer = null, string? preTokenizerJson = null, bool ignoreMerges = false, byte[]? configBytes = null)
+        PreTokenizer? preTokenizer = null, string? preTokenizerJson = null, bool ignoreMerges = false, byte[]? configBytes = null,
+        AddedTokens? added = null, bool nfc = false, TokenizerConfig? config = null)
     {
+        _nfc = nfc;
+        _added = added ?? new AddedTokens(specials.Select(kv => new AddedTokens.Token(kv.Key, kv.Value, Special: true)));
         _preTokenizer = preTokenizer ?? PreTokenizer.PostTrain;
         _preTokenizerJson = preTokenizerJson;
         _ignoreMerges = ignoreMerges;
@@ -54,6 +60,11 @@ public sealed class ByteBpeTokenizer : ITokenizer
             _ranks.TryAdd(BpeTrainer.Key(merges[r].A, merges[r].B), (r, merges[r].Merged));
         _bosToken = bos; _eosToken = eos; _padToken = pad;
         BosId = specials[bos]; EosId = specials[eos]; PadId = specials[pad];
+        Config = config ?? new TokenizerConfig
+        {
+            ChatTemplate = ChatTemplate.JinjaTemplate,
+            SpecialTokens = new Dictionary<string, string> { ["bos_token"] = bos, ["eos_token"] = eos, ["pad_token"] = pad },
+        };
     }
 
     public int VocabSize => _tokenStrings.Length;
@@ -101,13 +112,33 @@ public sealed class ByteBpeTokenizer : ITokenizer
             SpecialTokens.BeginOfText, SpecialTokens.EndOfText, SpecialTokens.Pad);
     }
 
+    public TokenizerConfig Config { get; }
+
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 2 + 1);
+        EncodeSegment(text, ids);
+        return ids.ToArray();
+    }
+
+    public int[] EncodeWithSpecials(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 2 + 1);
+        foreach (var (segment, id) in _added.Split(text))
+        {
+            if (id is { } added) ids.Add(added);
+            else EncodeSegment(segment, ids);
+        }
+        return ids.ToArray();
+    }
+
+    private void EncodeSegment(string text, List<int> ids)
+    {
+        if (_nfc) text = text.Normalize(NormalizationForm.FormC);
         foreach (var piece in _preTokenizer.Split(text))
             ids.AddRange(EncodePiece(piece));
-        return ids.ToArray();
     }
 
     public string Decode(ReadOnlySpan<int> ids)
@@ -166,7 +197,8 @@ public sealed class ByteBpeTokenizer : ITokenizer
     public void Save(string dir)
     {
         Directory.CreateDirectory(dir);
-        AtomicFile.Write(Path.Combine(dir, TokenizerFile), WriteTokenizerJson);
+        if (_jsonBytes is not null) AtomicFile.WriteAllBytes(Path.Combine(dir, TokenizerFile), _jsonBytes);
+        else AtomicFile.Write(Path.Combine(dir, TokenizerFile), WriteTokenizerJson);
         if (_configBytes is not null) AtomicFile.WriteAllBytes(Path.Combine(dir, ConfigFile), _configBytes);
         else AtomicFile.Write(Path.Combine(dir, ConfigFile), WriteConfigJson);
     }
@@ -286,8 +318,9 @@ public sealed class ByteBpeTokenizer : ITokenizer
     public static ByteBpeTokenizer Load(string dir)
     {
         var path = Path.Combine(dir, TokenizerFile);
+        var jsonBytes = File.ReadAllBytes(path);
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        try { doc = JsonDocument.Parse(jsonBytes); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
         using (doc)
         {
@@ -297,8 +330,13 @@ public sealed class ByteBpeTokenizer : ITokenizer
             if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object) Fail("model", "missing or not an object");
             var type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             if (type != "BPE") Fail("model.type", $"expected \"BPE\", found {(type is null ? "nothing" : $"\"{type}\"")}");
+            var nfc = false;
             if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind != JsonValueKind.Null)
-                Fail("normalizer", $"expected null (byte-level BPE needs none), found {normalizer.GetRawText()}");
+            {
+                // Qwen2 normalizes to NFC before its byte-level split; nothing else is reproduced here.
+                if (Str(normalizer, "type") != "NFC") Fail("normalizer", $"expected null or NFC, found {normalizer.GetRawText()}");
+                nfc = true;
+            }
             if (!root.TryGetProperty("pre_tokenizer", out var preEl) || preEl.ValueKind != JsonValueKind.Object)
                 Fail("pre_tokenizer", "missing or not an object");
             var preTokenizer = PreTokenizer.FromJson(preEl, out var preReason);
@@ -320,22 +358,9 @@ public sealed class ByteBpeTokenizer : ITokenizer
                 vocab[p.Name] = p.Value.GetInt32();
             }
 
+            var added = AddedTokens.FromJson(root, path);
             var specials = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
-            {
-                var i = 0;
-                foreach (var tok in added.EnumerateArray())
-                {
-                    if (!tok.TryGetProperty("id", out var idEl) || !idEl.TryGetInt32(out var id) ||
-                        !tok.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String)
-                        Fail($"added_tokens[{i}]", "expected {\"id\": int, \"content\": string}");
-                    // Non-special added tokens would have to be matched inside ordinary text; PostTrain never does that.
-                    if (tok.TryGetProperty("special", out var sp) && sp.ValueKind == JsonValueKind.False)
-                        Fail($"added_tokens[{i}]", $"\"{tok.GetProperty("content").GetString()}\" is not special; only special added tokens are supported");
-                    specials[tok.GetProperty("content").GetString()!] = tok.GetProperty("id").GetInt32();
-                    i++;
-                }
-            }
+            foreach (var tok in added.All) specials[tok.Content] = tok.Id;
 
             var size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), specials.Count == 0 ? 0 : specials.Values.Max()) + 1;
             if (size > vocab.Count + specials.Count)
@@ -350,11 +375,14 @@ public sealed class ByteBpeTokenizer : ITokenizer
                 bytes[id] = tokenBytes!;
                 strings[id] = s;
             }
-            foreach (var (s, id) in specials)
+            foreach (var tok in added.All)
             {
+                var (s, id) = (tok.Content, tok.Id);
                 if (strings[id] is not null && vocab.GetValueOrDefault(s, -1) != id) Fail("added_tokens", $"id {id} of \"{s}\" is already \"{strings[id]}\"");
                 if (vocab.ContainsKey(s)) continue;
                 strings[id] = s;
+                // A non-special added token (Qwen's <tool_call>) decodes as its text, like any other content.
+                if (!tok.Special) bytes[id] = Encoding.UTF8.GetBytes(s);
             }
             for (var id = 0; id < size; id++)
                 if (strings[id] is null) Fail("model.vocab", $"ids must be contiguous from 0 to {size - 1}; id {id} is missing");
@@ -379,22 +407,15 @@ public sealed class ByteBpeTokenizer : ITokenizer
                 r++;
             }
 
-            string bos = SpecialTokens.BeginOfText, eos = SpecialTokens.EndOfText;
-            string? pad = null;
             var configPath = Path.Combine(dir, ConfigFile);
-            byte[]? configBytes = null;
-            if (File.Exists(configPath))
-            {
-                configBytes = File.ReadAllBytes(configPath);
-                try
-                {
-                    using var config = JsonDocument.Parse(configBytes);
-                    bos = ConfigToken(config.RootElement, "bos_token") ?? bos;
-                    eos = ConfigToken(config.RootElement, "eos_token") ?? eos;
-                    pad = ConfigToken(config.RootElement, "pad_token");
-                }
-                catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON: {e.Message}", e); }
-            }
+            var configBytes = File.Exists(configPath) ? File.ReadAllBytes(configPath) : null;
+            var tokenizerConfig = TokenizerConfig.Load(dir);
+            // GPT-2 and Qwen2 have no bos: a document then starts with eos (<|endoftext|>), as their pretraining did.
+            var eos = tokenizerConfig.SpecialTokens.GetValueOrDefault("eos_token") ?? SpecialTokens.EndOfText;
+            var bos = tokenizerConfig.SpecialTokens.GetValueOrDefault("bos_token")
+                ?? (specials.ContainsKey(SpecialTokens.BeginOfText) ? SpecialTokens.BeginOfText
+                    : specials.ContainsKey("<|endoftext|>") ? "<|endoftext|>" : eos);
+            var pad = tokenizerConfig.SpecialTokens.GetValueOrDefault("pad_token");
             // Llama 3 ships no pad token; padded positions are masked, so any special serves (HF recipes use eos).
             pad ??= specials.ContainsKey(SpecialTokens.Pad) ? SpecialTokens.Pad
                 : specials.ContainsKey("<|finetune_right_pad_id|>") ? "<|finetune_right_pad_id|>"
@@ -406,22 +427,11 @@ public sealed class ByteBpeTokenizer : ITokenizer
             var foreign = preTokenizer!.IsPostTrainLayout ? null : preEl.GetRawText();
             // A PostTrain file's config is regenerated on save (it is derived state); a foreign one is kept byte for byte.
             return new ByteBpeTokenizer(bytes, strings, merges, specials, bos, eos, pad, preTokenizer, foreign, ignoreMerges,
-                foreign is null ? null : configBytes);
+                foreign is null ? null : configBytes, added, nfc, foreign is null ? null : tokenizerConfig)
+            { _jsonBytes = foreign is null ? null : jsonBytes };
         }
     }
 
     private static string? Str(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    /// <summary>HF writes a special either as a plain string or as an AddedToken object with "content".</summary>
-    private static string? ConfigToken(JsonElement root, string name)
-    {
-        if (!root.TryGetProperty(name, out var v)) return null;
-        return v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString(),
-            JsonValueKind.Object => Str(v, "content"),
-            _ => null,
-        };
-    }
 }

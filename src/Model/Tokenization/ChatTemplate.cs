@@ -1,7 +1,12 @@
+using PostTrain.Model.Tokenization.Jinja;
+
 namespace PostTrain.Model.Tokenization;
 
 /// <summary>
-/// Llama 3's chat format: <c>&lt;|begin_of_text|&gt;</c>, then per message
+/// A checkpoint's chat format. A tokenizer whose tokenizer_config.json carries its own <c>chat_template</c> (Llama 2,
+/// Mistral, Zephyr, Qwen, an imported Llama 3) is rendered with that Jinja template, as apply_chat_template does
+/// (see <see cref="CheckpointChatFormat"/>); PostTrain's own models, and tokenizers with no template, use the
+/// built-in Llama 3 format below, whose outputs are fixed. Built-in: Llama 3's chat format: <c>&lt;|begin_of_text|&gt;</c>, then per message
 /// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\ncontent&lt;|eot_id|&gt;</c>.
 /// Prompt messages encode "\n\n" + content as one string, and the open assistant header encodes "\n\n" alone, so
 /// <see cref="EncodePrompt"/> gives the same ids as Hugging Face's apply_chat_template(add_generation_prompt=True)
@@ -26,12 +31,29 @@ public sealed class ChatTemplate
     private readonly Dictionary<string, int[]> _roleIds;
     private readonly int[] _newlineIds;
 
-    /// <exception cref="ArgumentException">The tokenizer lacks one of the Llama 3 specials (e.g. a Llama 2 SentencePiece model).</exception>
-    public ChatTemplate(ITokenizer tokenizer)
+    private readonly CheckpointChatFormat? _checkpoint;
+
+    /// <param name="tokenizer">The checkpoint's tokenizer; its <see cref="ITokenizer.Config"/> supplies the template.</param>
+    /// <param name="chatTemplate">A Jinja template to use instead of the tokenizer's own (e.g. <c>--chat-template FILE</c>).</param>
+    /// <param name="chatTemplateSource">Where <paramref name="chatTemplate"/> came from, for error messages.</param>
+    /// <exception cref="ArgumentException">No template to use and the tokenizer lacks one of the Llama 3 specials.</exception>
+    /// <exception cref="JinjaException">The template is outside PostTrain's Jinja subset; the message names the construct.</exception>
+    public ChatTemplate(ITokenizer tokenizer, string? chatTemplate = null, string? chatTemplateSource = null)
     {
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        var source = chatTemplate ?? tokenizer.Config.ChatTemplate;
+        if (source is not null && source != JinjaTemplate)
+        {
+            _checkpoint = new CheckpointChatFormat(tokenizer, Jinja.JinjaTemplate.Parse(source, chatTemplate is null ? tokenizer.Config.ChatTemplateSource : chatTemplateSource ?? "--chat-template"));
+            StopIds = _checkpoint.StopIds;
+            _eot = _checkpoint.StopIds[0];
+            _bos = _startHeader = _endHeader = _endOfText = -1;
+            _roleIds = [];
+            _newlineIds = [];
+            return;
+        }
         int Need(string special) => tokenizer.TokenToId(special)
-            ?? throw new ArgumentException($"tokenizer has no special token {special}; the Llama 3 chat template needs {string.Join(", ", SpecialTokens.All.Take(5))}", nameof(tokenizer));
+            ?? throw new ArgumentException($"tokenizer has no special token {special} and no chat_template in tokenizer_config.json; the built-in Llama 3 chat format needs {string.Join(", ", SpecialTokens.All.Take(5))}", nameof(tokenizer));
         _bos = Need(SpecialTokens.BeginOfText);
         _endOfText = Need(SpecialTokens.EndOfText);
         _startHeader = Need(SpecialTokens.StartHeader);
@@ -49,9 +71,17 @@ public sealed class ChatTemplate
 
     public int EndOfTurnId => _eot;
 
+    /// <summary>True when the checkpoint's own Jinja template is used rather than the built-in Llama 3 format.</summary>
+    public bool UsesCheckpointTemplate => _checkpoint is not null;
+
+    /// <summary>The conversation as text, as this template renders it (special tokens as their strings).</summary>
+    public string RenderText(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
+        _checkpoint?.Render(messages, addGenerationPrompt) ?? Render(messages, addGenerationPrompt);
+
     /// <summary>The conversation followed by an open assistant header, so generation starts the response.</summary>
     public ChatEncoding EncodePrompt(IReadOnlyList<ChatMessage> messages)
     {
+        if (_checkpoint is not null) return _checkpoint.EncodePrompt(messages);
         var (ids, formatting) = Begin();
         AppendMessages(messages, ids, formatting);
         AppendHeader(AssistantRole, ids, formatting);
@@ -63,6 +93,7 @@ public sealed class ChatTemplate
     public ChatEncoding EncodeExample(IReadOnlyList<ChatMessage> prompt, string response)
     {
         ArgumentNullException.ThrowIfNull(response);
+        if (_checkpoint is not null) return _checkpoint.EncodeExample(prompt, response);
         var (ids, formatting) = Begin();
         AppendMessages(prompt, ids, formatting);
         AppendHeader(AssistantRole, ids, formatting);
@@ -78,7 +109,7 @@ public sealed class ChatTemplate
         var kept = new List<int>(generated.Length);
         foreach (var id in generated)
         {
-            if (id == _eot || id == _endOfText) break;
+            if (id == _eot || id == _endOfText || (_checkpoint is not null && StopIds.Contains(id))) break;
             if (!Tokenizer.IsSpecial(id)) kept.Add(id);
         }
         return Tokenizer.Decode(kept.ToArray());

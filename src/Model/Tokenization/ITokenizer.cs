@@ -21,6 +21,15 @@ public interface ITokenizer
     /// <summary>Encodes plain text. Special-token strings inside <paramref name="text"/> are encoded as ordinary text, never as specials, so user content cannot forge a header.</summary>
     int[] Encode(string text);
 
+    /// <summary>
+    /// Encodes text as Hugging Face's <c>tokenizer(text, add_special_tokens=False)</c> does: added and special token
+    /// strings inside <paramref name="text"/> become their ids (for rendered chat templates and <c>posttrain tokenize</c>).
+    /// </summary>
+    int[] EncodeWithSpecials(string text);
+
+    /// <summary>The checkpoint's tokenizer_config.json (chat template, special-token strings); empty when it has none.</summary>
+    TokenizerConfig Config { get; }
+
     /// <summary>Decodes ids; special tokens are rendered as their literal strings.</summary>
     string Decode(ReadOnlySpan<int> ids);
 

@@ -4,7 +4,7 @@ using Ml = Microsoft.ML.Tokenizers;
 namespace PostTrain.Model.Tokenization;
 
 /// <summary>
-/// A Llama/Mistral <c>tokenizer.model</c> (SentencePiece BPE protobuf) read through Microsoft.ML.Tokenizers, so an
+/// A Llama/Mistral <c>tokenizer.model</c> (SentencePiece BPE or unigram protobuf) read through Microsoft.ML.Tokenizers, so an
 /// imported Hugging Face checkpoint keeps its own vocabulary. SentencePiece adds a dummy prefix space, so
 /// Decode(Encode(s)) equals s only up to that leading space; PostTrain's own runs use <see cref="ByteBpeTokenizer"/>.
 /// </summary>
@@ -17,8 +17,11 @@ public sealed class SentencePieceTokenizer : ITokenizer
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly HashSet<int> _specialIds;
 
-    private SentencePieceTokenizer(Ml.SentencePieceTokenizer inner, byte[] modelBytes)
+    private readonly AddedTokens _added;
+
+    private SentencePieceTokenizer(Ml.SentencePieceTokenizer inner, byte[] modelBytes, TokenizerConfig config)
     {
+        Config = config;
         _inner = inner;
         _modelBytes = modelBytes;
         _vocab = inner.Vocabulary;
@@ -29,12 +32,16 @@ public sealed class SentencePieceTokenizer : ITokenizer
         PadId = _vocab.TryGetValue("<pad>", out var pad) ? pad : EosId;
         _specialIds = [BosId, EosId, inner.UnknownId];
         if (inner.SpecialTokens is { } extra) foreach (var id in extra.Values) _specialIds.Add(id);
+        // Hugging Face's LlamaTokenizer recognises its specials inside text; sentencepiece itself never does.
+        _added = new AddedTokens(_specialIds.Where(id => id >= 0 && id < VocabSize)
+            .Select(id => new AddedTokens.Token(inner.Decode([id], considerSpecialTokens: true) ?? "", id, Special: true)));
     }
 
     public int VocabSize { get; }
     public int BosId { get; }
     public int EosId { get; }
     public int PadId { get; }
+    public TokenizerConfig Config { get; }
 
     /// <summary>Loads <c>tokenizer.model</c>; a file that is not a SentencePiece model fails with its path and the parser's reason.</summary>
     public static SentencePieceTokenizer Load(string path)
@@ -44,8 +51,8 @@ public sealed class SentencePieceTokenizer : ITokenizer
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
-            var inner = Ml.LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
-            return new SentencePieceTokenizer(inner, bytes);
+            var inner = Ml.SentencePieceTokenizer.Create(stream, false, false);
+            return new SentencePieceTokenizer(inner, bytes, TokenizerConfig.Load(Path.GetDirectoryName(Path.GetFullPath(path))!));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -57,6 +64,16 @@ public sealed class SentencePieceTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         return [.. _inner.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true)];
+    }
+
+    /// <summary>Each text between specials is encoded on its own, dummy prefix included (HF's legacy Llama behaviour).</summary>
+    public int[] EncodeWithSpecials(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        foreach (var (segment, id) in _added.Split(text))
+            if (id is { } special) ids.Add(special); else ids.AddRange(Encode(segment));
+        return [.. ids];
     }
 
     public string Decode(ReadOnlySpan<int> ids)

@@ -204,14 +204,17 @@ public sealed class ByteBpeTokenizerTests : IDisposable
     }
 
     [Fact]
-    public void Load_NonSpecialAddedToken_Rejected()
+    public void Load_NonSpecialAddedToken_MatchedInTextDecodedAsTextNotSpecial()
     {
         Shared.Value.Save(_dir);
         var path = Path.Combine(_dir, "tokenizer.json");
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"special\": true", "\"special\": false"));
-        var e = Assert.Throws<InvalidDataException>(() => ByteBpeTokenizer.Load(_dir));
-        Assert.Contains("added_tokens[0]", e.Message);
-        Assert.Contains("not special", e.Message);
+        var tok = ByteBpeTokenizer.Load(_dir);
+        var eot = tok.TokenToId(SpecialTokens.EndOfTurn)!.Value;
+        Assert.False(tok.IsSpecial(eot));
+        Assert.Equal([eot], tok.EncodeWithSpecials(SpecialTokens.EndOfTurn));
+        Assert.DoesNotContain(eot, tok.Encode(SpecialTokens.EndOfTurn));
+        Assert.Equal("a" + SpecialTokens.EndOfTurn, tok.Decode([.. tok.Encode("a"), eot]));
     }
 
     [Fact]
