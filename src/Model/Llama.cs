@@ -473,6 +473,13 @@ public sealed class Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);             // (B, nkv, S, hd)
+        if (nKvHead != nHead && T == 1)
+        {
+            // One decode token: the query heads that share a K/V head attend as one group of rows, so K/V is read in
+            // place instead of copied n_rep times (HF's repeat_kv below costs more than the attention at large batches).
+            var grouped = F.scaled_dot_product_attention(q.reshape(B, nKvHead, nHead / nKvHead, headDim), k, v, attn_mask: mask);
+            return o_proj.forward(grouped.reshape(B, T, nHead * headDim)).MoveToOuterDisposeScope();
+        }
         if (nKvHead != nHead)
         {
             // HF's repeat_kv: each K/V head serves n_rep consecutive query heads.
@@ -630,6 +637,8 @@ public sealed class LlamaForCausalLM : nn.Module
 public sealed class KvCache : IDisposable
 {
     private readonly Tensor[] keys, values; // each (B, nkv, MaxLength, hd)
+    private Tensor? rowWrite;                // (B, nkv, 1, hd) int64: each row's own write position, in row-position mode
+    private int visible;
 
     public int Length { get; private set; }
     public int MaxLength { get; }
@@ -652,6 +661,13 @@ public sealed class KvCache : IDisposable
     internal (Tensor k, Tensor v) Append(int layer, Tensor k, Tensor v)
     {
         var t = k.shape[2];
+        if (rowWrite is not null)
+        {
+            if (t != 1) throw new InvalidOperationException($"a KV cache in row-position mode takes one token per row, got {t}");
+            keys[layer].scatter_(2, rowWrite, k);
+            values[layer].scatter_(2, rowWrite, v);
+            return (keys[layer].narrow(2, 0, visible), values[layer].narrow(2, 0, visible));
+        }
         using (no_grad())
         {
             keys[layer][.., .., TensorIndex.Slice(Length, Length + t)] = k;
@@ -661,7 +677,43 @@ public sealed class KvCache : IDisposable
         return (keys[layer][.., .., end], values[layer][.., .., end]);
     }
 
-    internal void Advance(long t) => Length += (int)t;
+    internal void Advance(long t)
+    {
+        if (rowWrite is null) Length += (int)t;
+    }
+
+    /// <summary>
+    /// Row-position mode, for continuous batching: rows are at different lengths, so each row writes its next key at its
+    /// own <paramref name="positions"/> (B,) int64 and attention reads the first <paramref name="visibleLength"/> positions
+    /// (the caller's mask hides each row's stale tail). Set before every one-token forward; null returns to the shared length.
+    /// </summary>
+    public void WriteAtRowPositions(Tensor? positions, int visibleLength)
+    {
+        if (positions is not null && (visibleLength < 1 || visibleLength > MaxLength))
+            throw new ArgumentOutOfRangeException(nameof(visibleLength), visibleLength, $"expected 1..{MaxLength}");
+        var shape = keys[0].shape;
+        rowWrite = positions?.view(-1, 1, 1, 1).expand(shape[0], shape[1], 1, shape[3]);
+        visible = visibleLength;
+    }
+
+    /// <summary>
+    /// Copies the first <paramref name="length"/> positions of <paramref name="source"/>'s rows <paramref name="sourceRows"/>
+    /// into this cache's rows <paramref name="targetRows"/> (both (R,) int64), in place: a prompt prefilled once fills the
+    /// slots of its N continuations.
+    /// </summary>
+    public void CopyRows(KvCache source, Tensor sourceRows, Tensor targetRows, int length)
+    {
+        using var scope = NewDisposeScope();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i].narrow(2, 0, length).index_copy_(0, targetRows, source.keys[i].narrow(2, 0, length).index_select(0, sourceRows));
+            values[i].narrow(2, 0, length).index_copy_(0, targetRows, source.values[i].narrow(2, 0, length).index_select(0, sourceRows));
+        }
+    }
+
+    /// <summary>Bytes of keys and values one row holds at full length.</summary>
+    public static long BytesPerRow(LlamaConfig c, int maxLength, ScalarType dtype = ScalarType.Float32) =>
+        2L * c.NumHiddenLayers * c.NumKeyValueHeads * maxLength * c.HeadDim * (dtype switch { ScalarType.Float64 => 8, ScalarType.Float32 => 4, _ => 2 });
 
     /// <summary>Selects or repeats rows: <paramref name="rowIndex"/> (B',) int64. A prompt prefilled once serves N continuations.</summary>
     public void Reorder(Tensor rowIndex)

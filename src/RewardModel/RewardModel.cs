@@ -2,6 +2,7 @@
 using System.Globalization;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Scoring;
 using PostTrain.Model.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -20,7 +21,7 @@ namespace PostTrain.RewardModel;
 /// The RM owns the <see cref="LlamaForCausalLM"/> it was built from and trains its backbone in place. The unused
 /// <c>lm_head</c> stays in that object so an RM checkpoint is an ordinary checkpoint directory plus <c>score.weight</c>.
 /// </remarks>
-public sealed class RewardModel : nn.Module
+public sealed class RewardModel : nn.Module, IRewardScorer
 {
     /// <summary>Name of the head in the checkpoint's extra tensors, HF's key.</summary>
     public const string ScoreWeightName = "score.weight";

@@ -1,4 +1,5 @@
 using System.Text;
+using static TorchSharp.torch;
 
 namespace PostTrain.Sampling;
 
@@ -42,5 +43,35 @@ public static class CounterRandom
         var baseCounter = (ulong)step * (ulong)into.Length;
         for (var v = 0; v < into.Length; v++)
             into[v] = (float)-Math.Log(-Math.Log(Uniform(key, baseCounter + (ulong)v)));
+    }
+
+    /// <summary>
+    /// <see cref="Gumbel(ulong, int, Span{float})"/> for many streams at once, on the logits' device: row a holds step
+    /// <paramref name="steps"/>[a] of stream <paramref name="keys"/>[a] (both (A,) int64, keys as the ulong's bits), (A, V) float32.
+    /// The hash is the same 64-bit arithmetic (two's-complement wrap-around), so the uniforms are bit-identical to the scalar path.
+    /// </summary>
+    public static Tensor Gumbel(Tensor keys, Tensor steps, long vocab)
+    {
+        using var scope = NewDisposeScope();
+        var device = keys.device;
+        var counter = steps.unsqueeze(1) * vocab + arange(vocab, dtype: ScalarType.Int64, device: device); // (A, V)
+        var z = MixTensor(keys.unsqueeze(1) + counter * unchecked((long)Golden));
+        var u = (ShiftRight(z, 11).to_type(ScalarType.Float64) + 0.5) * (1.0 / (1UL << 53));
+        return u.log_().neg_().log_().neg_().to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor MixTensor(Tensor z)
+    {
+        z = z.bitwise_xor(ShiftRight(z, 30)).mul_(unchecked((long)0xBF58476D1CE4E5B9UL));
+        z = z.bitwise_xor(ShiftRight(z, 27)).mul_(unchecked((long)0x94D049BB133111EBUL));
+        return z.bitwise_xor(ShiftRight(z, 31));
+    }
+
+    /// <summary>Logical (unsigned) right shift of int64 bits: torch's shift is arithmetic, so the sign copies are masked off.</summary>
+    private static Tensor ShiftRight(Tensor z, int bits)
+    {
+        using var amount = tensor((long)bits, device: z.device);
+        using var mask = tensor((1L << (64 - bits)) - 1, device: z.device);
+        return z.bitwise_right_shift(amount).bitwise_and_(mask);
     }
 }

@@ -12,9 +12,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace PostTrain.Sampling;
 
 /// <summary>
-/// Batched generation of N responses per prompt with the KV cache. Ragged prompts are left-padded and prefilled once;
-/// each prompt's cache is then repeated for its N continuations (<see cref="KvCache.Reorder"/>), and all rows decode
-/// together, each stopping at its own stop token. Finished rows leave the batch (the cache is compacted).
+/// Batched generation of N responses per prompt with the KV cache, continuously batched (<see cref="SlotDecoder"/>): each
+/// prompt is prefilled once and its cache copied to the slots of its N continuations; a row that stops frees its slot for
+/// the next prompt's continuations, so the batch stays full. With N = 1 and greedy decoding it is the plain decoder that
+/// <c>posttrain generate</c> and the pretrainer's evaluation use.
 /// Randomness is per (seed, prompt id, sample index) stream (<see cref="CounterRandom"/>), so the responses do not
 /// depend on the batch size, the prompt order or the shard a prompt runs in.
 /// </summary>
@@ -108,166 +109,46 @@ public sealed class Sampler
         }
 
         var n = _options.SamplesPerPrompt;
-        var promptsPerBatch = Math.Max(1, _options.BatchSize / n);
-        // Similar lengths batch together so little compute goes to padding; the output returns to input order.
-        var order = Enumerable.Range(0, prompts.Count).OrderBy(i => prompts[i].Ids.Length).ToArray();
+        // Whole prompts per batch: N rows each, so a batch can exceed BatchSize when N does.
+        var slots = Math.Max(1, _options.BatchSize / n) * n;
+        var maxLength = prompts.Count == 0 ? 1 : prompts.Max(p => p.Ids.Length + Limit(p));
         var results = new SampledSequence[prompts.Count][];
-        long prefill = 0, generated = 0;
+        long prefill = prompts.Sum(p => (long)p.Ids.Length), generated = 0;
         var clock = Stopwatch.StartNew();
         var wasTraining = _model.training;
         _model.eval();
+        int done = 0, usedSlots = 0;
         try
         {
-            using var _ = no_grad();
-            var done = 0;
-            for (var start = 0; start < order.Length; start += promptsPerBatch)
+            using var _ = inference_mode();
+            using var decoder = new SlotDecoder(_model, _options, _vocab, _stopIds, Math.Min(slots, Math.Max(n, prompts.Count * n)), maxLength);
+            usedSlots = decoder.Slots;
+            decoder.Run(prompts, (p, rows) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var idx = order.Skip(start).Take(promptsPerBatch).ToArray();
-                var batch = GenerateBatch(idx.Select(i => prompts[i]).ToArray(), cancellationToken);
-                for (var j = 0; j < idx.Length; j++) results[idx[j]] = batch[j];
-                prefill += idx.Sum(i => (long)prompts[i].Ids.Length);
-                generated += batch.Sum(rows => rows.Sum(r => (long)r.TokenIds.Length));
-                done += idx.Length;
+                results[p] = rows;
+                generated += rows.Sum(r => (long)r.TokenIds.Length);
+                done++;
                 var secs = clock.Elapsed.TotalSeconds;
                 progress?.Report(new StageProgress(StageName, done, prompts.Count, "prompt", new Dictionary<string, double>
                 {
                     ["tokens_per_s"] = secs > 0 ? generated / secs : 0,
                     ["generated_tokens"] = generated,
                 }));
-            }
+            }, cancellationToken);
         }
         finally { _model.train(wasTraining); }
-        var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds);
-        _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s",
-            stats.Sequences, stats.Prompts, stats.GeneratedTokens, stats.TokensPerSecond);
+        var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds)
+        {
+            Slots = usedSlots,
+            KvBytesPerSlot = KvCache.BytesPerRow(_model.Config, maxLength),
+        };
+        _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s ({Slots} slots, {KvMiB:F2} MiB K/V each)",
+            stats.Sequences, stats.Prompts, stats.GeneratedTokens, stats.TokensPerSecond, stats.Slots, stats.KvBytesPerSlot / 1048576.0);
         return new GenerationResult(results.SelectMany(r => r).ToArray(), stats);
     }
 
-    /// <summary>Prefills <paramref name="prompts"/> once, repeats each cache row N times and decodes; returns each prompt's N sequences.</summary>
-    private SampledSequence[][] GenerateBatch(TokenPrompt[] prompts, CancellationToken cancellationToken)
-    {
-        using var scope = NewDisposeScope();
-        var o = _options;
-        var (P, N, V) = (prompts.Length, o.SamplesPerPrompt, _vocab);
-        var device = _model.model.embed_tokens.weight!.device;
-        var S = prompts.Max(p => p.Ids.Length);
-
-        // Left-pad: every row's last prompt token sits at column S-1, so one decode step appends at the same cache slot.
-        var ids = new long[P * S];
-        var real = new bool[P * S];
-        for (var p = 0; p < P; p++)
-        {
-            var pad = S - prompts[p].Ids.Length;
-            for (var t = 0; t < prompts[p].Ids.Length; t++)
-            {
-                ids[p * S + pad + t] = prompts[p].Ids[t];
-                real[p * S + pad + t] = true;
-            }
-        }
-        var inputIds = tensor(ids, [P, S], device: device);
-        var keyPadding = tensor(real, [P, S], device: device);                         // (P, S) true = real token
-        var positions = AttentionMasks.PositionsFromPadding(keyPadding);                // (P, S)
-        using var cache = new KvCache(_model.Config, P, S + o.MaxNewTokens, device);
-        // Without padding (equal lengths, e.g. one prompt per batch) SDPA's own causal path needs no mask at all.
-        var padded = real.Contains(false);
-        var logits = _model.forward(inputIds, positions, padded ? AttentionMasks.Causal(keyPadding, S, S, device) : null, cache)[.., -1]; // (P, V)
-
-        // Share each prompt's cache with its N continuations: rows p*N .. p*N+N-1 continue prompt p.
-        var rowIndex = arange(P, dtype: ScalarType.Int64, device: device).repeat_interleave(N);  // (R,)
-        cache.Reorder(rowIndex);
-        logits = logits.index_select(0, rowIndex);                                      // (R, V)
-        keyPadding = keyPadding.index_select(0, rowIndex);                              // (R, S)
-        var lastPos = positions[.., -1].index_select(0, rowIndex);                      // (R,)
-
-        var R = P * N;
-        var rows = Enumerable.Range(0, R).ToArray();                                    // batch row -> global row
-        var keys = new ulong[R];
-        var limit = new int[R];
-        var tokens = new List<int>[R];
-        var logps = new List<float>[R];
-        var stopped = new bool[R];
-        for (var r = 0; r < R; r++)
-        {
-            var prompt = prompts[r / N];
-            keys[r] = CounterRandom.StreamKey(o.Seed, prompt.Id, r % N);
-            limit[r] = Math.Min(o.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
-            tokens[r] = [];
-            logps[r] = [];
-        }
-        var stops = new HashSet<int>(_stopIds);
-        var noise = o.Temperature > 0 ? new float[R * V] : [];
-
-        for (var step = 0; ; step++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var stepScope = NewDisposeScope();
-            var alive = rows.Length;
-            var usable = logits.shape[1] > V ? logits.narrow(1, 0, V) : logits;         // (A, V) decodable ids only
-            var logProbs = F.log_softmax(usable, -1);                                   // (A, V) the model's own distribution
-            Tensor next;
-            if (o.Temperature == 0)
-                next = usable.argmax(-1);                                               // (A,) greedy
-            else
-            {
-                for (var a = 0; a < alive; a++) CounterRandom.Gumbel(keys[rows[a]], step, noise.AsSpan(a * V, V));
-                var g = tensor(noise.AsSpan(0, alive * V).ToArray(), [alive, V], device: device);
-                next = (Filter(usable / o.Temperature, o.TopK, o.TopP) + g).argmax(-1); // (A,) Gumbel-max sample
-            }
-            var chosenLogp = logProbs.gather(1, next.unsqueeze(1)).squeeze(1);          // (A,)
-            var nextHost = next.cpu().data<long>().ToArray();
-            var logpHost = chosenLogp.cpu().data<float>().ToArray();
-
-            var keep = new List<long>(alive);
-            for (var a = 0; a < alive; a++)
-            {
-                var r = rows[a];
-                var tok = (int)nextHost[a];
-                tokens[r].Add(tok);
-                logps[r].Add(logpHost[a]);
-                if (stops.Contains(tok)) stopped[r] = true;
-                else if (tokens[r].Count < limit[r]) keep.Add(a);
-            }
-            if (keep.Count == 0) break;
-
-            var (oldPadding, oldPos, oldLogits) = (keyPadding, lastPos, logits);
-            var nextIn = next;
-            if (keep.Count < alive)
-            {
-                // Finished rows leave the batch; the survivors' cache rows, padding, positions and inputs follow.
-                var keepIdx = tensor(keep.ToArray(), device: device);
-                cache.Reorder(keepIdx);
-                keyPadding = keyPadding.index_select(0, keepIdx);
-                lastPos = lastPos.index_select(0, keepIdx);
-                nextIn = next.index_select(0, keepIdx);
-                rows = keep.Select(a => rows[(int)a]).ToArray();
-            }
-            var A = rows.Length;
-            keyPadding = cat([keyPadding, ones(A, 1, dtype: ScalarType.Bool, device: device)], 1); // (A, S + step + 1)
-            lastPos = lastPos + 1;
-            var mask = padded ? AttentionMasks.Causal(keyPadding, 1, keyPadding.shape[1], device) : null; // (A, 1, 1, S')
-            var newLogits = _model.forward(nextIn.unsqueeze(1), lastPos.unsqueeze(1), mask, cache)[.., -1]; // (A, V)
-            keyPadding = keyPadding.MoveToOuterDisposeScope();
-            lastPos = lastPos.MoveToOuterDisposeScope();
-            logits = newLogits.MoveToOuterDisposeScope();
-            // The previous step's tensors live in the batch scope; free them now rather than at the batch's end.
-            oldPadding.Dispose();
-            oldPos.Dispose();
-            oldLogits.Dispose();
-        }
-
-        var result = new SampledSequence[P][];
-        for (var p = 0; p < P; p++)
-        {
-            result[p] = new SampledSequence[N];
-            for (var k = 0; k < N; k++)
-            {
-                var r = p * N + k;
-                result[p][k] = new SampledSequence(prompts[p].Id, k, tokens[r].ToArray(), logps[r].ToArray(), stopped[r]);
-            }
-        }
-        return result;
-    }
+    /// <summary>Tokens a response to <paramref name="prompt"/> may have: the budget, cut where the model runs out of positions.</summary>
+    private int Limit(TokenPrompt prompt) => Math.Min(_options.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
 
     /// <summary>Top-k then top-p filtering of scaled logits (A, V): dropped ids get −∞. The most likely id always survives.</summary>
     public static Tensor Filter(Tensor scaledLogits, int topK, double topP)

@@ -10,4 +10,10 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
 {
     /// <summary>Generated tokens per second of wall time.</summary>
     public double TokensPerSecond => Seconds > 0 ? GeneratedTokens / Seconds : 0;
+
+    /// <summary>Rows decoded together (the continuous batch's fixed slot count).</summary>
+    public int Slots { get; init; }
+
+    /// <summary>Keys and values one slot holds at its full length: slots × this is the cache's memory, the figure admission sizes against.</summary>
+    public long KvBytesPerSlot { get; init; }
 }

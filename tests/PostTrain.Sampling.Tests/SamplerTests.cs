@@ -157,12 +157,12 @@ public class SamplerTests
     }
 
     [Fact]
-    public void Generate_ReportsProgressPerBatch()
+    public void Generate_ReportsProgressPerFinishedPrompt()
     {
         using var model = TinyModel(9);
         var reports = new List<StageProgress>();
         new Sampler(model, Options(batch: 4)).Generate(RaggedPrompts(), new SyncProgress(reports.Add));
-        Assert.Equal([2L, 4L, 5L], reports.Select(r => r.Step));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], reports.Select(r => r.Step));
         Assert.All(reports, r => Assert.Equal(5, r.Total));
         Assert.True(reports[^1].Metrics["tokens_per_s"] > 0);
     }

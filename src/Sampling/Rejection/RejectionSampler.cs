@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model.Data;
 using PostTrain.Core.Progress;
-using RM = PostTrain.RewardModel.RewardModel;
+using PostTrain.Model.Scoring;
 
 namespace PostTrain.Sampling.Rejection;
 
@@ -17,11 +17,11 @@ public sealed class RejectionSampler
 {
     public const string StageName = "rejection";
 
-    private readonly RM _rewardModel;
+    private readonly IRewardScorer _rewardModel;
     private readonly RejectionOptions _options;
     private readonly ILogger _logger;
 
-    public RejectionSampler(RM rewardModel, RejectionOptions options, ILogger? logger = null)
+    public RejectionSampler(IRewardScorer rewardModel, RejectionOptions options, ILogger? logger = null)
     {
         _rewardModel = rewardModel ?? throw new ArgumentNullException(nameof(rewardModel));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();

@@ -1,0 +1,229 @@
+using PostTrain.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PostTrain.Sampling;
+
+/// <summary>
+/// Continuous batching over a fixed number of slots (rows of one KV cache). A prompt is admitted when N slots are free:
+/// it is prefilled once (with the other prompts admitted at the same step, right-padded so no mask is needed) and its
+/// keys and values are copied into its N slots. Every step decodes one token in every slot, each slot at its own
+/// position; a finished row frees its slot for the next prompt, so the batch stays full over the whole prompt list.
+/// Sampling stays on the tensor (temperature, top-k/top-p, counter-based Gumbel noise, argmax); the host reads one
+/// finished code per slot per step and the tokens of rows that finished.
+/// </summary>
+internal sealed class SlotDecoder : IDisposable
+{
+    private const byte StoppedBit = 1, LimitBit = 2;
+
+    private readonly LlamaForCausalLM _model;
+    private readonly SamplingOptions _o;
+    private readonly int _vocab, _n, _maxLength;
+    private readonly Device _device;
+    private readonly Tensor? _stops;
+    private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
+
+    // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
+    private Tensor _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs;
+    private KvCache _cache;
+
+    // Per slot, on the host: the global row (prompt · N + sample) it decodes, or −1 when free; its position and step.
+    private int[] _row;
+    private int[] _hostPosition;
+
+    public SlotDecoder(LlamaForCausalLM model, SamplingOptions options, int vocab, IReadOnlyList<int> stopIds, int slots, int maxLength)
+    {
+        (_model, _o, _vocab, _n, _maxLength) = (model, options, vocab, options.SamplesPerPrompt, maxLength);
+        _device = model.model.embed_tokens.weight!.device;
+        _stops = stopIds.Count > 0 ? tensor(stopIds.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope() : null;
+        _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
+        _cache = new KvCache(model.Config, slots, maxLength, _device);
+        _streamKeys = Long(slots);
+        _positions = Long(slots);
+        _steps = Long(slots);
+        _limits = Long(slots);
+        _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
+        _tokens = Long(slots, options.MaxNewTokens);
+        _logProbs = zeros([slots, options.MaxNewTokens], device: _device).DetachFromDisposeScope();
+        _row = Enumerable.Repeat(-1, slots).ToArray();
+        _hostPosition = new int[slots];
+    }
+
+    public int Slots => _row.Length;
+
+    /// <summary>Prefill and decode steps, for the caller's statistics.</summary>
+    public double PrefillSeconds { get; private set; }
+
+    /// <summary>
+    /// Decodes every prompt's N rows; <paramref name="onPromptDone"/> gets a prompt's index and its N sequences as soon as its
+    /// last row finishes. Prompts are admitted in the given order.
+    /// </summary>
+    public void Run(IReadOnlyList<TokenPrompt> prompts, Action<int, SampledSequence[]> onPromptDone, CancellationToken cancellationToken)
+    {
+        var total = prompts.Count * _n;
+        var results = new SampledSequence?[total];
+        var remaining = Enumerable.Repeat(_n, prompts.Count).ToArray();
+        var next = 0; // next prompt to admit
+        next = Admit(prompts, next);
+        var active = _row.Count(r => r >= 0);
+        while (active > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var (token, code) = SampleStep();
+            var codes = code.cpu().data<byte>().ToArray();
+            var finished = Enumerable.Range(0, Slots).Where(s => _row[s] >= 0 && codes[s] != 0).ToArray();
+            if (finished.Length > 0) Collect(prompts, finished, codes, results, remaining, onPromptDone);
+            active -= finished.Length;
+            if (active == 0 && next == prompts.Count) break;
+            if (active > 0) Forward(token);
+            next = Admit(prompts, next);
+            active = _row.Count(r => r >= 0);
+            if (next == prompts.Count && active > 0 && active <= Slots / 2 && Slots > _n) Shrink();
+        }
+    }
+
+    /// <summary>Samples every slot's next token from its logits and records it; returns the tokens and each slot's finished code.</summary>
+    private (Tensor Token, Tensor Code) SampleStep()
+    {
+        var usable = _logits;
+        var logProbs = F.log_softmax(usable, -1);                                        // (S, V) the model's own distribution
+        Tensor token;
+        if (_o.Temperature == 0) token = usable.argmax(-1);                             // (S,) greedy
+        else
+        {
+            var scaled = _o.Temperature == 1 ? usable : usable / _o.Temperature;
+            if (_o.TopK > 0 || _o.TopP < 1) scaled = Sampler.Filter(scaled, _o.TopK, _o.TopP);
+            // In place: scaled may be _logits itself, which the next forward overwrites anyway.
+            token = scaled.add_(CounterRandom.Gumbel(_streamKeys, _steps, _vocab)).argmax(-1); // (S,) Gumbel-max sample
+        }
+        var column = _steps.clamp_max(_o.MaxNewTokens - 1).unsqueeze(1);             // (S, 1) free slots write harmlessly
+        _tokens.scatter_(1, column, token.unsqueeze(1));
+        _logProbs.scatter_(1, column, logProbs.gather(1, token.unsqueeze(1)));
+        _steps.add_(1);
+        var code = _steps.ge(_limits).to_type(ScalarType.Byte).mul_(LimitBit);
+        if (_stops is not null) code.bitwise_or_(token.isin(_stops, false, false).to_type(ScalarType.Byte));
+        return (token, code);
+    }
+
+    /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place.</summary>
+    private void Forward(Tensor token)
+    {
+        var visible = _hostPosition.Max() + 1;
+        var mask = _keyIndex.narrow(0, 0, visible).unsqueeze(0).le(_positions.unsqueeze(1)).view(Slots, 1, 1, visible); // (S, 1, 1, L')
+        _cache.WriteAtRowPositions(_positions, visible);
+        var logits = _model.forward(token.unsqueeze(1), _positions.unsqueeze(1), mask, _cache);  // (S, 1, V')
+        _cache.WriteAtRowPositions(null, 0);
+        _logits.copy_(logits.select(1, 0).narrow(1, 0, _vocab));
+        _positions.add_(1).clamp_max_(_maxLength - 1); // only free slots ever reach the end
+        for (var s = 0; s < Slots; s++) _hostPosition[s] = Math.Min(_hostPosition[s] + 1, _maxLength - 1);
+    }
+
+    /// <summary>Copies the finished rows' tokens to the host, frees their slots, and hands out prompts whose N rows are all done.</summary>
+    private void Collect(IReadOnlyList<TokenPrompt> prompts, int[] finished, byte[] codes, SampledSequence?[] results, int[] remaining,
+        Action<int, SampledSequence[]> onPromptDone)
+    {
+        var index = tensor(finished.Select(s => (long)s).ToArray(), device: _device);
+        var counts = _steps.index_select(0, index).cpu().data<long>().ToArray();
+        var tokens = _tokens.index_select(0, index).cpu();
+        var logProbs = _logProbs.index_select(0, index).cpu();
+        for (var i = 0; i < finished.Length; i++)
+        {
+            var s = finished[i];
+            var (p, k) = (_row[s] / _n, _row[s] % _n);
+            var count = (int)counts[i];
+            var ids = tokens[i].narrow(0, 0, count).data<long>().Select(t => (int)t).ToArray();
+            results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs[i].narrow(0, 0, count).data<float>().ToArray(), (codes[s] & StoppedBit) != 0);
+            _row[s] = -1;
+            _hostPosition[s] = 0;
+            if (--remaining[p] == 0) onPromptDone(p, Enumerable.Range(0, _n).Select(j => results[p * _n + j]!).ToArray());
+        }
+        // A free slot keeps decoding garbage at position 0 until it is refilled: never past the cache, never read.
+        _positions.index_fill_(0, index, 0);
+        _steps.index_fill_(0, index, 0);
+    }
+
+    /// <summary>Admits whole prompts (N slots each) while slots are free; returns the next prompt to admit.</summary>
+    private int Admit(IReadOnlyList<TokenPrompt> prompts, int next)
+    {
+        var free = Enumerable.Range(0, Slots).Where(s => _row[s] < 0).ToArray();
+        var count = Math.Min(free.Length / _n, prompts.Count - next);
+        if (count == 0) return next;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var admitted = prompts.Skip(next).Take(count).ToArray();
+        var length = admitted.Max(p => p.Ids.Length);
+        // Right-padded: a causal mask alone is exact for every real token, and the pads' keys land past each prompt where
+        // decoding overwrites them before any query can see them.
+        var ids = new long[count * length];
+        for (var p = 0; p < count; p++)
+            for (var t = 0; t < admitted[p].Ids.Length; t++) ids[p * length + t] = admitted[p].Ids[t];
+        using var prefill = new KvCache(_model.Config, count, length, _device);
+        var hidden = _model.model.forward(tensor(ids, [count, length], device: _device), cache: prefill);      // (P, T, C)
+        var last = tensor(admitted.Select(p => (long)p.Ids.Length - 1).ToArray(), device: _device);
+        var lastHidden = hidden.gather(1, last.view(count, 1, 1).expand(count, 1, hidden.shape[2])).squeeze(1); // (P, C)
+        var logits = _model.Head(lastHidden).narrow(1, 0, _vocab);                                            // (P, V)
+
+        var slots = free.Take(count * _n).ToArray();
+        var slotIndex = tensor(slots.Select(s => (long)s).ToArray(), device: _device);
+        var promptOfSlot = arange(count, dtype: ScalarType.Int64, device: _device).repeat_interleave(_n);       // (P·N,)
+        _cache.CopyRows(prefill, promptOfSlot, slotIndex, length);
+        _logits.index_copy_(0, slotIndex, logits.index_select(0, promptOfSlot));
+        var keys = new long[slots.Length];
+        var positions = new long[slots.Length];
+        var limits = new long[slots.Length];
+        for (var j = 0; j < slots.Length; j++)
+        {
+            var prompt = admitted[j / _n];
+            keys[j] = unchecked((long)CounterRandom.StreamKey(_o.Seed, prompt.Id, j % _n));
+            positions[j] = prompt.Ids.Length;
+            limits[j] = Math.Min(_o.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
+            _row[slots[j]] = (next + j / _n) * _n + j % _n;
+            _hostPosition[slots[j]] = prompt.Ids.Length;
+        }
+        _streamKeys.index_copy_(0, slotIndex, tensor(keys, device: _device));
+        _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
+        _limits.index_copy_(0, slotIndex, tensor(limits, device: _device));
+        _steps.index_fill_(0, slotIndex, 0);
+        PrefillSeconds += clock.Elapsed.TotalSeconds;
+        return next + count;
+    }
+
+    /// <summary>
+    /// When the last prompts drain, half the slots or more are free: the busy slots move to the front of a smaller cache, so
+    /// the tail of a run does not pay for empty rows.
+    /// </summary>
+    private void Shrink()
+    {
+        var busy = Enumerable.Range(0, Slots).Where(s => _row[s] >= 0).ToArray();
+        var keep = tensor(busy.Select(s => (long)s).ToArray(), device: _device);
+        _cache.Reorder(keep);
+        Replace(ref _streamKeys, keep);
+        Replace(ref _positions, keep);
+        Replace(ref _steps, keep);
+        Replace(ref _limits, keep);
+        Replace(ref _logits, keep);
+        Replace(ref _tokens, keep);
+        Replace(ref _logProbs, keep);
+        _row = busy.Select(s => _row[s]).ToArray();
+        _hostPosition = busy.Select(s => _hostPosition[s]).ToArray();
+        keep.Dispose();
+    }
+
+    private static void Replace(ref Tensor t, Tensor rows)
+    {
+        var selected = t.index_select(0, rows).DetachFromDisposeScope();
+        t.Dispose();
+        t = selected;
+    }
+
+    private Tensor Long(params long[] shape) => zeros(shape, ScalarType.Int64, _device).DetachFromDisposeScope();
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        foreach (var t in new[] { _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex }) t.Dispose();
+        _stops?.Dispose();
+    }
+}

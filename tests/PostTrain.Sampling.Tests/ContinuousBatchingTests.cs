@@ -1,0 +1,89 @@
+using static TorchSharp.torch;
+
+namespace PostTrain.Sampling.Tests;
+
+public class ContinuousBatchingTests
+{
+    private static readonly int[] Stops = [3, 17, 42, 101, 250];
+
+    /// <summary>Ragged prompts (1 to 30 tokens, one near max_position_embeddings) whose rows stop at different steps.</summary>
+    private static TokenPrompt[] Prompts()
+    {
+        var rnd = new Random(4);
+        var prompts = Enumerable.Range(0, 11).Select(i => new TokenPrompt($"p{i}", Enumerable.Range(0, 1 + rnd.Next(30)).Select(_ => 4 + rnd.Next(300)).ToArray())).ToList();
+        prompts.Insert(5, new TokenPrompt("long", Enumerable.Range(0, 124).Select(i => 5 + i).ToArray())); // tiny: 128 positions → 4 tokens at most
+        return [.. prompts];
+    }
+
+    private static SamplingOptions Options(int batch, double temperature = 1.0) => new()
+    {
+        SamplesPerPrompt = 3, Temperature = temperature, MaxNewTokens = 24, StopIds = Stops, BatchSize = batch, Seed = 11,
+    };
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.0)]
+    public void Continuous_SameSamplesAsStaticBatching(double temperature)
+    {
+        using var model = SamplerTests.TinyModel(5);
+        var prompts = Prompts();
+        // BatchSize 3 = one prompt's N rows at a time; 36 = every prompt in one static batch; 7 = two prompts' slots,
+        // refilled as rows stop, so prompts join while others are mid-way.
+        var runs = new[] { 3, 36, 7 }.Select(b => new Sampler(model, Options(b, temperature)).Generate(prompts)).ToArray();
+        Assert.Equal(36, runs[1].Stats.Slots);
+        Assert.Equal(6, runs[2].Stats.Slots);
+        foreach (var run in runs[1..])
+        {
+            Assert.Equal(runs[0].Sequences.Count, run.Sequences.Count);
+            for (var i = 0; i < run.Sequences.Count; i++)
+            {
+                var (a, b) = (runs[0].Sequences[i], run.Sequences[i]);
+                Assert.Equal((a.PromptId, a.SampleIndex, a.Stopped), (b.PromptId, b.SampleIndex, b.Stopped));
+                Assert.Equal(a.TokenIds, b.TokenIds);
+                Assert.Equal(a.SumLogProb, b.SumLogProb, 3);
+            }
+        }
+    }
+
+    [Fact]
+    public void Continuous_RowsEndAtTheirOwnStopOrLimit()
+    {
+        using var model = SamplerTests.TinyModel(5);
+        var prompts = Prompts();
+        var sequences = new Sampler(model, Options(7)).Generate(prompts).Sequences;
+        Assert.Equal(prompts.Length * 3, sequences.Count);
+        Assert.Equal(prompts.SelectMany(p => Enumerable.Range(0, 3).Select(k => (p.Id, k))), sequences.Select(s => (s.PromptId, s.SampleIndex)));
+        foreach (var s in sequences)
+        {
+            var limit = s.PromptId == "long" ? 4 : 24;
+            Assert.Equal(s.TokenIds.Length, s.LogProbs.Length);
+            if (s.Stopped)
+            {
+                Assert.Contains(s.TokenIds[^1], Stops);
+                Assert.InRange(s.TokenIds.Length, 1, limit);
+            }
+            else Assert.Equal(limit, s.TokenIds.Length);
+            Assert.DoesNotContain(s.TokenIds[..^1], t => Stops.Contains(t));
+            Assert.All(s.LogProbs, lp => Assert.True(lp <= 0 && float.IsFinite(lp)));
+        }
+        // The test is only worth something if rows of one batch finish at different steps.
+        Assert.Contains(sequences, s => s.Stopped);
+        Assert.True(sequences.Select(s => s.TokenIds.Length).Distinct().Count() > 3);
+    }
+
+    [Fact]
+    public void GumbelOnTheTensor_BitIdenticalToTheScalarStream()
+    {
+        var keys = new[] { CounterRandom.StreamKey(0, "a", 0), CounterRandom.StreamKey(7, "prompt-12", 5), CounterRandom.StreamKey(-3, "é", 15), ulong.MaxValue };
+        var steps = new long[] { 0, 1, 63, 1_000_003 };
+        const int V = 384;
+        using var t = CounterRandom.Gumbel(tensor(keys.Select(k => unchecked((long)k)).ToArray()), tensor(steps), V);
+        var device = t.data<float>().ToArray();
+        var host = new float[V];
+        for (var a = 0; a < keys.Length; a++)
+        {
+            CounterRandom.Gumbel(keys[a], (int)steps[a], host);
+            Assert.Equal(host, device.AsSpan(a * V, V).ToArray());
+        }
+    }
+}
