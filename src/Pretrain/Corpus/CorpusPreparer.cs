@@ -42,8 +42,11 @@ public sealed class CorpusPreparer
         _log = logger ?? (ILogger)NullLogger.Instance;
     }
 
+    /// <param name="files">.jsonl and .txt files, read in this order (earlier documents win over their duplicates).</param>
+    /// <param name="outDir">Receives corpus.jsonl and report.json; created if missing.</param>
+    /// <param name="format">"jsonl" or "txt" for every file; null = by each file's extension.</param>
     /// <exception cref="InvalidDataException">An input file is missing, of another type, or has a bad line.</exception>
-    public CorpusReport Prepare(IReadOnlyList<string> files, string outDir, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+    public CorpusReport Prepare(IReadOnlyList<string> files, string outDir, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default, string? format = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
@@ -51,8 +54,7 @@ public sealed class CorpusPreparer
         foreach (var file in files)
         {
             if (!File.Exists(file)) throw new InvalidDataException($"{file}: file not found");
-            if (Path.GetExtension(file).ToLowerInvariant() is not (".jsonl" or ".txt"))
-                throw new InvalidDataException($"{file}: unsupported extension '{Path.GetExtension(file)}', expected .txt or .jsonl");
+            CorpusReader.FormatOf(file, format);
         }
         var o = _options;
         var clock = Stopwatch.StartNew();
@@ -93,7 +95,7 @@ public sealed class CorpusPreparer
             using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 foreach (var file in files)
-                    foreach (var doc in reader.Read(file))
+                    foreach (var doc in reader.Read(file, format))
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         documents++;
@@ -131,7 +133,7 @@ public sealed class CorpusPreparer
         var report = new CorpusReport
         {
             Files = files.Select(Path.GetFullPath).ToList(),
-            Output = Path.GetFullPath(corpusPath),
+            Output = CorpusFile,
             Documents = documents,
             Kept = lsh.Count,
             InputBytes = totalBytes,

@@ -18,17 +18,23 @@ public sealed class CorpusReader(int maxLineBytes = 4 << 20)
     /// <summary>Bytes consumed so far across every file read by this reader.</summary>
     public long BytesRead { get; private set; }
 
-    /// <exception cref="InvalidDataException">The file is missing, has another extension, or a line is bad.</exception>
-    public IEnumerable<SourceDocument> Read(string path)
+    /// <summary>The file's format: <paramref name="format"/> ("jsonl" or "txt") when given (artifact files have no
+    /// extension), else its extension.</summary>
+    /// <exception cref="InvalidDataException">The format is neither jsonl nor txt.</exception>
+    public static string FormatOf(string path, string? format = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var f = format ?? Path.GetExtension(path).TrimStart('.').ToLowerInvariant();
+        return f is "jsonl" or "txt" ? f
+            : throw new InvalidDataException(format is null ? $"{path}: unsupported extension '{Path.GetExtension(path)}', expected .txt or .jsonl" : $"{path}: format '{format}', expected jsonl or txt");
+    }
+
+    /// <exception cref="InvalidDataException">The file is missing, of another format, or a line is bad.</exception>
+    public IEnumerable<SourceDocument> Read(string path, string? format = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: file not found");
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".jsonl" => ReadJsonl(path),
-            ".txt" => ReadText(path),
-            var ext => throw new InvalidDataException($"{path}: unsupported extension '{ext}', expected .txt or .jsonl"),
-        };
+        return FormatOf(path, format) == "jsonl" ? ReadJsonl(path) : ReadText(path);
     }
 
     private IEnumerable<SourceDocument> ReadJsonl(string path)

@@ -4,7 +4,7 @@ namespace PostTrain.Pretrain.Corpus;
 public sealed record CorpusReport
 {
     public required IReadOnlyList<string> Files { get; init; }
-    /// <summary>The kept documents, JSONL with "id" and "text", beside the report.</summary>
+    /// <summary>File name of the kept documents (JSONL with "id" and "text") beside the report.</summary>
     public required string Output { get; init; }
     public required long Documents { get; init; }
     public required long Kept { get; init; }
