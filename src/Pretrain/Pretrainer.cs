@@ -56,12 +56,15 @@ public sealed class Pretrainer
         ITokenizer tokenizer;
         LlamaForCausalLM model;
         var startStep = 0;
+        var trainLoss = double.NaN;
         if (resumeFrom is not null)
         {
             var resumed = Checkpoint.Load(resumeFrom, device);
             tokenizer = resumed.Tokenizer ?? throw new InvalidDataException($"{resumeFrom}: checkpoint has no tokenizer files; cannot resume");
             model = resumed.Model;
             startStep = CheckResumable(resumeFrom, resumed.Metadata);
+            // A run killed after its last checkpoint resumes with no step left to run: its loss is the checkpoint's.
+            trainLoss = SavedLoss(resumeFrom, resumed.Metadata);
             _log.LogInformation("resuming from {Dir} at step {Step}", resumeFrom, startStep);
         }
         else
@@ -107,7 +110,6 @@ public sealed class Pretrainer
         }
 
         var tokensPerStep = (long)o.BatchSize * o.SequenceLength * o.GradientAccumulation;
-        var trainLoss = double.NaN;
         double? lastHeldOut = null;
         var loopClock = Stopwatch.StartNew();
         for (var step = startStep; step < o.Steps; step++)
@@ -310,6 +312,11 @@ public sealed class Pretrainer
             throw new InvalidDataException($"{path}: field step is {(stepText ?? "missing")}, expected a positive integer");
         return step;
     }
+
+    private static double SavedLoss(string dir, IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("train_loss", out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var loss) && double.IsFinite(loss)
+            ? loss
+            : throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.MetadataFile)}: field train_loss is {text ?? "missing"}, expected a finite number");
 
     private static string StepDirName(int step) => $"step-{step:D6}";
 
