@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Pretrain.Corpus;
 using Spectre.Console;
 

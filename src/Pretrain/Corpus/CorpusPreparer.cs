@@ -8,7 +8,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostTrain.Model.Checkpoints;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 
 namespace PostTrain.Pretrain.Corpus;
 

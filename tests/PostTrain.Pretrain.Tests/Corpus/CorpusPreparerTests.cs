@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using PostTrain.Model.Progress;
+using PostTrain.Core.Progress;
 using PostTrain.Pretrain.Corpus;
 
 namespace PostTrain.Pretrain.Tests.Corpus;
