@@ -7,7 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using PostTrain.Model.Checkpoints;
+using PostTrain.Core.Files;
 using PostTrain.Core.Progress;
 
 namespace PostTrain.Pretrain.Corpus;

@@ -1,5 +1,5 @@
 using PostTrain.Pretrain.Corpus;
-using PostTrain.Workflows.Store;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Workflows.Activities.Stages;
 
