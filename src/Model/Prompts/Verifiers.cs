@@ -26,6 +26,10 @@ public static class Verifiers
         };
     }
 
-    /// <summary>A long answer cut for an error message.</summary>
-    internal static string Clip(string? text) => text is null ? "" : text.Length <= 60 ? text : text[..57] + "...";
+    /// <summary>An answer as one line for an error message, cut when long.</summary>
+    internal static string Clip(string? text)
+    {
+        var line = (text ?? "").Replace("\r", "", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        return line.Length <= 60 ? line : line[..57] + "...";
+    }
 }
