@@ -22,6 +22,7 @@ public static class PostTrainBus
             {
                 x.AddConsumer<EngineEventsConsumer>();
                 x.AddConsumer<PreferenceDataArrivedConsumer>();
+                x.AddConsumer<PromptsArrivedConsumer>();
             }
             if (worker is not null)
             {
@@ -55,7 +56,11 @@ public static class PostTrainBus
                 e.ConcurrentMessageLimit = 1;
                 e.ConfigureConsumer<EngineEventsConsumer>(context);
             });
-            cfg.ReceiveEndpoint(BusTopology.TriggerQueue, e => e.ConfigureConsumer<PreferenceDataArrivedConsumer>(context));
+            cfg.ReceiveEndpoint(BusTopology.TriggerQueue, e =>
+            {
+                e.ConfigureConsumer<PreferenceDataArrivedConsumer>(context);
+                e.ConfigureConsumer<PromptsArrivedConsumer>(context);
+            });
         }
         if (worker is null) return;
         foreach (var pool in worker.Pools)
