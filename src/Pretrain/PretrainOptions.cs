@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 namespace PostTrain.Pretrain;
 
 /// <summary>
@@ -92,8 +93,8 @@ public sealed record PretrainOptions
 
     /// <summary>Default Multiplication and WordProblem: the kinds that need more than one digit-wise pass. The
     /// high-quality subset the annealing phase upsamples.</summary>
-    public IReadOnlyList<PostTrain.Model.Data.TaskKind> AnnealKinds { get; init; } =
-        [PostTrain.Model.Data.TaskKind.Multiplication, PostTrain.Model.Data.TaskKind.WordProblem];
+    public IReadOnlyList<PostTrain.Model.Prompts.TaskKind> AnnealKinds { get; init; } =
+        [PostTrain.Model.Prompts.TaskKind.Multiplication, PostTrain.Model.Prompts.TaskKind.WordProblem];
 
     /// <summary>Default none (embedded task corpus). Your own text: .txt (one document per blank-line-separated block)
     /// or .jsonl (a "text" field per line).</summary>

@@ -14,7 +14,10 @@ public static class PostTrainApplication
     public static Assembly Assembly => typeof(PostTrainApplication).Assembly;
 
     public static IReadOnlyList<TriggerRegistration> Triggers { get; } =
-        [new(KnownTriggers.PreferenceDataArrived, KnownTriggers.Payloads[KnownTriggers.PreferenceDataArrived], typeof(PreferenceDataArrivedConsumer))];
+    [
+        new(KnownTriggers.PreferenceDataArrived, KnownTriggers.Payloads[KnownTriggers.PreferenceDataArrived], typeof(PreferenceDataArrivedConsumer)),
+        new(KnownTriggers.PromptsArrived, KnownTriggers.Payloads[KnownTriggers.PromptsArrived], typeof(PromptsArrivedConsumer)),
+    ];
 
     /// <summary>The engine's built-ins, the stage activities, those of <paramref name="more"/>, and the known triggers.</summary>
     public static ActivityRegistry Registry(params Assembly[] more)

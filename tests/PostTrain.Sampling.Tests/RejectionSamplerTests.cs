@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Model;
 using PostTrain.Model.Data;
 using PostTrain.Model.Tokenization;

@@ -18,6 +18,13 @@ public sealed class TriggerTests
      "outputs":{"lines":{"from":"count.lines"}}}
     """;
 
+    private const string OnPrompts = """
+    {"id":"on-prompts","parameters":{"promptSet":{"type":"string"},"verifier":{"type":"string","default":""}},
+     "triggers":[{"event":"PromptsArrived","parameters":{"promptSet":"dataset","verifier":"verifier"}}],
+     "activities":[{"id":"count","type":"CountLines","inputs":{"file":{"param":"promptSet"}}}],
+     "outputs":{"lines":{"from":"count.lines"}}}
+    """;
+
     private const string Unbound = """{"id":"other","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""";
 
     /// <summary>The engine test host with the application's trigger and a validator that needs no model.</summary>
@@ -88,6 +95,41 @@ public sealed class TriggerTests
         var rejected = await PublishAndAwait<PreferenceDataRejected>(host, new PreferenceDataArrived { BatchId = Guid.NewGuid(), FilePath = "/nope/prefs.jsonl" });
         Assert.Contains(rejected.Errors, e => e.Contains("/nope/prefs.jsonl: file not found"));
         Assert.Empty(host.Engine.Runs());
+    }
+
+    [Fact]
+    public async Task PromptsArrived_GoodFile_StoresPromptsDatasetAndStartsBoundWorkflowOnIt()
+    {
+        using var home = new TestHome();
+        home.WriteWorkflow("on-prompts", OnPrompts);
+        home.WriteWorkflow("on-prefs", OnPreferences);
+        await using var host = await EngineHost.StartAsync(home);
+        var file = Path.Combine(home.Root, "gsm8k.jsonl");
+        await File.WriteAllTextAsync(file, "{\"question\": \"2+2?\", \"answer\": \"2+2=4\\n#### 4\"}\n{\"question\": \"3+3?\", \"answer\": \"#### 6\"}\n");
+        var accepted = await PublishAndAwait<PromptsAccepted>(host, new PromptsArrived { BatchId = Guid.NewGuid(), FilePath = file, Verifier = "numeric" });
+        Assert.Equal(2, accepted.Prompts);
+        var runId = Assert.Single(accepted.Runs);
+        var run = await host.Engine.WaitForRunAsync(runId).WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.Equal("on-prompts", run.WorkflowId);
+        Assert.Contains("\"lines\":2", run.OutputsJson);
+        Assert.Contains("numeric", run.ParametersJson);
+        var dataset = Assert.Single(host.Engine.Datasets());
+        Assert.Equal(("prompts", accepted.Dataset), (dataset.Kind, dataset.Artifact));
+    }
+
+    [Fact]
+    public async Task PromptsArrived_BrokenLine_RejectedWithFileLineStartsNothing()
+    {
+        using var home = new TestHome();
+        home.WriteWorkflow("on-prompts", OnPrompts);
+        await using var host = await EngineHost.StartAsync(home);
+        var file = Path.Combine(home.Root, "prompts.jsonl");
+        await File.WriteAllTextAsync(file, "{\"prompt\": \"ok\"}\n{\"prompt\": 5}\n");
+        var rejected = await PublishAndAwait<PromptsRejected>(host, new PromptsArrived { BatchId = Guid.NewGuid(), FilePath = file });
+        Assert.Contains($"{file}:2: prompt: expected a string, found number", rejected.Errors);
+        Assert.Empty(host.Engine.Runs());
+        Assert.Empty(host.Engine.Datasets());
     }
 }
 

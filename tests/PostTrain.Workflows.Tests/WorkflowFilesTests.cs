@@ -36,4 +36,14 @@ public sealed class WorkflowFilesTests
         Assert.Equal(KnownTriggers.PreferenceDataArrived, t.Event);
         Assert.Equal("dataset", t.Parameters["preferences"]);
     }
+
+    [Fact]
+    public void Iterate_BindsPromptsArrivedToPromptSetAndVerifier()
+    {
+        var def = WorkflowLoader.LoadFile(Path.Combine(RepoWorkflows(), "iterate.json")).Definition!;
+        var t = Assert.Single(def.Triggers);
+        Assert.Equal(KnownTriggers.PromptsArrived, t.Event);
+        Assert.Equal("dataset", t.Parameters["promptSet"]);
+        Assert.Equal("verifier", t.Parameters["verifier"]);
+    }
 }

@@ -32,25 +32,33 @@ public static class IterateCommand
         var param = new Option<string[]>("--param", "-p") { Description = "Any other iterate.json parameter as name=value (repeatable)" };
         var seed = new Option<long>("--seed") { Description = "Run seed", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var prompts = new Option<string>("--prompts") { Description = "Your prompts: a JSONL file (imported first), a sha256: reference or the --name of an imported prompts dataset; empty = the built-in tasks" };
+        var verifier = new Option<string>("--verifier") { Description = $"How your prompts' answers are checked: {Model.Prompts.Verifiers.Kinds}; default numeric when they have answers, else none" };
         var reportPrompts = new Option<int>("--report-prompts") { Description = "Held-out prompts for the report's head-to-head Elo; 0 = all", DefaultValueFactory = _ => 0 };
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var workflows = CliOptions.Workflows();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
-            { rounds, preset, param, seed, device, reportPrompts, home, json, workflows };
+            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows };
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 20) r.AddError($"--rounds is {r.GetValueOrDefault<int>()}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
-            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct));
+            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier)));
         return command;
     }
 
     private static async Task<int> RunAsync(int rounds, string preset, string[] rawParams, long seed, string device, int reportPrompts,
-        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct)
+        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null)
     {
+        if (!string.IsNullOrWhiteSpace(verifierOption))
+        {
+            if (string.IsNullOrWhiteSpace(promptsOption)) return Output.Error("--verifier checks your prompts' answers: pass --prompts FILE|REF too", CliApp.Usage);
+            try { Model.Prompts.Verifiers.Parse(verifierOption); }
+            catch (ArgumentException e) { return Output.Error($"--{e.Message}", CliApp.Usage); }
+        }
         var home = PostTrainHome.Resolve(homeOption);
         var dirs = CliOptions.WorkflowDirectories(workflowDirs, home).ToList();
         var catalog = new WorkflowCatalog(dirs);
@@ -90,6 +98,13 @@ public static class IterateCommand
         await using (host)
         {
             var engine = host.Engine;
+            if (!string.IsNullOrWhiteSpace(promptsOption))
+            {
+                var resolved = UserPrompts.Resolve(host, promptsOption, verifierOption, json);
+                if (resolved.Error is not null) return Output.Error(resolved.Error);
+                parameters["promptSet"] = resolved.Artifact!;
+                parameters["verifier"] = verifierOption ?? "";
+            }
             if (!parameters.ContainsKey("preferences"))
             {
                 // Imported human data joins the checker's pairs; without any, the checker alone annotates.

@@ -52,8 +52,17 @@ public static class ReportCommand
         var dir = Path.Combine(home.RunsDirectory, run.Id.ToString("D"));
         var path = QualityReportWriter.Write(report, dir);
         var rmElo = report.RmJudged.Count > 0 ? EloRating.Fit(report.RmJudged) : new Dictionary<string, double>();
-        if (json) Output.WriteJson(new { report, eloRm = rmElo, eloChecker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : null, path });
+        if (json) Output.WriteJson(new { runId = run.Id, checkpoint = FinalCheckpoint(run), report, eloRm = rmElo, eloChecker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : null, path });
         else ReportPrinter.Print(report, rmElo, path);
         return CliApp.Success;
+    }
+
+    /// <summary>The run's final model: its <c>best</c> output (the last round's selected checkpoint), or null.</summary>
+    public static string? FinalCheckpoint(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (string.IsNullOrEmpty(run.OutputsJson)) return null;
+        var outputs = System.Text.Json.Nodes.JsonNode.Parse(run.OutputsJson) as System.Text.Json.Nodes.JsonObject;
+        return outputs?["best"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var best) ? best : null;
     }
 }

@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 using PostTrain.Model.Tokenization;
 
@@ -47,8 +48,8 @@ public sealed class PretrainDocuments
         });
         var hard = options.AnnealKinds.ToHashSet();
         return new PretrainDocuments(
-            corpus.TrainTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
-            corpus.HeldOutTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, hard.Contains(t.Kind))).ToList(),
+            corpus.TrainTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, t.Kind is { } kind && hard.Contains(kind))).ToList(),
+            corpus.HeldOutTasks.Select(t => new CorpusDocument(t.Prompt, t.Answer, t.Kind is { } kind && hard.Contains(kind))).ToList(),
             corpus.HeldOutTasks,
             corpus.TokenizerTrainingText().ToList());
     }

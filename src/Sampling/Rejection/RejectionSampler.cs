@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 using PostTrain.Core.Progress;
 using PostTrain.Model.Scoring;
@@ -30,16 +31,18 @@ public sealed class RejectionSampler
 
     /// <summary>
     /// Scores <paramref name="responses"/> (deduplicated per prompt first, so a duplicate costs no forward) and selects.
-    /// <paramref name="tasks"/> maps prompt id → verifiable task, used when <see cref="RejectionOptions.Checker"/> is on.
+    /// <paramref name="tasks"/> maps prompt id → verifiable task, used when <see cref="RejectionOptions.Checker"/> is on;
+    /// <paramref name="verifier"/> judges them (default the built-in checker; <c>none</c> leaves the RM alone).
     /// </summary>
     public RejectionResult Run(IReadOnlyList<SampledResponse> responses, IReadOnlyDictionary<string, VerifiableTask>? tasks = null,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default, IVerifier? verifier = null)
     {
+        verifier ??= new CheckerVerifier();
         ArgumentNullException.ThrowIfNull(responses);
         var o = _options;
         var (kept, duplicates, unfinished) = Filter(responses, o);
         var correct = kept.Select(r => o.Checker != CheckerMode.Off && tasks is not null && tasks.TryGetValue(r.PromptId, out var task)
-            ? TaskChecker.IsCorrect(task, r.Response) : (bool?)null).ToArray();
+            ? verifier.Verify(task, r.Response) : null).ToArray();
         // Under RequireCorrect a verifiable prompt with no correct response yields nothing whatever the rewards say, so the
         // RM never scores it: with a weak early policy that is about half of all responses (their Score stays NaN).
         var dropped = o.Checker == CheckerMode.RequireCorrect

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
@@ -174,6 +175,8 @@ public sealed class Evaluator
 
     private static string Fmt(double? v) => v?.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a";
 
+    private static readonly IVerifier Checker = new CheckerVerifier();
+
     private static (int Checked, int Correct, IReadOnlyDictionary<string, double> ByKind) ExactMatch(IReadOnlyList<EvalPrompt> prompts, IReadOnlyList<string> responses)
     {
         int checkedCount = 0, correct = 0;
@@ -181,11 +184,11 @@ public sealed class Evaluator
         for (var i = 0; i < prompts.Count; i++)
         {
             if (prompts[i].Task is not { } task) continue;
-            var right = TaskChecker.IsCorrect(task, responses[i]);
+            if ((prompts[i].Verifier ?? Checker).Verify(task, responses[i]) is not { } right) continue;
             checkedCount++;
             if (right) correct++;
-            var k = byKind.GetValueOrDefault(task.Kind.ToString());
-            byKind[task.Kind.ToString()] = (k.Checked + 1, k.Correct + (right ? 1 : 0));
+            var k = byKind.GetValueOrDefault(task.KindName);
+            byKind[task.KindName] = (k.Checked + 1, k.Correct + (right ? 1 : 0));
         }
         return (checkedCount, correct, byKind.ToDictionary(kv => kv.Key, kv => (double)kv.Value.Correct / kv.Value.Checked));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 using PostTrain.Workflows.Activities.Stages;
 using PostTrain.Engine.Store;
@@ -83,14 +84,19 @@ public static class RunReportBuilder
     /// <summary>
     /// Greedy answers of every round's policy to the same fresh held-out prompts (as many as the run's held-out set, or
     /// <paramref name="maxPrompts"/>), compared pairwise; fresh because the run selected its checkpoints on its own
-    /// held-out set. Also each round's right answers there.
+    /// held-out set (the user's prompts have none beyond their held-out rows, so theirs meet there). Also each round's
+    /// right answers there, by the task set's verifier.
     /// </summary>
     private static (IReadOnlyList<PairwiseResult> Rm, IReadOnlyList<PairwiseResult> Checker, IReadOnlyList<(int Correct, int Total)> Fresh) HeadToHead(IReadOnlyList<RoundSummary> rounds,
         ArtifactStore artifacts, ArtifactRef tasksRef, ArtifactRef rmRef, string device, int maxPrompts, IProgress<string>? progress)
     {
         var torchDevice = Model.Training.DeviceOptions.Parse(device);
         var set = TaskSet.Read(artifacts.PathOf(tasksRef));
-        var tasks = set.FreshHeldOut(maxPrompts > 0 ? maxPrompts : set.HeldOut.Count);
+        var verifier = set.CreateVerifier();
+        var judges = verifier is not NoVerifier;
+        var count = maxPrompts > 0 ? maxPrompts : set.HeldOut.Count;
+        // The user's file has no prompts beyond its held-out rows: the rounds meet there, and no fresh accuracy is reported.
+        var tasks = set.IsBuiltIn ? set.FreshHeldOut(count) : set.HeldOut.Take(count).ToList();
         var messages = tasks.Select(t => PretrainCorpus.PromptFor(t)).ToList();
         using var rm = RM.Load(artifacts.PathOf(rmRef), torchDevice);
         var answers = new List<(string Name, double[] Scores, bool[] Correct)>();
@@ -102,7 +108,7 @@ public static class RunReportBuilder
             {
                 var responses = EvaluateActivity.Generate(artifacts.PathOf(ArtifactRef.Parse(r.Checkpoint)), messages, 24, torchDevice, 0);
                 var scores = rm.Score(messages.Zip(responses, (m, x) => (m, x)).ToList()).Select(s => (double)s).ToArray();
-                var correct = tasks.Select((t, i) => TaskChecker.IsCorrect(t, responses[i])).ToArray();
+                var correct = tasks.Select((t, i) => verifier.Verify(t, responses[i]) == true).ToArray();
                 seen[r.Checkpoint] = judged = (scores, correct);
             }
             answers.Add((r.Name, judged.Item1, judged.Item2));
@@ -123,6 +129,6 @@ public static class RunReportBuilder
                 byRm.Add(new PairwiseResult(a.Name, b.Name, rw, rl, rt));
                 byChecker.Add(new PairwiseResult(a.Name, b.Name, cw, cl, ct));
             }
-        return (byRm, byChecker, answers.Select(a => (a.Correct.Count(c => c), a.Correct.Length)).ToList());
+        return (byRm, judges ? byChecker : [], set.IsBuiltIn ? answers.Select(a => (a.Correct.Count(c => c), a.Correct.Length)).ToList() : []);
     }
 }

@@ -6,6 +6,7 @@ namespace PostTrain.Workflows.Validation;
 public static class KnownTriggers
 {
     public const string PreferenceDataArrived = nameof(Contracts.PreferenceDataArrived);
+    public const string PromptsArrived = nameof(Contracts.PromptsArrived);
 
     /// <summary>Payload fields per event: name → port type.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Payloads =
@@ -15,6 +16,13 @@ public static class KnownTriggers
             {
                 ["dataset"] = PortTypes.Artifact,
                 ["pairs"] = PortTypes.Int,
+                ["batchId"] = PortTypes.String,
+            },
+            [PromptsArrived] = new Dictionary<string, string>
+            {
+                ["dataset"] = PortTypes.String,
+                ["prompts"] = PortTypes.Int,
+                ["verifier"] = PortTypes.String,
                 ["batchId"] = PortTypes.String,
             },
         };

@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Tokenization;
 using PostTrain.Sampling;
 using PostTrain.Trainers.Evaluation;
@@ -7,7 +8,7 @@ using RM = PostTrain.RewardModel.RewardModel;
 namespace PostTrain.Workflows.Activities.Stages;
 
 [Activity("Evaluate", Category = "Evaluation", Pool = "gpu",
-    Description = "Evaluates a round's candidate checkpoints on held-out prompts: greedy responses, reward-model win rate against the current sampler (ties count half) and exact-match accuracy with the checker, each with a 95% Wilson interval.")]
+    Description = "Evaluates a round's candidate checkpoints on held-out prompts: greedy responses, reward-model win rate against the current sampler (ties count half) and accuracy by the task set's verifier (exact match with the built-in checker; none when the verifier is none), each with a 95% Wilson interval.")]
 public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, EvaluateActivity.Outputs>
 {
     public sealed class Inputs
@@ -34,7 +35,8 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
         var heldOut = input.MaxPrompts > 0 ? tasks.HeldOut.Take(input.MaxPrompts).ToList() : tasks.HeldOut.ToList();
         if (heldOut.Count == 0) throw new ArgumentException($"task set {input.Tasks} has no held-out tasks");
-        var prompts = heldOut.Select(t => new EvalPrompt(StageSupport.Prompt(t, null).Messages, t)).ToList();
+        var verifier = tasks.CreateVerifier();
+        var prompts = heldOut.Select(t => new EvalPrompt(StageSupport.Prompt(t, null).Messages, t, verifier)).ToList();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), device);
         var candidates = input.Candidates.Select((c, i) => new Candidate(Name(c, i), StageSupport.PathOf(context, c, $"candidate {i}"))).ToList();
         if (input.Sft is { } sft) candidates.Add(new Candidate(SftName, StageSupport.PathOf(context, sft, "SFT model")));

@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Pretrain;
 using PostTrain.Engine.Store;
 

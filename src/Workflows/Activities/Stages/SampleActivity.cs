@@ -1,3 +1,4 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Sampling;
 using PostTrain.Engine.Store;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 using PostTrain.Sampling;
 using PostTrain.Sampling.Rejection;
@@ -30,23 +31,6 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         [Output("Pairs kept")] public int PairsKept { get; init; }
     }
 
-    /// <summary>
-    /// A pair the checker decided (right over wrong) may have the RM scoring the wrong answer higher. Its scores then
-    /// become the checker's labels (1 over 0), as the checker annotator writes them, and the RM's go to provenance, so
-    /// the pair stays valid preference data (chosen never scored below rejected).
-    /// </summary>
-    private static PreferencePair CheckerLabelled(PreferencePair pair)
-    {
-        if (pair.ScoreChosen is not { } c || pair.ScoreRejected is not { } r || c >= r) return pair;
-        var source = new Dictionary<string, string>(pair.Source ?? new Dictionary<string, string>())
-        {
-            ["rm_score_chosen"] = c.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            ["rm_score_rejected"] = r.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            ["annotator"] = "checker",
-        };
-        return pair with { ScoreChosen = 1, ScoreRejected = 0, Source = source };
-    }
-
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
         if (input.Samples.Length == 0) throw new ArgumentException("ScoreAndReject needs at least one sample shard");
@@ -57,11 +41,13 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         // An empty answer is never a training target, and an empty rejected side is not a valid preference pair.
         var responses = merged.Where(r => !string.IsNullOrWhiteSpace(r.Response)).ToList();
         context.RecordMetric("reject/empty_responses", merged.Count - responses.Count);
-        IReadOnlyDictionary<string, VerifiableTask>? tasks = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")).ById() : null;
+        var taskSet = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")) : null;
+        var tasks = taskSet?.ById();
+        var verifier = taskSet?.CreateVerifier() ?? new CheckerVerifier();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
         var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker })
-            .Run(responses, tasks, context.Progress, context.CancellationToken);
-        result = result with { Pairs = result.Pairs.Select(CheckerLabelled).ToList() };
+            .Run(responses, tasks, context.Progress, context.CancellationToken, verifier);
+        result = result with { Pairs = result.Pairs.Select(p => VerifierLabels.Apply(p, verifier.Name)).ToList() };
         var sftPath = Path.Combine(context.WorkDirectory, "sft.jsonl");
         var pairsPath = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         RejectionSampler.Write(result, sftPath, pairsPath);
@@ -73,9 +59,9 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         if (double.IsFinite(s.MeanBestScore)) context.RecordMetric("reject/mean_best_score", s.MeanBestScore);
         if (tasks is not null)
         {
-            var checkedResponses = result.Scored.Where(x => tasks.ContainsKey(x.Response.PromptId)).ToList();
-            if (checkedResponses.Count > 0)
-                context.RecordMetric("reject/sample_accuracy", checkedResponses.Count(x => TaskChecker.IsCorrect(tasks[x.Response.PromptId], x.Response.Response)) / (double)checkedResponses.Count);
+            var verdicts = result.Scored.Where(x => tasks.ContainsKey(x.Response.PromptId)).Select(x => verifier.Verify(tasks[x.Response.PromptId], x.Response.Response))
+                .Where(v => v is not null).ToList();
+            if (verdicts.Count > 0) context.RecordMetric("reject/sample_accuracy", verdicts.Count(v => v == true) / (double)verdicts.Count);
         }
         if (s.SftKept == 0)
             context.Logger.LogWarning("rejection sampling kept no SFT example from {Responses} responses (threshold {MinScore}, checker {Checker}); SFT will keep the policy", s.Responses, input.MinScore, checker);

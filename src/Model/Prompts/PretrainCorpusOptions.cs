@@ -1,4 +1,4 @@
-namespace PostTrain.Model.Data;
+namespace PostTrain.Model.Prompts;
 
 /// <summary>Sizes of the embedded task corpus. Every set is drawn from one seeded generator, so a seed fixes all of them.</summary>
 public sealed record PretrainCorpusOptions

@@ -1,7 +1,8 @@
 using PostTrain.Model.Data;
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Tokenization;
 
-namespace PostTrain.Model.Tests.Data;
+namespace PostTrain.Model.Tests.Prompts;
 
 public sealed class PretrainCorpusTests
 {
@@ -38,7 +39,7 @@ public sealed class PretrainCorpusTests
         // Difficulty 1 has ~9,000 train-split sums; 20,000 pretraining examples use most of them, and a plain draw of the
         // remaining prompts would be nearly all word problems.
         var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 20_000, HeldOutExamples = 10, SamplingPrompts = 1000, Seed = 3, Difficulty = 1 });
-        var byKind = corpus.SamplingTasks.CountBy(t => t.Kind).ToDictionary();
+        var byKind = corpus.SamplingTasks.CountBy(t => t.Kind!.Value).ToDictionary();
         foreach (var kind in new[] { TaskKind.Addition, TaskKind.Subtraction, TaskKind.Sorting, TaskKind.WordProblem })
             Assert.InRange(byKind.GetValueOrDefault(kind), 150, 350);
         Assert.DoesNotContain(corpus.SamplingTasks, t => corpus.TrainTasks.Any(x => x.Prompt == t.Prompt));

@@ -1,7 +1,7 @@
+using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
-using PostTrain.Workflows.Activities.Stages;
 
-namespace PostTrain.Workflows.Tests.Stages;
+namespace PostTrain.Model.Tests.Prompts;
 
 public sealed class TaskSetTests : IDisposable
 {
@@ -65,7 +65,7 @@ public sealed class TaskSetTests : IDisposable
     public void References_RoundTrip_SetsWithoutThemReadEmpty()
     {
         var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 50, HeldOutExamples = 5, SamplingPrompts = 12, Seed = 1 });
-        var set = new TaskSet(corpus.Options, corpus.HeldOutTasks, corpus.SamplingTasks, []) { References = GenerateTaskDataActivity.ReferenceTasks(corpus, 30) };
+        var set = new TaskSet(corpus.Options, corpus.HeldOutTasks, corpus.SamplingTasks, []) { References = BuiltInPromptSource.ReferenceTasks(corpus, 30) };
         set.Write(_dir);
         Assert.Equal(set.References, TaskSet.Read(_dir).References);
 
@@ -78,24 +78,24 @@ public sealed class TaskSetTests : IDisposable
     {
         var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 400, HeldOutExamples = 20, SamplingPrompts = 200, Seed = 5 });
 
-        var references = GenerateTaskDataActivity.ReferenceTasks(corpus, 500);
+        var references = BuiltInPromptSource.ReferenceTasks(corpus, 500);
 
         Assert.Equal(500, references.Select(t => t.Prompt).Distinct().Count());
         var used = corpus.TrainTasks.Concat(corpus.SamplingTasks).Concat(corpus.HeldOutTasks).Select(t => t.Prompt).ToHashSet();
         Assert.DoesNotContain(references, t => used.Contains(t.Prompt));
         Assert.All(references, t => Assert.Equal(TaskSplit.Train, TaskGenerator.SplitOf(t.Prompt, corpus.Options.HeldOutFraction)));
         Assert.All(references, t => Assert.True(TaskChecker.IsCorrect(t, t.Answer), $"{t.Prompt} -> {t.Answer}"));
-        var kinds = references.GroupBy(t => t.Kind).ToDictionary(g => g.Key, g => g.Count());
+        var kinds = references.GroupBy(t => t.Kind!.Value).ToDictionary(g => g.Key, g => g.Count());
         Assert.True(kinds.Count >= 4 && kinds.Values.Max() - kinds.Values.Min() <= 1, string.Join(", ", kinds));
-        Assert.Equal(references, GenerateTaskDataActivity.ReferenceTasks(corpus, 500));
-        Assert.Empty(GenerateTaskDataActivity.ReferenceTasks(corpus, 0));
+        Assert.Equal(references, BuiltInPromptSource.ReferenceTasks(corpus, 500));
+        Assert.Empty(BuiltInPromptSource.ReferenceTasks(corpus, 0));
     }
 
     [Fact]
     public void ReferenceTasks_NegativeCount_ErrorNamesTheInput()
     {
         var corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 50, HeldOutExamples = 5, SamplingPrompts = 10, Seed = 1 });
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => GenerateTaskDataActivity.ReferenceTasks(corpus, -2));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => BuiltInPromptSource.ReferenceTasks(corpus, -2));
         Assert.Contains("ReferencePrompts", e.Message);
         Assert.Contains("-2", e.Message);
     }

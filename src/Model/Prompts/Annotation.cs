@@ -1,4 +1,6 @@
-namespace PostTrain.Model.Data;
+using PostTrain.Model.Data;
+
+namespace PostTrain.Model.Prompts;
 
 /// <summary>The checker's verdict on N sampled responses to one task.</summary>
 /// <param name="IsCorrect">One flag per response, same order.</param>

@@ -1,6 +1,7 @@
 using PostTrain.Model.Data;
+using PostTrain.Model.Prompts;
 
-namespace PostTrain.Model.Tests.Data;
+namespace PostTrain.Model.Tests.Prompts;
 
 public sealed class TaskGeneratorTests
 {

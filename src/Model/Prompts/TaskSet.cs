@@ -1,13 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Data;
 
-namespace PostTrain.Workflows.Activities.Stages;
+namespace PostTrain.Model.Prompts;
 
 /// <summary>
 /// The verifiable-task sets of a run, stored as one artifact directory: the corpus options that regenerate the
 /// pretraining corpus exactly, and the held-out and sampling tasks the later stages use. Pretraining and
-/// post-training read the same artifact, so a held-out task can never leak into training.
+/// post-training read the same artifact, so a held-out task can never leak into training. Made by an
+/// <see cref="IPromptSource"/>; <see cref="Verifier"/> names the verifier that checks its answers.
 /// </summary>
 public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<VerifiableTask> HeldOut, IReadOnlyList<VerifiableTask> Sampling,
     IReadOnlyList<VerifiableTask> Annotation)
@@ -28,6 +30,15 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
     /// </summary>
     public IReadOnlyList<VerifiableTask> References { get; init; } = [];
 
+    /// <summary>The verifier spec (<see cref="Verifiers.Parse"/>) that checks these tasks; null = the built-in checker.</summary>
+    public string? Verifier { get; init; }
+
+    /// <summary>True for the built-in generator's tasks, which can draw fresh held-out tasks; false for the user's prompts.</summary>
+    public bool IsBuiltIn => Verifier is null;
+
+    /// <summary>The verifier of these tasks.</summary>
+    public IVerifier CreateVerifier() => Verifiers.Parse(Verifier ?? Verifiers.Checker);
+
     /// <summary>
     /// <paramref name="count"/> held-out tasks that no activity of the run saw: Evaluate selects each round's checkpoint
     /// on <see cref="HeldOut"/>, so figures on that set flatter the winner a little. The held-out generator is seeded
@@ -36,6 +47,8 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
     public IReadOnlyList<VerifiableTask> FreshHeldOut(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        // The user's file has no prompts beyond its own held-out rows.
+        if (!IsBuiltIn) return [];
         var used = HeldOut.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
         // Task sets written before the held-out generator was separate drew HeldOut elsewhere: drop any overlap.
         return PretrainCorpus.HeldOutTasksFor(Options, Options.HeldOutExamples + count + used.Count)
@@ -64,10 +77,15 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
         WriteTasks(Path.Combine(dir, SamplingFile), Sampling);
         WriteTasks(Path.Combine(dir, AnnotationFile), Annotation);
         WriteTasks(Path.Combine(dir, ReferencesFile), References);
-        AtomicFile.WriteAllText(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(new Layout(PromptsPerRound), Json));
+        AtomicFile.WriteAllText(Path.Combine(dir, LayoutFile), JsonSerializer.Serialize(new Layout(PromptsPerRound) { Verifier = Verifier }, Json));
     }
 
-    private sealed record Layout(int PromptsPerRound);
+    private sealed record Layout(int PromptsPerRound)
+    {
+        // Absent for built-in task sets, so their bytes (and artifact hashes) are what they were before verifiers.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Verifier { get; init; }
+    }
 
     public static TaskSet Read(string dir)
     {
@@ -87,6 +105,7 @@ public sealed record TaskSet(PretrainCorpusOptions Options, IReadOnlyList<Verifi
             ReadTasks(Path.Combine(dir, AnnotationFile)))
         {
             PromptsPerRound = layout.PromptsPerRound,
+            Verifier = layout.Verifier,
             References = File.Exists(referencesPath) ? ReadTasks(referencesPath) : [],
         };
     }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace PostTrain.Model.Data;
+namespace PostTrain.Model.Prompts;
 
 /// <summary>
 /// Reads the answer out of free model text and compares it exactly. It takes the FIRST number (or list) so a

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace PostTrain.Model.Data;
+namespace PostTrain.Model.Prompts;
 
 /// <summary>
 /// Seeded generator of arithmetic, sorting and word-problem tasks. The train / held-out split is a hash of the
@@ -105,7 +105,7 @@ public sealed class TaskGenerator
         var all = (kinds ?? Enum.GetValues<TaskKind>()).ToArray();
         if (all.Length == 0) throw new ArgumentException("at least one task kind is needed", nameof(kinds));
         var perKind = all.Select((k, i) => new Queue<VerifiableTask>(
-            new TaskGenerator(unchecked(seed * 397 + i + 1), difficulty, heldOutFraction, [k]).GenerateUpTo((count + all.Length - 1) / all.Length, split, exclude))).ToList();
+            new TaskGenerator(SeedStreams.BalancedKind(seed, i), difficulty, heldOutFraction, [k]).GenerateUpTo((count + all.Length - 1) / all.Length, split, exclude))).ToList();
         var tasks = new List<VerifiableTask>(count);
         while (tasks.Count < count && perKind.Any(q => q.Count > 0))
             foreach (var q in perKind)
@@ -115,7 +115,7 @@ public sealed class TaskGenerator
             // The small kinds ran out before their share: top up from the kinds with room left, still interleaved.
             var have = tasks.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
             if (exclude is not null) have.UnionWith(exclude);
-            var more = new TaskGenerator(unchecked(seed * 397), difficulty, heldOutFraction, all).GenerateUpTo(count - tasks.Count, split, have);
+            var more = new TaskGenerator(SeedStreams.BalancedTopUp(seed), difficulty, heldOutFraction, all).GenerateUpTo(count - tasks.Count, split, have);
             tasks.AddRange(more);
         }
         if (tasks.Count < count)

@@ -1,6 +1,6 @@
 using PostTrain.Model.Tokenization;
 
-namespace PostTrain.Model.Data;
+namespace PostTrain.Model.Prompts;
 
 /// <summary>
 /// The embedded pretraining data: verifiable tasks rendered through the chat template with their correct
@@ -32,7 +32,7 @@ public sealed class PretrainCorpus
         // Kind-balanced and drawn apart from the pretraining prompts: a plain draw excluding them is mostly word
         // problems at difficulty 1 (the small kinds are used up by pretraining), and rejection-sampling SFT on such a
         // set shifts the policy away from the kinds the held-out set weighs equally.
-        var sampling = TaskGenerator.GenerateBalanced(unchecked(options.Seed * 17 + 0x5A3), options.Difficulty, options.HeldOutFraction,
+        var sampling = TaskGenerator.GenerateBalanced(SeedStreams.Sampling(options.Seed), options.Difficulty, options.HeldOutFraction,
             options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal));
         return new PretrainCorpus(options, train, HeldOutTasksFor(options, options.HeldOutExamples), sampling);
     }
@@ -46,12 +46,20 @@ public sealed class PretrainCorpus
     public static IReadOnlyList<VerifiableTask> HeldOutTasksFor(PretrainCorpusOptions options, int count)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new TaskGenerator(unchecked(options.Seed * 31 + 0x4E1D), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut);
+        return new TaskGenerator(SeedStreams.HeldOut(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut);
     }
 
-    /// <summary>The chat prompt for a task: an optional system turn, then the task as the user turn.</summary>
-    public static IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task, string? systemPrompt = null) =>
-        systemPrompt is null ? [ChatMessage.User(task.Prompt)] : [ChatMessage.System(systemPrompt), ChatMessage.User(task.Prompt)];
+    /// <summary>
+    /// The chat prompt for a task: an optional system turn, then the task as the user turn; a user prompt given as a
+    /// conversation keeps its turns (and its own system turn, which a round's system prompt does not replace).
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task, string? systemPrompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.Messages is { Count: > 0 } messages)
+            return systemPrompt is null || messages[0].Role == ChatTemplate.SystemRole ? messages : [ChatMessage.System(systemPrompt), .. messages];
+        return systemPrompt is null ? [ChatMessage.User(task.Prompt)] : [ChatMessage.System(systemPrompt), ChatMessage.User(task.Prompt)];
+    }
 
     public IReadOnlyList<ChatMessage> PromptFor(VerifiableTask task) => PromptFor(task, Options.SystemPrompt);
 

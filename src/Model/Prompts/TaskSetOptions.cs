@@ -1,0 +1,29 @@
+namespace PostTrain.Model.Prompts;
+
+/// <summary>The sizes of a run's task set (<see cref="IPromptSource.CreateTaskSet"/>); the GenerateTaskData activity's inputs derive from it.</summary>
+public sealed record TaskSetOptions
+{
+    /// <summary>Default 12000. Pretraining conversations of the built-in corpus (also the base's corpus on the user's prompts when no base is given).</summary>
+    public int Examples { get; init; } = 12000;
+
+    /// <summary>Default 200. Held-out tasks for exact-match evaluation; never trained on.</summary>
+    public int HeldOut { get; init; } = 200;
+
+    /// <summary>Default 256. Prompts sampled N times each round (rejection sampling).</summary>
+    public int Prompts { get; init; } = 256;
+
+    /// <summary>Default 1. Rounds that get their own fresh prompts (<see cref="Prompts"/> each); later rounds reuse them in turn.</summary>
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>Default 384. Prompts whose samples the verifier annotates into reward-model preference pairs.</summary>
+    public int AnnotationPrompts { get; init; } = 384;
+
+    /// <summary>Default 0. Tasks whose reference answers the reward model learns before its pairs; drawn apart from every other prompt.</summary>
+    public int ReferencePrompts { get; init; }
+
+    /// <summary>Default 1. Built-in task difficulty 1..6: numbers have up to difficulty+1 digits. 1 suits the small preset's demo budget.</summary>
+    public int Difficulty { get; init; } = 1;
+
+    /// <summary>Default 1234. Seed of the task generator.</summary>
+    public int Seed { get; init; } = 1234;
+}
