@@ -26,5 +26,10 @@ public static class CommandList
         StudioCommand.Create,
         PretrainCommand.Create,
         GenerateCommand.Create,
+        ModelCommand.Create,
+        ExportCommand.Create,
+        SftCommand.Create,
+        DpoCommand.Create,
+        RewardCommand.Create,
     ];
 }
