@@ -89,6 +89,22 @@ public sealed partial class ModelCatalog(string home, ArtifactStore artifacts)
             && kind.ValueKind == System.Text.Json.JsonValueKind.String && kind.GetString() == RewardModelRole ? RewardModelRole : PolicyRole;
     }
 
+    /// <summary>
+    /// Replaces each artifact-typed parameter given as a checkpoint directory or a model name with its stored reference,
+    /// so <c>run WORKFLOW -p model=DIR</c> works and the run records the hash. Other values are left for the binder.
+    /// </summary>
+    public void ResolveParameters(Definitions.WorkflowDefinition definition, IDictionary<string, string> parameters)
+    {
+        foreach (var (name, parameter) in definition.Parameters)
+        {
+            if (parameter.Type != Definitions.PortTypes.Artifact || !parameters.TryGetValue(name, out var value)) continue;
+            var text = value.Trim();
+            var isCheckpointDir = Directory.Exists(text) && File.Exists(Path.Combine(text, Checkpoint.ConfigFile));
+            if (isCheckpointDir || (IsName(text) && File.Exists(NamePath(text))))
+                parameters[name] = Resolve(text, $"--param {name}").ToString();
+        }
+    }
+
     /// <summary>The directory of <paramref name="reference"/>: a directory as given, else the stored artifact's; imports nothing.</summary>
     public string Locate(string reference, string what) =>
         Directory.Exists(reference.Trim()) ? Path.GetFullPath(reference.Trim()) : artifacts.PathOf(Resolve(reference, what));

@@ -97,6 +97,28 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Contains("'/some/dir' is not an artifact reference", e.Message);
     }
 
+    [Fact]
+    public void ResolveParameters_CheckpointDirectoryAndNameOfArtifactParameters_BecomeReferences()
+    {
+        var dir = TinyCheckpoints.Policy(Path.Combine(_home.Root, "user", "policy"));
+        var imported = _catalog.Import(dir, "named");
+        var definition = new PostTrain.Workflows.Definitions.WorkflowDefinition
+        {
+            Id = "t",
+            Parameters = new Dictionary<string, PostTrain.Workflows.Definitions.ParameterDefinition>
+            {
+                ["model"] = new() { Name = "model", Type = "artifact" },
+                ["reference"] = new() { Name = "reference", Type = "artifact" },
+                ["label"] = new() { Name = "label", Type = "string" },
+            },
+        };
+        var parameters = new Dictionary<string, string> { ["model"] = dir, ["reference"] = "named", ["label"] = "named" };
+        _catalog.ResolveParameters(definition, parameters);
+        Assert.Equal(imported.Artifact.ToString(), parameters["model"]);
+        Assert.Equal(imported.Artifact.ToString(), parameters["reference"]);
+        Assert.Equal("named", parameters["label"]);
+    }
+
     [Theory]
     [InlineData("""{"checkpoint":"sha256:aa","best":"sha256:bb"}""", "sha256:aa")]
     [InlineData("""{"best":["sha256:r1","sha256:r2"],"report":"x"}""", "sha256:r2")]
