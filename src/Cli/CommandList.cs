@@ -27,5 +27,10 @@ public static class CommandList
         PretrainCommand.Create,
         GenerateCommand.Create,
         CorpusCommand.Create,
+        ModelCommand.Create,
+        ExportCommand.Create,
+        SftCommand.Create,
+        DpoCommand.Create,
+        RewardCommand.Create,
     ];
 }

@@ -105,7 +105,7 @@ public sealed class RewardModel : nn.Module, IRewardScorer
         using var scope = NewDisposeScope();
         var B = inputIds.shape[0];
         var h = model.forward(inputIds);                                         // (B, T, C)
-        var last = h[arange(B, dtype: ScalarType.Int64, device: h.device), lengths - 1]; // (B, C)
+        var last = h[arange(B, dtype: ScalarType.Int64, device: h.device), LastTokenIndex(inputIds, lengths)]; // (B, C)
         var rewards = score.forward(last).squeeze(-1);                            // (B,)
         if (LikelihoodWeight > 0)
         {
@@ -114,6 +114,21 @@ public sealed class RewardModel : nn.Module, IRewardScorer
             rewards = rewards + LikelihoodWeight * ResponseLogProbs(h, inputIds, lengths, responseStarts);
         }
         return (rewards.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Pad id of a Hugging Face LlamaForSequenceClassification reward model; when set, each row is read at its last
+    /// token that is not the pad (HF's rule, which matters when the pad id is also the end-of-turn id), else at length − 1.
+    /// </summary>
+    public int? PadTokenId { get; init; }
+
+    /// <summary>(B,) int64 index of the token each row's reward is read at.</summary>
+    private Tensor LastTokenIndex(Tensor inputIds, Tensor lengths)
+    {
+        if (PadTokenId is not { } pad) return lengths - 1;
+        var position = arange(inputIds.shape[1], dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0); // (1, T)
+        var real = inputIds.ne(pad).logical_and(position.lt(lengths.unsqueeze(1)));                               // (B, T)
+        return (position * real.to_type(ScalarType.Int64)).argmax(-1);                                             // (B,)
     }
 
     /// <summary>
@@ -209,7 +224,7 @@ public sealed class RewardModel : nn.Module, IRewardScorer
     }
 
     /// <summary>Hash of the checkpoint this RM was loaded from or last saved to; null for an unsaved RM. Recorded in rejection-sampling provenance.</summary>
-    public string? CheckpointHash { get; private set; }
+    public string? CheckpointHash { get; internal set; }
 
     /// <summary>
     /// A new RM from a policy checkpoint (Llama 2 and 3 initialise the RM from the pretrained or chat checkpoint):

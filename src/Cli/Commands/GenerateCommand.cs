@@ -14,7 +14,8 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint: a Hugging Face directory, sha256:… or a name from `posttrain model import`", Required = true };
+        var home = CliOptions.Home();
         var prompt = new Option<string>("--prompt") { Description = "User message; goes through the chat template" };
         var promptIds = new Option<string>("--prompt-ids") { Description = "Raw prompt token ids, comma-separated (e.g. 1,2,3)" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Generation budget", DefaultValueFactory = _ => 64 };
@@ -23,15 +24,15 @@ public static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print prompt ids, generated ids and their log-probabilities as JSON" };
         var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("generate", "Generate from a checkpoint") { model, prompt, promptIds, maxNew, temperature, topP, seed, json, device };
+        var command = new Command("generate", "Generate from a checkpoint") { model, prompt, promptIds, maxNew, temperature, topP, seed, json, device, home };
         command.SetAction((parse, _) => Task.FromResult(Run(
             parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(promptIds),
             new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) },
-            parse.GetValue(json), parse.GetValue(device)!)));
+            parse.GetValue(json), parse.GetValue(device)!, parse.GetValue(home))));
         return command;
     }
 
-    public static int Run(string modelDir, string? prompt, string? promptIds, GenerationOptions options, bool json, string deviceName)
+    public static int Run(string modelReference, string? prompt, string? promptIds, GenerationOptions options, bool json, string deviceName, string? homeOption = null)
     {
         if ((prompt is null) == (promptIds is null)) return Fail(2, "pass exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         try { options.Validate(); }
@@ -40,6 +41,9 @@ public static class GenerateCommand
         try { device = DeviceOptions.Parse(deviceName); }
         catch (ArgumentException e) { return Fail(2, $"--device: {e.Message}"); }
 
+        string modelDir;
+        try { modelDir = Directory.Exists(modelReference) ? modelReference : ModelReferences.Catalog(homeOption).Locate(modelReference, "--model"); }
+        catch (ArgumentException e) { return Fail(1, e.Message); }
         LoadedCheckpoint checkpoint;
         try { checkpoint = Checkpoint.Load(modelDir, device); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return Fail(1, e.Message); }

@@ -17,6 +17,7 @@ namespace PostTrain.Cli.Commands;
 public static class IterateCommand
 {
     public const string Workflow = "iterate";
+    private const string BaseParameter = "base", RewardModelParameter = "rewardModel";
 
     /// <summary>Sizes that make a whole run a matter of minutes for the tiny preset (tests, smoke runs).</summary>
     private static readonly Dictionary<string, string> TinySizes = new()
@@ -34,24 +35,26 @@ public static class IterateCommand
         var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
         var prompts = new Option<string>("--prompts") { Description = "Your prompts: a JSONL file (imported first), a sha256: reference or the --name of an imported prompts dataset; empty = the built-in tasks" };
         var verifier = new Option<string>("--verifier") { Description = $"How your prompts' answers are checked: {Model.Prompts.Verifiers.Kinds}; default numeric when they have answers, else none" };
+        var baseModel = new Option<string?>("--base") { Description = "Start from this base instead of pretraining one: a Hugging Face directory, sha256:… or a name from `posttrain model import`" };
+        var rewardModel = new Option<string?>("--reward-model") { Description = "Use this reward model instead of training one: a Hugging Face LlamaForSequenceClassification directory, sha256:… or a model name" };
         var reportPrompts = new Option<int>("--report-prompts") { Description = "Held-out prompts for the report's head-to-head Elo; 0 = all", DefaultValueFactory = _ => 0 };
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var workflows = CliOptions.Workflows();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
-            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows };
+            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows, baseModel, rewardModel };
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 20) r.AddError($"--rounds is {r.GetValueOrDefault<int>()}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
-            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier)));
+            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel), p.GetValue(rewardModel)));
         return command;
     }
 
     private static async Task<int> RunAsync(int rounds, string preset, string[] rawParams, long seed, string device, int reportPrompts,
-        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null)
+        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null, string? baseModel = null, string? rewardModel = null)
     {
         if (!string.IsNullOrWhiteSpace(verifierOption))
         {
@@ -85,6 +88,8 @@ public static class IterateCommand
             if (eq <= 0) return Output.Error($"--param '{kv}': expected name=value", CliApp.Usage);
             parameters[kv[..eq]] = kv[(eq + 1)..];
         }
+        if (baseModel is not null) parameters[BaseParameter] = baseModel;
+        if (rewardModel is not null) parameters[RewardModelParameter] = rewardModel;
         var (_, bindErrors) = ParameterBinder.Bind(load.Definition!, parameters);
         if (bindErrors.Count > 0)
         {
@@ -105,6 +110,15 @@ public static class IterateCommand
                 parameters["promptSet"] = resolved.Artifact!;
                 parameters["verifier"] = verifierOption ?? "";
             }
+            try
+            {
+                // Paths and names become content hashes before the run starts: a bad one fails here, once, and the run records what it used.
+                var models = new Workflows.Models.ModelCatalog(home.Root, new ArtifactStore(home.Root));
+                foreach (var (key, option, role) in new[] { (BaseParameter, "--base", Workflows.Models.ModelCatalog.PolicyRole), (RewardModelParameter, "--reward-model", Workflows.Models.ModelCatalog.RewardModelRole) })
+                    if (parameters.TryGetValue(key, out var given) && !string.IsNullOrWhiteSpace(given))
+                        parameters[key] = models.Resolve(given, option, role).ToString();
+            }
+            catch (ArgumentException e) { return Output.Error(e.Message); }
             if (!parameters.ContainsKey("preferences"))
             {
                 // Imported human data joins the checker's pairs; without any, the checker alone annotates.
@@ -130,7 +144,10 @@ public static class IterateCommand
                 return CliApp.Failure;
             }
             var run = engine.Runs().Single(r => r.Id == id);
-            return ReportCommand.Write(run, engine.Steps(id), engine.Metrics(id), home, device, reportPrompts, json);
+            var code = ReportCommand.Write(run, engine.Steps(id), engine.Metrics(id), home, device, reportPrompts, json);
+            if (!json && Workflows.Models.RunOutputs.FinalCheckpoint(run.OutputsJson) is { } finalModel)
+                Console.Out.WriteLine($"final model: {finalModel} (write it as a Hugging Face directory: posttrain export {id} --out DIR --home {home.Root})");
+            return code;
         }
     }
 }

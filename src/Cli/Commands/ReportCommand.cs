@@ -52,7 +52,7 @@ public static class ReportCommand
         var dir = Path.Combine(home.RunsDirectory, run.Id.ToString("D"));
         var path = QualityReportWriter.Write(report, dir);
         var rmElo = report.RmJudged.Count > 0 ? EloRating.Fit(report.RmJudged) : new Dictionary<string, double>();
-        if (json) Output.WriteJson(new { runId = run.Id, checkpoint = FinalCheckpoint(run), report, eloRm = rmElo, eloChecker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : null, path });
+        if (json) Output.WriteJson(new { runId = run.Id, finalCheckpoint = Workflows.Models.RunOutputs.FinalCheckpoint(run.OutputsJson), report, eloRm = rmElo, eloChecker = report.CheckerJudged.Count > 0 ? EloRating.Fit(report.CheckerJudged) : null, path });
         else ReportPrinter.Print(report, rmElo, path);
         return CliApp.Success;
     }

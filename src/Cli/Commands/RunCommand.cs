@@ -55,6 +55,8 @@ public static class RunCommand
             foreach (var pr in problems) Console.Error.WriteLine(pr.Format(load.Source));
             return Output.Error($"{load.Source}: {problems.Count} problem(s); nothing was run");
         }
+        try { ModelReferences.Catalog(homeOption).ResolveParameters(load.Definition!, parameters); }
+        catch (ArgumentException e) { return Output.Error(e.Message); }
         var (_, bindErrors) = ParameterBinder.Bind(load.Definition!, parameters);
         if (bindErrors.Count > 0)
         {

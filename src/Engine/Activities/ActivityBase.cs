@@ -18,7 +18,7 @@ public abstract class ActivityBase
         {
             return inputs.Deserialize(type, ActivityJson.Options) ?? throw new JsonException("inputs are null");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or FormatException) // FormatException: a malformed sha256: reference
         {
             throw new ArgumentException($"inputs {inputs.ToJsonString()} do not fit {type.Name}: {e.Message}", e);
         }

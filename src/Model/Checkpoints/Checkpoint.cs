@@ -204,7 +204,7 @@ public static class Checkpoint
         }
     }
 
-    private static List<SafeTensorsFile> OpenWeights(string dir)
+    internal static List<SafeTensorsFile> OpenWeights(string dir)
     {
         var single = Path.Combine(dir, WeightsFile);
         var index = Path.Combine(dir, ShardIndexFile);

@@ -16,7 +16,7 @@ public static class DpoLoss
     /// <param name="referenceChosen">(B,) log π_ref(y_w|x); treated as constant.</param>
     /// <param name="referenceRejected">(B,) log π_ref(y_l|x); treated as constant.</param>
     /// <param name="beta">β &gt; 0: strength of the KL anchor to the reference (sigmoid, hinge, robust) or 1/(2β) margin target (IPO).</param>
-    /// <param name="labelSmoothing">ε in [0, 0.5): assumed rate of flipped labels; used by Sigmoid (cDPO) and Robust only.</param>
+    /// <param name="labelSmoothing">ε in [0, 0.5): assumed rate of flipped labels; used by Sigmoid and Cdpo (cDPO) and Robust only.</param>
     /// <returns>Losses (B,) with the graph kept; chosen and rejected rewards (B,) = β (log π_θ − log π_ref), detached
     /// (Rafailov et al. 2023 sec. 5: the implicit reward).</returns>
     public static (Tensor Losses, Tensor ChosenRewards, Tensor RejectedRewards) Compute(
@@ -26,6 +26,8 @@ public static class DpoLoss
         if (beta <= 0 || double.IsNaN(beta)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be > 0");
         if (labelSmoothing is < 0 or >= 0.5 || double.IsNaN(labelSmoothing))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "label smoothing ε must be in [0, 0.5)");
+        if (type == DpoLossType.Cdpo && !(labelSmoothing > 0))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, $"cDPO needs label smoothing ε in (0, 0.5), e.g. {DpoOptions.CdpoLabelSmoothing}; with ε = 0 it is the sigmoid loss");
         var shape = policyChosen.shape;
         foreach (var (name, t) in new[] { ("policyRejected", policyRejected), ("referenceChosen", referenceChosen), ("referenceRejected", referenceRejected) })
             if (!t.shape.SequenceEqual(shape) || t.dim() != 1)
@@ -38,7 +40,7 @@ public static class DpoLoss
         var eps = labelSmoothing;
         var losses = type switch
         {
-            DpoLossType.Sigmoid => -F.logsigmoid(beta * h) * (1 - eps) - F.logsigmoid(-beta * h) * eps,
+            DpoLossType.Sigmoid or DpoLossType.Cdpo => -F.logsigmoid(beta * h) * (1 - eps) - F.logsigmoid(-beta * h) * eps,
             DpoLossType.Ipo => (h - 1 / (2 * beta)).pow(2),
             DpoLossType.Hinge => F.relu(1 - beta * h),
             DpoLossType.Robust => (-F.logsigmoid(beta * h) * (1 - eps) + F.logsigmoid(-beta * h) * eps) / (1 - 2 * eps),

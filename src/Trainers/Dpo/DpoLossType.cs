@@ -16,4 +16,9 @@ public enum DpoLossType
     /// <summary>Robust DPO (Chowdhury et al. 2024, "Provably Robust DPO"): the unbiased loss under preference flips with rate ε,
     /// ((1 − ε)(−log σ(β h)) − ε(−log σ(−β h))) / (1 − 2ε).</summary>
     Robust,
+
+    /// <summary>Conservative DPO (Mitchell 2023, "A note on DPO with noisy preferences"): the sigmoid loss against labels
+    /// smoothed by ε, −(1 − ε) log σ(β h) − ε log σ(−β h). Needs ε in (0, 0.5); its optimum is a finite margin,
+    /// β h = log((1 − ε)/ε), where plain DPO pushes h to ∞.</summary>
+    Cdpo,
 }

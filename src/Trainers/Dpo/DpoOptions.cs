@@ -18,6 +18,9 @@ public sealed record DpoOptions : TrainerOptions
     /// (Mitchell 2023), Robust uses it as in Chowdhury et al. 2024; ignored by IPO and hinge (TRL label_smoothing).</summary>
     public double LabelSmoothing { get; init; }
 
+    /// <summary>ε that cDPO (<see cref="DpoLossType.Cdpo"/>) uses when none is given: 0.1, TRL's example value for noisy labels.</summary>
+    public const double CdpoLabelSmoothing = 0.1;
+
     /// <summary>bool, default true. Drops formatting tokens (headers, role names, eot; <c>ChatEncoding.IsFormatting</c>) from the
     /// chosen and rejected log-probs and from the NLL term: Llama 3 sec. 4.1.4 found that these shared tokens, pushed up and down
     /// at once, make the model tail-repeat or stop early.</summary>
@@ -33,6 +36,7 @@ public sealed record DpoOptions : TrainerOptions
         Check(Beta > 0, nameof(Beta), Beta, "> 0");
         Check(Enum.IsDefined(LossType), nameof(LossType), LossType, string.Join("|", Enum.GetNames<DpoLossType>()));
         Check(LabelSmoothing is >= 0 and < 0.5, nameof(LabelSmoothing), LabelSmoothing, "in [0, 0.5)");
+        Check(LossType != DpoLossType.Cdpo || LabelSmoothing > 0, nameof(LabelSmoothing), LabelSmoothing, "in (0, 0.5) for cDPO");
         Check(NllWeight >= 0, nameof(NllWeight), NllWeight, ">= 0");
         ValidateShared();
         return this;

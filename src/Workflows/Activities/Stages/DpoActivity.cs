@@ -16,7 +16,8 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
         [Input("Reward model of the round, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
         [Input("β: strength of the KL anchor to the reference (Rafailov et al. 2023)")] public double Beta { get; init; } = 0.1;
         [Input("Peak learning rate")] public double LearningRate { get; init; } = 2e-5;
-        [Input("Loss: Sigmoid, Ipo, Hinge or Robust")] public string Loss { get; init; } = nameof(DpoLossType.Sigmoid);
+        [Input("Loss: Sigmoid, Ipo, Hinge, Robust or Cdpo")] public string Loss { get; init; } = nameof(DpoLossType.Sigmoid);
+        [Input("ε: assumed rate of flipped labels for Sigmoid, Robust and Cdpo; 0 = none (Cdpo then uses 0.1)")] public double LabelSmoothing { get; init; }
         [Input("Weight of the NLL term on chosen responses (Llama 3: 0.2)")] public double NllWeight { get; init; } = 0.2;
         [Input("Mask formatting tokens out of log-probs (Llama 3)")] public bool MaskFormattingTokens { get; init; } = true;
         [Input("Passes over the pairs")] public int Epochs { get; init; } = 2;
@@ -47,6 +48,7 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
             Beta = input.Beta,
             LearningRate = input.LearningRate,
             LossType = loss,
+            LabelSmoothing = loss == DpoLossType.Cdpo && input.LabelSmoothing == 0 ? DpoOptions.CdpoLabelSmoothing : input.LabelSmoothing,
             NllWeight = input.NllWeight,
             MaskFormattingTokens = input.MaskFormattingTokens,
             Epochs = input.Epochs,

@@ -14,7 +14,7 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Input("Network preset: tiny (tests), small (demo), medium (benchmarks)")] public string Preset { get; init; } = "small";
         [Input("Optimizer steps; 0 = the pretrainer's default for the preset")] public int Steps { get; init; }
         [Input("Sequences per optimizer step; 0 = the pretrainer's default")] public int BatchSize { get; init; }
-        [Input("An existing base checkpoint (sha256:…) to use instead of pretraining; empty = pretrain")] public string Base { get; init; } = "";
+        [Input("An existing base checkpoint to use instead of pretraining: a Hugging Face directory, sha256:… or a name from posttrain model import; empty = pretrain")] public string Base { get; init; } = "";
     }
 
     public sealed class Outputs
@@ -28,8 +28,7 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
     {
         if (!string.IsNullOrWhiteSpace(input.Base))
         {
-            var given = ArtifactRef.Parse(input.Base.Trim());
-            StageSupport.PathOf(context, given, "base checkpoint");
+            var given = new Models.ModelCatalog(context.Home, context.Artifacts).Resolve(input.Base, "base", Models.ModelCatalog.PolicyRole);
             return Task.FromResult(new Outputs { Checkpoint = given });
         }
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));

@@ -31,6 +31,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
         [Input("Weight w of the SFT term w·CE(chosen response) that keeps the backbone's own knowledge (GRM, Yang et al. 2024); 0 = off, as Llama 3")] public double LanguageModelingWeight { get; init; }
         [Input("Fraction of prompts whose pairs are held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
+        [Input("The user's own reward model to use instead of training one: a Hugging Face LlamaForSequenceClassification directory, sha256:… or a model name; it is only scored on the held-out pairs")] public string Given { get; init; } = "";
     }
 
     public sealed class Outputs
@@ -52,6 +53,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         var references = input.References is { } refs ? SftDataset.Read(StageSupport.PathOf(context, refs, "reference answers")) : [];
         if (references.Count > 0 && input.ReferenceEpochs < 1) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceEpochs is {input.ReferenceEpochs}, expected >= 1 (or no references)");
         if (references.Count > 0 && !(input.ReferenceLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceLearningRate is {input.ReferenceLearningRate}, expected > 0");
+        if (!string.IsNullOrWhiteSpace(input.Given)) return Task.FromResult(UseGiven(input.Given, pairs, input.HeldOutFraction, context));
         var seed = StageSupport.Seed(context);
         using var model = RM.FromPolicy(basePath, device, seed, input.LikelihoodWeight);
         var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
@@ -89,6 +91,20 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         foreach (var (kind, evaluation) in HeldOutByKind(model, heldOutPairs, template))
             context.RecordMetric($"rm/heldout_accuracy/{kind.ToLowerInvariant()}", evaluation.Accuracy);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
+    }
+
+    /// <summary>Passes a given reward model through, with its accuracy on the same held-out pairs a trained one is scored on.</summary>
+    private static Outputs UseGiven(string given, IReadOnlyList<PreferencePair> pairs, double heldOutFraction, ActivityContext context)
+    {
+        var checkpoint = new Models.ModelCatalog(context.Home, context.Artifacts).Resolve(given, "reward model", Models.ModelCatalog.RewardModelRole);
+        using var model = RM.Load(context.Artifacts.PathOf(checkpoint), StageSupport.Device(context));
+        var template = new ChatTemplate(model.Tokenizer ?? throw new ArgumentException($"reward model {given}: no tokenizer files; it needs one to template the pairs"));
+        var heldOut = PreferenceComparisons.Build(SplitByPrompt(pairs, heldOutFraction).HeldOut, template);
+        var evaluation = RewardModelTrainer.Evaluate(model, heldOut);
+        context.RegisterCheckpoint(checkpoint, "reward_model", name: "given reward model");
+        context.RecordMetric("rm/heldout_accuracy", evaluation.Accuracy);
+        context.RecordMetric("rm/heldout_pairs", heldOut.Count);
+        return new Outputs { Checkpoint = checkpoint, Accuracy = evaluation.Accuracy, Margin = evaluation.MeanMargin };
     }
 
     /// <summary>
