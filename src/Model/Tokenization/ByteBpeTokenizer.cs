@@ -318,11 +318,7 @@ public sealed class ByteBpeTokenizer : ITokenizer
     public static ByteBpeTokenizer Load(string dir)
     {
         var path = Path.Combine(dir, TokenizerFile);
-        var jsonBytes = File.ReadAllBytes(path);
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(jsonBytes); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
-        using (doc)
+        using (var doc = HfBpeJson.Parse(path, out var jsonBytes))
         {
             var root = doc.RootElement;
             string Fail(string field, string reason) => throw new InvalidDataException($"{path}: {field}: {reason}");

@@ -5,6 +5,14 @@ namespace PostTrain.Model.Tokenization;
 /// <summary>The BPE <c>model</c> section of a Hugging Face tokenizer.json, shared by the byte-level and SentencePiece-style readers.</summary>
 internal static class HfBpeJson
 {
+    /// <summary>Reads and parses a tokenizer.json; invalid JSON fails with the path.</summary>
+    public static JsonDocument Parse(string path, out byte[] bytes)
+    {
+        bytes = File.ReadAllBytes(path);
+        try { return JsonDocument.Parse(bytes); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
+    }
+
     /// <summary>model.vocab: token string → id.</summary>
     public static Dictionary<string, int> ReadVocab(JsonElement model, string path)
     {
