@@ -32,5 +32,6 @@ public static class CommandList
         SftCommand.Create,
         DpoCommand.Create,
         RewardCommand.Create,
+        TokenizeCommand.Create,
     ];
 }

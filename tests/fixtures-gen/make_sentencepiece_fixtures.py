@@ -40,7 +40,7 @@ def main():
             byte_fallback=True, character_coverage=0.9995, split_digits=True, minloglevel=2,
             # Llama 2 and Mistral: no NFKC charsmap, whitespace runs kept, a dummy prefix space.
             normalization_rule_name="identity", remove_extra_whitespaces=False, add_dummy_prefix=True,
-)
+            user_defined_symbols=["<tool_call>"])
         path = os.path.join(OUT, f"{kind}.model")
         with open(path, "wb") as f:
             f.write(model.getvalue())

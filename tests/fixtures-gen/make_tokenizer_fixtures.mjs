@@ -55,6 +55,8 @@ export const TEXTS = [
   "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>",
   "text with <unk> and <tool_call> tags </tool_call>",
   "Mixed 中文 and English with 123 numbers 和 emoji 🎉!",
+  "𝐀𝐁𝐂 math letters, word𝐀 𠀀x (outside the BMP)",
+  "line\u2028separator and\u00adsoft hyphen",
 ];
 
 const layouts = [

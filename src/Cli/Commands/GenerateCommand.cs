@@ -55,6 +55,7 @@ public static class GenerateCommand
         {
             try { template = new ChatTemplate(tokenizer); }
             catch (ArgumentException) { template = null; } // e.g. a Llama 2 SentencePiece vocabulary: plain BOS + text
+            catch (PostTrain.Model.Tokenization.Jinja.JinjaException e) { return Fail(1, e.Message); }
         }
 
         int[] ids;

@@ -14,14 +14,11 @@ internal sealed class CheckpointChatFormat
     private const string ProbeResponse = "PostTrain probe response 7d1e";
     private readonly ITokenizer _tokenizer;
     private readonly JinjaTemplate _template;
-    private readonly Dictionary<string, object?> _specials = new(StringComparer.Ordinal);
 
     public CheckpointChatFormat(ITokenizer tokenizer, JinjaTemplate template)
     {
         _tokenizer = tokenizer;
         _template = template;
-        foreach (var (name, value) in tokenizer.Config.SpecialTokens) _specials[name] = value;
-        _specials["additional_special_tokens"] = tokenizer.Config.AdditionalSpecialTokens.Select(t => (object?)t).ToList();
         StopIds = DeriveStopIds();
     }
 
@@ -30,18 +27,12 @@ internal sealed class CheckpointChatFormat
 
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
-        var variables = new Dictionary<string, object?>(_specials, StringComparer.Ordinal)
+        var list = messages.Select(m => (object?)new Dictionary<string, object?>(StringComparer.Ordinal)
         {
-            ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?>(StringComparer.Ordinal)
-            {
-                ["role"] = m.Role ?? throw new ArgumentException("a message has no role", nameof(messages)),
-                ["content"] = m.Content ?? throw new ArgumentException($"message with role {m.Role} has null content", nameof(messages)),
-            }).ToList(),
-            ["add_generation_prompt"] = addGenerationPrompt,
-            ["tools"] = null,
-            ["documents"] = null,
-        };
-        return _template.Render(variables);
+            ["role"] = m.Role ?? throw new ArgumentException("a message has no role", nameof(messages)),
+            ["content"] = m.Content ?? throw new ArgumentException($"message with role {m.Role} has null content", nameof(messages)),
+        }).ToList();
+        return _template.Render(_tokenizer.Config.TemplateVariables(list, addGenerationPrompt));
     }
 
     public ChatEncoding EncodePrompt(IReadOnlyList<ChatMessage> messages)

@@ -76,11 +76,7 @@ public sealed class MetaspaceBpeTokenizer : ITokenizer
     public static MetaspaceBpeTokenizer Load(string dir)
     {
         var path = Path.Combine(dir, ByteBpeTokenizer.TokenizerFile);
-        var jsonBytes = File.ReadAllBytes(path);
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(jsonBytes); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
-        using (doc)
+        using (var doc = HfBpeJson.Parse(path, out var jsonBytes))
         {
             var root = doc.RootElement;
             string Fail(string field, string reason) => throw new InvalidDataException($"{path}: {field}: {reason}");
@@ -90,13 +86,7 @@ public sealed class MetaspaceBpeTokenizer : ITokenizer
                 if (Str(model, affix) is { Length: > 0 } a) Fail($"model.{affix}", $"expected null, found \"{a}\"");
             var layout = ReadLayout(root, Fail);
 
-            if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object) Fail("model.vocab", "missing or not an object");
-            var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var p in vocabEl.EnumerateObject())
-            {
-                if (!p.Value.TryGetInt32(out var id) || id < 0) Fail($"model.vocab[\"{p.Name}\"]", $"expected a non-negative integer id, found {p.Value.GetRawText()}");
-                vocab[p.Name] = id;
-            }
+            var vocab = HfBpeJson.ReadVocab(model, path);
             var added = AddedTokens.FromJson(root, path);
             var size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), added.All.Count == 0 ? 0 : added.All.Max(t => t.Id)) + 1;
             var tokens = new string[size];
@@ -109,22 +99,7 @@ public sealed class MetaspaceBpeTokenizer : ITokenizer
             for (var id = 0; id < size; id++)
                 if (tokens[id] is null) Fail("model.vocab", $"ids must be contiguous from 0 to {size - 1}; id {id} is missing");
 
-            var merges = new List<(int, int, int)>();
-            if (!model.TryGetProperty("merges", out var mergesEl) || mergesEl.ValueKind != JsonValueKind.Array) Fail("model.merges", "missing or not an array");
-            var r = 0;
-            foreach (var m in mergesEl.EnumerateArray())
-            {
-                string? a = null, b = null;
-                if (m.ValueKind == JsonValueKind.String && m.GetString()!.Split(' ') is [var x, var y]) { a = x; b = y; }
-                else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
-                { a = m[0].GetString(); b = m[1].GetString(); }
-                if (a is null || b is null) Fail($"model.merges[{r}]", $"expected \"a b\" or [\"a\", \"b\"], found {m.GetRawText()}");
-                if (!vocab.TryGetValue(a!, out var ia)) Fail($"model.merges[{r}]", $"\"{a}\" is not in the vocab");
-                if (!vocab.TryGetValue(b!, out var ib)) Fail($"model.merges[{r}]", $"\"{b}\" is not in the vocab");
-                if (!vocab.TryGetValue(a + b, out var im)) Fail($"model.merges[{r}]", $"the merged token \"{a + b}\" is not in the vocab");
-                merges.Add((ia, ib, im));
-                r++;
-            }
+            var merges = HfBpeJson.ReadMerges(model, vocab, path);
             int? unkId = null;
             if (Str(model, "unk_token") is { } unk)
             {

@@ -4,8 +4,10 @@ using Ml = Microsoft.ML.Tokenizers;
 namespace PostTrain.Model.Tokenization;
 
 /// <summary>
-/// A Llama/Mistral <c>tokenizer.model</c> (SentencePiece BPE or unigram protobuf) read through Microsoft.ML.Tokenizers, so an
-/// imported Hugging Face checkpoint keeps its own vocabulary. SentencePiece adds a dummy prefix space, so
+/// A Llama/Mistral <c>tokenizer.model</c> (SentencePiece BPE or unigram protobuf), so an imported Hugging Face
+/// checkpoint keeps its own vocabulary. Models with sentencepiece's identity normalizer (every Llama-family model) are
+/// encoded by <see cref="SentencePieceModel"/>, which matches sentencepiece id for id; a model with a precompiled
+/// normalization map (NFKC) goes through Microsoft.ML.Tokenizers, which only approximates that normalization. SentencePiece adds a dummy prefix space, so
 /// Decode(Encode(s)) equals s only up to that leading space; PostTrain's own runs use <see cref="ByteBpeTokenizer"/>.
 /// </summary>
 public sealed class SentencePieceTokenizer : ITokenizer
@@ -18,10 +20,12 @@ public sealed class SentencePieceTokenizer : ITokenizer
     private readonly HashSet<int> _specialIds;
 
     private readonly AddedTokens _added;
+    private readonly SentencePieceModel? _model;    // null when the model has a precompiled charsmap
 
-    private SentencePieceTokenizer(Ml.SentencePieceTokenizer inner, byte[] modelBytes, TokenizerConfig config)
+    private SentencePieceTokenizer(Ml.SentencePieceTokenizer inner, SentencePieceModel model, byte[] modelBytes, TokenizerConfig config)
     {
         Config = config;
+        _model = model.HasCharsMap ? null : model;
         _inner = inner;
         _modelBytes = modelBytes;
         _vocab = inner.Vocabulary;
@@ -51,8 +55,9 @@ public sealed class SentencePieceTokenizer : ITokenizer
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
+            var model = new SentencePieceModel(bytes);
             var inner = Ml.SentencePieceTokenizer.Create(stream, false, false);
-            return new SentencePieceTokenizer(inner, bytes, TokenizerConfig.Load(Path.GetDirectoryName(Path.GetFullPath(path))!));
+            return new SentencePieceTokenizer(inner, model, bytes, TokenizerConfig.Load(Path.GetDirectoryName(Path.GetFullPath(path))!));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -63,6 +68,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (_model is not null) return [.. _model.Encode(text)];
         return [.. _inner.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true)];
     }
 
@@ -81,7 +87,18 @@ public sealed class SentencePieceTokenizer : ITokenizer
         foreach (var id in ids)
             if ((uint)id >= (uint)VocabSize)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside the vocabulary [0, {VocabSize})");
-        return _inner.Decode(ids.ToArray(), considerSpecialTokens: true);
+        if (_model is null) return _inner.Decode(ids.ToArray(), considerSpecialTokens: true);
+        var text = new System.Text.StringBuilder();
+        var bytes = new List<byte>();
+        foreach (var id in ids)
+        {
+            if (_model.IsByte(id, out var b)) { bytes.Add(b); continue; }
+            if (bytes.Count > 0) { text.Append(System.Text.Encoding.UTF8.GetString(bytes.ToArray())); bytes.Clear(); }
+            text.Append(_model.IsControlOrUnknown(id) ? _model.Piece(id) : _model.Piece(id).Replace('▁', ' '));
+        }
+        if (bytes.Count > 0) text.Append(System.Text.Encoding.UTF8.GetString(bytes.ToArray()));
+        // The dummy prefix sentencepiece added is not part of the text.
+        return _model.AddDummyPrefix && text.Length > 0 && text[0] == ' ' ? text.ToString(1, text.Length - 1) : text.ToString();
     }
 
     public int? TokenToId(string special) => _vocab.TryGetValue(special, out var id) ? id : null;

@@ -27,6 +27,23 @@ public sealed record TokenizerConfig
 
     public static TokenizerConfig Empty { get; } = new();
 
+    /// <summary>
+    /// The names Hugging Face's apply_chat_template gives a template: messages, add_generation_prompt, tools and
+    /// documents (None), and every special token of the config (bos_token, eos_token, ..., additional_special_tokens).
+    /// </summary>
+    /// <param name="messages">A list of message dictionaries, as <see cref="Jinja.JinjaTemplate.FromJson"/> gives.</param>
+    public Dictionary<string, object?> TemplateVariables(object? messages, bool addGenerationPrompt)
+    {
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (name, value) in SpecialTokens) variables[name] = value;
+        variables["additional_special_tokens"] = AdditionalSpecialTokens.Select(t => (object?)t).ToList();
+        variables["messages"] = messages;
+        variables["add_generation_prompt"] = addGenerationPrompt;
+        variables["tools"] = null;
+        variables["documents"] = null;
+        return variables;
+    }
+
     /// <summary>Reads DIR/tokenizer_config.json and DIR/chat_template.jinja when present; neither is required.</summary>
     /// <exception cref="InvalidDataException">A present file is not valid; the message names file, field and reason.</exception>
     public static TokenizerConfig Load(string dir)

@@ -108,6 +108,7 @@ public sealed class TokenizerParityTests
 
     [Theory]
     [InlineData("bpe")]
+    [InlineData("unigram")]
     public void Encode_SentencePieceModel_MatchesSentencepiece(string kind)
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "spm");
