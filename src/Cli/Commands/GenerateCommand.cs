@@ -5,6 +5,7 @@ using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
 using PostTrain.Pretrain.Generation;
+using PostTrain.Workflows.Store;
 using static TorchSharp.torch;
 
 namespace PostTrain.Cli.Commands;
@@ -14,7 +15,7 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint directory, or sha256:... of a checkpoint in the home", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "User message; goes through the chat template" };
         var promptIds = new Option<string>("--prompt-ids") { Description = "Raw prompt token ids, comma-separated (e.g. 1,2,3)" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Generation budget", DefaultValueFactory = _ => 64 };
@@ -22,10 +23,10 @@ public static class GenerateCommand
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass (1 = off)", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print prompt ids, generated ids and their log-probabilities as JSON" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("cpu | cuda");
         var command = new Command("generate", "Generate from a checkpoint") { model, prompt, promptIds, maxNew, temperature, topP, seed, json, device };
         command.SetAction((parse, _) => Task.FromResult(Run(
-            parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(promptIds),
+            ResolveModel(parse.GetValue(model)!, parse), parse.GetValue(prompt), parse.GetValue(promptIds),
             new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) },
             parse.GetValue(json), parse.GetValue(device)!)));
         return command;
@@ -97,6 +98,10 @@ public static class GenerateCommand
         }
         return 0;
     }
+
+    /// <summary>A <c>sha256:</c> reference (what runs record as outputs) is the checkpoint of that hash in the home.</summary>
+    private static string ResolveModel(string model, ParseResult parse) =>
+        model.StartsWith(ArtifactRef.Prefix, StringComparison.Ordinal) ? new ArtifactStore(CliOptions.HomeOf(parse).Root).PathOf(ArtifactRef.Parse(model)) : model;
 
     private static string OptionName(string? param) => param switch
     {

@@ -20,7 +20,7 @@ public static class StudioCommand
         var token = new Option<string?>("--token") { Description = $"Access token (default ${StudioOptions.TokenEnvironmentVariable}, else generated when needed)" };
         var requireToken = new Option<bool>("--require-token") { Description = "Require the token on loopback too" };
         var noWorker = new Option<bool>("--no-worker") { Description = "Do not run activities here (remote workers only)" };
-        var device = new Option<string>("--device") { Description = "Device for the local worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("Device for the local worker: cpu | cuda");
         var home = CliOptions.Home();
         var bus = CliOptions.Bus();
         var command = new Command("studio", "Open PostTrain Studio: design workflows and watch runs in a browser (Ctrl+C stops)")
