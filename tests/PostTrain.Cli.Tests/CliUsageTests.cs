@@ -137,7 +137,7 @@ public sealed class CliUsageTests
     public async Task CtrlC_DuringRun_MarksItInterruptedAndPrintsTheResumeCommand()
     {
         using var home = new TempHome("sigint");
-        using var child = Posttrain.Start(home.Root, "run", Posttrain.TestWorkflow("two-delays.json"), "--param", "seconds=60");
+        using var child = Posttrain.Start(home.Root, "run", Posttrain.TestWorkflow("two-delays.json"), "--param", "seconds=8");
         await Snapshots.WaitForAsync(home.Root, child, r => Snapshots.StateOf(r, "left") == "Running", TimeSpan.FromMinutes(2), "left step running");
         using (var kill = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         var r = await child.WaitAsync(TimeSpan.FromMinutes(1));
@@ -147,6 +147,11 @@ public sealed class CliUsageTests
         Assert.Equal("Interrupted", (string?)Snapshots.TryReadOnly(home.Root)!["state"]);
         var status = await Posttrain.RunAsync(home.Root, "status", id, "--json");
         Assert.Equal("Interrupted", (string?)JsonNode.Parse(status.Stdout)!["state"]);
+
+        // The printed command continues it to the end.
+        var resumed = await Posttrain.RunAsync(home.Root, TimeSpan.FromMinutes(3), "resume", id, "--home", home.Root, "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("Succeeded", (string?)JsonNode.Parse(resumed.Stdout)!["state"]);
     }
 
     [Fact]

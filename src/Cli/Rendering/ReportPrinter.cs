@@ -23,7 +23,7 @@ public static class ReportPrinter
         {
             var total = report.ActivitySeconds.Values.Sum();
             Console.Out.WriteLine("time by activity: " + string.Join(", ",
-                report.ActivitySeconds.OrderByDescending(kv => kv.Value).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F0}s ({kv.Value / total:P0})"))));
+                report.ActivitySeconds.OrderByDescending(kv => kv.Value).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F0}s ({kv.Value / total * 100:F0}%)"))));
         }
         Console.Out.WriteLine($"report: {reportPath}");
     }

@@ -26,8 +26,13 @@ public sealed class TextTable(params string[] headers)
     {
         if (!Output.Terminal)
         {
-            if (Title is not null) Console.Out.WriteLine($"**{Title}**");
+            // Blank lines around: a Markdown table ends only at a blank line.
             Console.Out.WriteLine();
+            if (Title is not null)
+            {
+                Console.Out.WriteLine($"**{Title}**");
+                Console.Out.WriteLine();
+            }
             foreach (var line in HeaderLines(Headers)) Console.Out.WriteLine(line);
             foreach (var row in _rows) Console.Out.WriteLine(RowLine(row));
             Console.Out.WriteLine();
@@ -35,7 +40,9 @@ public sealed class TextTable(params string[] headers)
         }
         var table = new Table();
         if (Title is not null) table.Title(Output.Escape(Title));
-        foreach (var h in Headers) table.AddColumn(Output.Escape(h));
+        // The first column names the row (a run id, a step path, a round): it never wraps; the others share what is left.
+        foreach (var (h, i) in Headers.Select((h, i) => (h, i)))
+            table.AddColumn(i == 0 ? new TableColumn(Output.Escape(h)).NoWrap() : new TableColumn(Output.Escape(h)));
         foreach (var row in _rows)
             table.AddRow(row.Select((c, i) => i == StateColumn ? RunPrinter.StateMarkup(c) : Output.Escape(c)).ToArray());
         AnsiConsole.Write(table);
