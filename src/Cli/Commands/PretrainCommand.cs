@@ -69,7 +69,7 @@ public static class PretrainCommand
             table.Write();
             return 0;
         }
-        catch (OperationCanceledException) { return Fail(1, "cancelled; rerun with --resume to continue from the last checkpoint"); }
+        catch (OperationCanceledException) { return Fail(CliApp.Interrupted, $"interrupted; rerun the same command with --resume to continue from the last checkpoint in {options.OutputDir}"); }
         catch (ArgumentException e) { return Fail(2, e.Message); }
         catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
