@@ -183,4 +183,24 @@ public sealed class CliUsageTests
         Assert.Contains(errors, e => e.Contains("tiny.json: workflows.iterate.examples:", StringComparison.Ordinal) && e.Contains("below min 100", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("workflows.iterate.nosuch:", StringComparison.Ordinal) && e.Contains("no parameter 'nosuch'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Nest_JsonInStrings_BecomeObjects()
+    {
+        var node = JsonNode.Parse("""{"outputsJson": "{\"best\": \"sha256:ab\"}", "parametersJson": "[1, 2]", "metrics": "{\"loss\": 0.5}", "note": "[not json", "list": ["{\"k\": 1}"]}""");
+        var nested = Output.Nest(node)!.AsObject();
+        Assert.Equal("sha256:ab", (string?)nested["outputs"]!["best"]);
+        Assert.Equal(2, nested["parameters"]!.AsArray().Count);
+        Assert.Equal(0.5, nested["metrics"]!["loss"]!.GetValue<double>());
+        Assert.Equal("[not json", (string?)nested["note"]);
+        Assert.Equal(1, nested["list"]![0]!["k"]!.GetValue<int>());
+        Assert.Null(nested["outputsJson"]);
+    }
+
+    [Fact]
+    public void MarkdownRow_PipeAndNewlineInACell_StayInTheCell()
+    {
+        Assert.Equal(@"| a\|b | c d |", Rendering.TextTable.RowLine(["a|b", "c\nd"]));
+        Assert.Equal(["| x | y |", "|---|---|"], Rendering.TextTable.HeaderLines(["x", "y"]));
+    }
 }
