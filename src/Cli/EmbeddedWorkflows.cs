@@ -19,8 +19,14 @@ public static class EmbeddedWorkflows
     public static void WriteIfMissing(string name, string path)
     {
         Write($"{Prefix}{name}.json", path, $"no embedded workflow '{name}'; embedded: {string.Join(", ", Names)}");
-        var presets = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "presets");
-        foreach (var preset in Presets) Write($"{PresetPrefix}{preset}.json", Path.Combine(presets, preset + ".json"), $"no embedded preset '{preset}'");
+        WritePresetsIfMissing(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>The embedded presets into <c>DIR/presets/</c>, each unless already there (a home written by an older version has none).</summary>
+    public static void WritePresetsIfMissing(string workflowsDirectory)
+    {
+        foreach (var preset in Presets)
+            Write($"{PresetPrefix}{preset}.json", Path.Combine(workflowsDirectory, "presets", preset + ".json"), $"no embedded preset '{preset}'");
     }
 
     private static void Write(string resource, string path, string missing)

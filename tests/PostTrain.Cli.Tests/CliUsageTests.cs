@@ -203,4 +203,21 @@ public sealed class CliUsageTests
         Assert.Equal(@"| a\|b | c d |", Rendering.TextTable.RowLine(["a|b", "c\nd"]));
         Assert.Equal(["| x | y |", "|---|---|"], Rendering.TextTable.HeaderLines(["x", "y"]));
     }
+
+    [Fact]
+    public async Task Iterate_HomeWorkflowWithoutPresets_GetsTheShippedPresetFiles()
+    {
+        using var home = new TempHome("old-home");
+        Directory.CreateDirectory(Path.Combine(home.Root, "workflows"));
+        File.Copy(Path.Combine(Posttrain.RepoRoot, "workflows", "iterate.json"), Path.Combine(home.Root, "workflows", "iterate.json"));
+        // A bad explicit value stops the run after the presets are in place and before anything runs.
+        var r = await Posttrain.RunAsync(home.Root, "iterate", "--preset", "tiny", "--param", "examples=5", "--home", home.Root);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("examples", r.Stderr);
+        Assert.DoesNotContain("note: no ", r.Stderr);
+        foreach (var preset in new[] { "tiny", "small", "medium" })
+            Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Posttrain.RepoRoot, "workflows", "presets", preset + ".json")),
+                await File.ReadAllTextAsync(Path.Combine(home.Root, "workflows", "presets", preset + ".json")));
+        Assert.False(File.Exists(Path.Combine(home.Root, "posttrain.db")));
+    }
 }

@@ -56,6 +56,9 @@ public static class IterateCommand
             EmbeddedWorkflows.WriteIfMissing(Workflow, target);
             load = catalog.Load(target);
         }
+        var homeWorkflows = Path.Combine(home.Root, "workflows");
+        if (load.Definition is not null && string.Equals(Path.GetDirectoryName(Path.GetFullPath(load.Source)), Path.GetFullPath(homeWorkflows), StringComparison.Ordinal))
+            EmbeddedWorkflows.WritePresetsIfMissing(homeWorkflows);
         var problems = WorkflowValidator.Validate(load, ActivityRegistry.Default());
         if (problems.Count > 0)
         {
@@ -70,6 +73,8 @@ public static class IterateCommand
             if (eq <= 0) return Output.Error($"--param '{kv}': expected name=value", CliApp.Usage);
             parameters[kv[..eq]] = kv[(eq + 1)..];
         }
+        if (!File.Exists(ParameterPresets.FileOf(load.Source, preset)))
+            Console.Error.WriteLine($"note: no {ParameterPresets.FileOf(load.Source, preset)}: preset '{preset}' sets the network only; the sizes are iterate.json's defaults");
         // The launcher applies the preset file the same way; checked here too so a bad value fails before the home is touched.
         var (withPreset, presetErrors) = ParameterPresets.Apply(load.Definition!, parameters);
         var (_, bindErrors) = ParameterBinder.Bind(load.Definition!, withPreset);
