@@ -13,4 +13,6 @@ awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/
        gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
+# The dotnet tool: pack, install into a temporary tool path, run `posttrain --help` and a libtorch load.
+bash build/tool-smoke.sh || status=1
 exit "$status"

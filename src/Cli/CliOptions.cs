@@ -1,23 +1,69 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using PostTrain.Model.Training;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli;
 
-/// <summary>Options every workflow command takes. Each call makes a fresh instance so commands stay independent.</summary>
+/// <summary>
+/// Options shared by the commands. <c>--home</c> and <c>--json</c> are global: <see cref="AddGlobals"/> gives every
+/// command that has an action both of them (a command may still declare its own), so a new command gets them by
+/// construction and reads them with <see cref="HomeOf"/> and <see cref="JsonOf"/>.
+/// </summary>
 public static class CliOptions
 {
-    public static Option<string?> Home() => new("--home") { Description = $"PostTrain home (default ${PostTrainHome.EnvironmentVariable}, else ./.posttrain)" };
+    public const string HomeName = "--home";
+    public const string JsonName = "--json";
 
-    public static Option<bool> Json() => new("--json") { Description = "Machine-readable JSON on stdout" };
+    public static Option<string?> Home() => new(HomeName) { Description = $"PostTrain home (default ${PostTrainHome.EnvironmentVariable}, else ./.posttrain)" };
+
+    public static Option<bool> Json() => new(JsonName) { Description = "Machine-readable JSON on stdout (logs and progress go to stderr)" };
 
     public static Option<string?> Bus() => new("--bus") { Description = $"memory (default) or rabbitmq://user:pass@host:port/vhost (else configuration {BusSettings.ConfigurationKey}, else ${BusSettings.EnvironmentVariable})" };
 
     public static Option<string[]> Workflows() => new("--workflows") { Description = "Directories of workflow files (default ./workflows and HOME/workflows)", AllowMultipleArgumentsPerToken = true };
+
+    /// <summary>
+    /// <c>--device cpu|cuda|cuda:N</c>, checked while parsing: an unknown name, or CUDA where this libtorch sees no GPU,
+    /// is a usage error before any work starts. Only a non-default value loads libtorch to ask.
+    /// </summary>
+    public static Option<string> Device(string description = "cpu | cuda | cuda:N", string defaultValue = "cpu")
+    {
+        var option = new Option<string>("--device") { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit) return;
+            var value = result.GetValueOrDefault<string>();
+            if (string.Equals(value?.Trim(), "cpu", StringComparison.OrdinalIgnoreCase)) return;
+            try { DeviceOptions.Parse(value ?? ""); }
+            catch (ArgumentException e) { result.AddError($"--device: {e.Message.Split(" (Parameter")[0]}"); }
+        });
+        return option;
+    }
+
+    /// <summary>Adds <c>--home</c> and <c>--json</c> to <paramref name="command"/> and its subcommands wherever they run something and lack them.</summary>
+    public static Command AddGlobals(Command command)
+    {
+        foreach (var sub in command.Subcommands) AddGlobals(sub);
+        if (command.Action is null) return command;
+        if (!Has(command, HomeName)) command.Options.Add(Home());
+        if (!Has(command, JsonName)) command.Options.Add(Json());
+        return command;
+    }
+
+    public static PostTrainHome HomeOf(ParseResult parse) => PostTrainHome.Resolve(parse.GetValue<string?>(HomeName));
+
+    /// <summary>True when --home was given on the command line (commands with their own defaults only then move into the home).</summary>
+    public static bool HomeGiven(ParseResult parse) => parse.GetResult(HomeName) is OptionResult { Implicit: false };
+
+    public static bool JsonOf(ParseResult parse) => parse.GetValue<bool>(JsonName);
 
     /// <summary>The bus from --bus, else PostTrain__Bus (configuration), else POSTTRAIN_BUS.</summary>
     public static BusSettings ResolveBus(string? option) => BusSettings.Resolve(option, Environment.GetEnvironmentVariable("PostTrain__Bus"));
 
     public static IReadOnlyList<string> WorkflowDirectories(string[]? option, PostTrainHome home) =>
         option is { Length: > 0 } ? option : [Path.Combine(Environment.CurrentDirectory, "workflows"), Path.Combine(home.Root, "workflows")];
+
+    private static bool Has(Command command, string name) => command.Options.Any(o => o.Name == name || o.Aliases.Contains(name));
 }

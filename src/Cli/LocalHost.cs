@@ -43,6 +43,17 @@ public sealed class LocalHost : IAsyncDisposable
         return new LocalHost(host);
     }
 
+    /// <summary>
+    /// After Ctrl+C: marks the run interrupted (so status shows it is not running) and prints the command that continues it.
+    /// </summary>
+    public async Task<int> InterruptedAsync(Guid runId, PostTrainHome home)
+    {
+        await Engine.InterruptAsync(runId);
+        Console.Error.WriteLine($"interrupted; run {runId} is marked Interrupted and keeps its finished steps. Continue it with:");
+        Console.Error.WriteLine($"posttrain resume {runId} --home {home.Root}");
+        return CliApp.Interrupted;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try { await Host.StopAsync(TimeSpan.FromSeconds(15)); }

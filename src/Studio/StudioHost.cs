@@ -58,6 +58,7 @@ public sealed class StudioHost : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.AddLogging();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for results
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter<StepLogCapture>(null, LogLevel.Information);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));

@@ -92,8 +92,8 @@ public sealed class CrashResumeTests
         var expected = await reference.WaitAsync(Phase);
         Assert.True(expected.ExitCode == 0, expected.ToString());
         var uninterrupted = JsonNode.Parse(expected.Stdout)!.AsObject();
-        var got = JsonNode.Parse((string)final["outputsJson"]!)!.AsObject();
-        var want = JsonNode.Parse((string)uninterrupted["outputsJson"]!)!.AsObject();
+        var got = final["outputs"]!.AsObject();
+        var want = uninterrupted["outputs"]!.AsObject();
         foreach (var key in new[] { "checkpoint", "preferences", "rewardModel" })
         {
             var hash = (string)got[key]!;

@@ -17,13 +17,17 @@ public sealed class IterateTests
         Assert.Equal("Succeeded", (string?)run["state"]);
         var id = (string)run["id"]!;
 
-        // The per-round table: a "round" column, the base row, then one row per round (labels wrap at 80 columns
-        // when stdout is not a terminal: "round" on one line, its number on the next).
-        Assert.Matches(@"(?m)^│ round\s", r.Stdout);
-        Assert.Matches(@"(?m)^│ base\s+│", r.Stdout);
+        // Not a terminal: Markdown tables, one row per line. Each round's row is printed as the round ends, then the
+        // report's table (with the base row) at the end.
+        Assert.Matches(@"(?m)^\| round \| held-out exact match \[95% CI\] \|", r.Stdout);
+        Assert.Matches(@"(?m)^\| base \| \d+\.\d% \[\d+\.\d%, \d+\.\d%\] \(\d+/\d+\) \|", r.Stdout);
         foreach (var round in new[] { 1, 2 })
-            Assert.Matches($@"(?m)^│ (round )?{round}\s+│", r.Stdout);
-        Assert.DoesNotMatch(@"(?m)^│ (round )?3\s+│", r.Stdout);
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(r.Stdout, $@"(?m)^\| round {round} \|").Count);
+        Assert.DoesNotMatch(@"(?m)^\| round 3 \|", r.Stdout);
+        Assert.True(r.Stdout.IndexOf("| round 1 |", StringComparison.Ordinal) < r.Stdout.IndexOf($"**run {id}", StringComparison.Ordinal), r.ToString());
+        // Progress (stderr): "round x/N" with an ETA once a round has taken its time; steps with their own clocks.
+        Assert.Contains("round 1/2", r.Stderr);
+        Assert.Matches(@"round 2/2 · ETA \d+:\d\d", r.Stderr);
         Assert.Contains("report:" + Path.Combine(home.Root, "runs", id, "report.md"), System.Text.RegularExpressions.Regex.Replace(r.Stdout, @"\s", ""));
 
         var reportDir = Path.Combine(home.Root, "runs", id);

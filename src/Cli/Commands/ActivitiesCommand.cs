@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PostTrain.Workflows.Activities;
-using Spectre.Console;
+using PostTrain.Cli.Rendering;
 
 namespace PostTrain.Cli.Commands;
 
@@ -31,13 +31,12 @@ public static class ActivitiesCommand
         }
         foreach (var d in descriptors)
         {
-            AnsiConsole.MarkupLine($"[bold]{Output.Escape(d.Type)}[/] [grey]({Output.Escape(d.Category)}, pool {d.Pool})[/] {Output.Escape(d.Description)}");
-            var table = new Table().AddColumns("", "name", "type", "default", "description");
+            var table = new TextTable("", "name", "type", "default", "description") { Title = $"{d.Type} ({d.Category}, pool {d.Pool}): {d.Description}" };
             foreach (var i in d.Inputs)
-                table.AddRow("in", Output.Escape(i.Name) + (i.Required ? "*" : ""), Output.Escape(i.Type), Output.Escape(i.Default?.ToJsonString() ?? ""), Output.Escape(i.Description));
+                table.AddRow("in", i.Name + (i.Required ? "*" : ""), i.Type, i.Default?.ToJsonString() ?? "", i.Description);
             foreach (var o in d.Outputs)
-                table.AddRow("out", Output.Escape(o.Name), Output.Escape(o.Type), "", Output.Escape(o.Description));
-            AnsiConsole.Write(table);
+                table.AddRow("out", o.Name, o.Type, "", o.Description);
+            table.Write();
         }
         return CliApp.Success;
     }

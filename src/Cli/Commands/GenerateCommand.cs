@@ -5,6 +5,7 @@ using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
 using PostTrain.Pretrain.Generation;
+using PostTrain.Engine.Store;
 using static TorchSharp.torch;
 
 namespace PostTrain.Cli.Commands;
@@ -23,10 +24,10 @@ public static class GenerateCommand
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass (1 = off)", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print prompt ids, generated ids and their log-probabilities as JSON" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("cpu | cuda");
         var command = new Command("generate", "Generate from a checkpoint") { model, prompt, promptIds, maxNew, temperature, topP, seed, json, device, home };
         command.SetAction((parse, _) => Task.FromResult(Run(
-            parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(promptIds),
+            ResolveModel(parse.GetValue(model)!, parse), parse.GetValue(prompt), parse.GetValue(promptIds),
             new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) },
             parse.GetValue(json), parse.GetValue(device)!, parse.GetValue(home))));
         return command;
@@ -102,6 +103,10 @@ public static class GenerateCommand
         }
         return 0;
     }
+
+    /// <summary>A <c>sha256:</c> reference (what runs record as outputs) is the checkpoint of that hash in the home.</summary>
+    private static string ResolveModel(string model, ParseResult parse) =>
+        model.StartsWith(ArtifactRef.Prefix, StringComparison.Ordinal) ? new ArtifactStore(CliOptions.HomeOf(parse).Root).PathOf(ArtifactRef.Parse(model)) : model;
 
     private static string OptionName(string? param) => param switch
     {

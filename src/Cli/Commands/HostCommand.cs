@@ -10,7 +10,7 @@ public static class HostCommand
     public static Command Create()
     {
         var noWorker = new Option<bool>("--no-worker") { Description = "Do not run activities here (remote workers only)" };
-        var device = new Option<string>("--device") { Description = "Device for the local worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("Device for the local worker: cpu | cuda");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var bus = CliOptions.Bus();

@@ -6,33 +6,26 @@ using PostTrain.Engine.Definitions;
 using PostTrain.Engine.Runtime;
 using PostTrain.Engine.Store;
 using PostTrain.Workflows.Validation;
-using Spectre.Console;
 
 namespace PostTrain.Cli.Commands;
 
 /// <summary>
 /// <c>posttrain iterate --rounds N</c>: the Llama 3 loop (workflows/iterate.json) on embedded defaults — in-memory bus,
-/// LiteDB in the home, CPU, the small preset — then the per-round table and the quality report.
+/// LiteDB in the home, CPU, the small preset — then the per-round table and the quality report. <c>--preset</c> is the
+/// workflow's <c>preset</c> parameter; its sizes come from <c>workflows/presets/NAME.json</c> (<see cref="ParameterPresets"/>).
 /// </summary>
 public static class IterateCommand
 {
     public const string Workflow = "iterate";
     private const string BaseParameter = "base", RewardModelParameter = "rewardModel";
 
-    /// <summary>Sizes that make a whole run a matter of minutes for the tiny preset (tests, smoke runs).</summary>
-    private static readonly Dictionary<string, string> TinySizes = new()
-    {
-        ["examples"] = "1500", ["prompts"] = "24", ["heldOut"] = "32", ["annotationPrompts"] = "48", ["referencePrompts"] = "200", ["samplesPerPrompt"] = "4",
-        ["pretrainSteps"] = "120", ["shards"] = "[0]", ["shardCount"] = "1",
-    };
-
     public static Command Create()
     {
-        var rounds = new Option<int>("--rounds") { Description = "Rounds of sample → reject → SFT → DPO → select", DefaultValueFactory = _ => 6 };
-        var preset = new Option<string>("--preset") { Description = "tiny (minutes, for tests) | small (the demo) | medium", DefaultValueFactory = _ => "small" };
-        var param = new Option<string[]>("--param", "-p") { Description = "Any other iterate.json parameter as name=value (repeatable)" };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of sample → reject → SFT → DPO → select (1..20)", DefaultValueFactory = _ => 6 };
+        var preset = new Option<string>("--preset") { Description = "Parameter preset, workflows/presets/NAME.json: tiny (minutes, for tests) | small (the demo) | medium", DefaultValueFactory = _ => "small" };
+        var param = new Option<string[]>("--param", "-p") { Description = "Any other iterate.json parameter as name=value (repeatable; wins over the preset)" };
         var seed = new Option<long>("--seed") { Description = "Run seed", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device();
         var prompts = new Option<string>("--prompts") { Description = "Your prompts: a JSONL file (imported first), a sha256: reference or the --name of an imported prompts dataset; empty = the built-in tasks" };
         var verifier = new Option<string>("--verifier") { Description = $"How your prompts' answers are checked: {Model.Prompts.Verifiers.Kinds}; default numeric when they have answers, else none" };
         var baseModel = new Option<string?>("--base") { Description = "Start from this base instead of pretraining one: a Hugging Face directory, sha256:… or a name from `posttrain model import`" };
@@ -46,7 +39,8 @@ public static class IterateCommand
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 20) r.AddError($"--rounds is {r.GetValueOrDefault<int>()}, expected 1..20");
+            // Runs after a failed conversion too; "abc" is then already a parse error of its own.
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out var n) && n is < 1 or > 20) r.AddError($"--rounds is {n}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
             p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel), p.GetValue(rewardModel)));
@@ -68,11 +62,14 @@ public static class IterateCommand
         var load = catalog.Load(Workflow);
         if (load.Definition is null && load.Problems.Count > 0 && !dirs.Any(d => File.Exists(Path.Combine(d, Workflow + ".json"))))
         {
-            // Run from anywhere: the shipped definition is embedded and written to HOME/workflows once.
+            // Run from anywhere: the shipped definition and presets are embedded and written to HOME/workflows once.
             var target = Path.Combine(home.Root, "workflows", Workflow + ".json");
             EmbeddedWorkflows.WriteIfMissing(Workflow, target);
             load = catalog.Load(target);
         }
+        var homeWorkflows = Path.Combine(home.Root, "workflows");
+        if (load.Definition is not null && string.Equals(Path.GetDirectoryName(Path.GetFullPath(load.Source)), Path.GetFullPath(homeWorkflows), StringComparison.Ordinal))
+            EmbeddedWorkflows.WritePresetsIfMissing(homeWorkflows);
         var problems = WorkflowValidator.Validate(load, PostTrainApplication.Registry());
         if (problems.Count > 0)
         {
@@ -80,8 +77,7 @@ public static class IterateCommand
             return Output.Error($"{load.Source}: {problems.Count} problem(s); nothing was run");
         }
 
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { ["rounds"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture), ["preset"] = preset };
-        if (preset == "tiny") foreach (var (k, v) in TinySizes) parameters[k] = v;
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { ["rounds"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture), [ParameterPresets.Parameter] = preset };
         foreach (var kv in rawParams)
         {
             var eq = kv.IndexOf('=');
@@ -90,10 +86,14 @@ public static class IterateCommand
         }
         if (baseModel is not null) parameters[BaseParameter] = baseModel;
         if (rewardModel is not null) parameters[RewardModelParameter] = rewardModel;
-        var (_, bindErrors) = ParameterBinder.Bind(load.Definition!, parameters);
-        if (bindErrors.Count > 0)
+        if (!File.Exists(ParameterPresets.FileOf(load.Source, preset)))
+            Console.Error.WriteLine($"note: no {ParameterPresets.FileOf(load.Source, preset)}: preset '{preset}' sets the network only; the sizes are iterate.json's defaults");
+        // The launcher applies the preset file the same way; checked here too so a bad value fails before the home is touched.
+        var (withPreset, presetErrors) = ParameterPresets.Apply(load.Definition!, parameters);
+        var (_, bindErrors) = ParameterBinder.Bind(load.Definition!, withPreset);
+        if (presetErrors.Count + bindErrors.Count > 0)
         {
-            foreach (var e in bindErrors) Console.Error.WriteLine($"{load.Source}: {e}");
+            foreach (var e in presetErrors.Concat(bindErrors)) Console.Error.WriteLine($"{load.Source}: {e}");
             return Output.Error($"{load.Source}: bad parameters; nothing was run", CliApp.Usage);
         }
 
@@ -133,11 +133,8 @@ public static class IterateCommand
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }
             if (!json) Console.Error.WriteLine($"run {id} (iterate, {rounds} rounds, preset {preset}) started; home {home.Root}");
             RunSnapshot final;
-            try { final = await RunProgressRenderer.FollowAsync(engine, id, quiet: json, ct); }
-            catch (OperationCanceledException)
-            {
-                return Output.Error($"interrupted; run {id} stays resumable: posttrain resume {id} --home {home.Root}");
-            }
+            try { final = await RunProgressRenderer.FollowAsync(engine, id, quiet: json, ct, rounds); }
+            catch (OperationCanceledException) { return await host.InterruptedAsync(id, home); }
             if (final.State != RunState.Succeeded)
             {
                 if (json) Output.WriteJson(final); else RunPrinter.Print(final);

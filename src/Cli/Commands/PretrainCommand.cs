@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PostTrain.Core.Progress;
 using PostTrain.Pretrain;
+using PostTrain.Cli.Rendering;
 using Spectre.Console;
 
 namespace PostTrain.Cli.Commands;
@@ -13,9 +14,9 @@ public static class PretrainCommand
     {
         var defaults = new PretrainOptions();
         var preset = new Option<string>("--preset") { Description = "Network preset: tiny | small | medium", DefaultValueFactory = _ => defaults.Preset };
-        var output = new Option<string>("--out") { Description = "Output directory (checkpoints/ and final/)", DefaultValueFactory = _ => defaults.OutputDir };
+        var output = new Option<string?>("--out") { Description = $"Output directory (checkpoints/ and final/); default HOME/pretrain with --home, else {defaults.OutputDir}" };
         var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps})" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => defaults.Device };
+        var device = CliOptions.Device("cpu | cuda | cuda:N", defaults.Device);
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out" };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and data order", DefaultValueFactory = _ => defaults.Seed };
         var data = new Option<string[]>("--data") { Description = "Own text: .txt (blank-line-separated documents) or .jsonl (\"text\" field)", AllowMultipleArgumentsPerToken = true };
@@ -28,7 +29,7 @@ public static class PretrainCommand
             var options = defaults with
             {
                 Preset = parse.GetValue(preset)!,
-                OutputDir = parse.GetValue(output)!,
+                OutputDir = parse.GetValue(output) ?? (CliOptions.HomeGiven(parse) ? Path.Combine(CliOptions.HomeOf(parse).Root, "pretrain") : defaults.OutputDir),
                 Device = parse.GetValue(device)!,
                 Resume = parse.GetValue(resume),
                 Seed = parse.GetValue(seed),
@@ -36,23 +37,28 @@ public static class PretrainCommand
             };
             if (parse.GetValue(steps) is { } n)
                 options = options with { Steps = n, WarmupSteps = Math.Min(options.WarmupSteps, Math.Max(0, n / 10)) };
-            return Task.FromResult(Run(options, cancellationToken));
+            return Task.FromResult(Run(options, CliOptions.JsonOf(parse), cancellationToken));
         });
         return command;
     }
 
-    private static int Run(PretrainOptions options, CancellationToken cancellationToken)
+    private static int Run(PretrainOptions options, bool json, CancellationToken cancellationToken)
     {
         Pretrainer pretrainer;
         try { pretrainer = new Pretrainer(options); }
         catch (ArgumentException e) { return Fail(2, e.Message); }
         try
         {
-            var result = Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive
-                ? pretrainer.Run(new PlainProgress(), cancellationToken)
+            var result = json || !Output.Interactive
+                ? pretrainer.Run(new PlainProgress(json ? Console.Error : Console.Out), cancellationToken)
                 : RunWithBar(pretrainer, options, cancellationToken);
-            var table = new Table().AddColumns("metric", "value");
-            table.AddRow("checkpoint", Markup.Escape(result.CheckpointDir));
+            if (json)
+            {
+                Output.WriteJson(result);
+                return 0;
+            }
+            var table = new TextTable("metric", "value");
+            table.AddRow("checkpoint", result.CheckpointDir);
             table.AddRow("steps", result.Steps.ToString(CultureInfo.InvariantCulture));
             table.AddRow("train loss (nats/token)", result.TrainLoss.ToString("F4", CultureInfo.InvariantCulture));
             table.AddRow("held-out loss (nats/token)", result.HeldOutLoss.ToString("F4", CultureInfo.InvariantCulture));
@@ -60,10 +66,10 @@ public static class PretrainCommand
             table.AddRow("held-out exact match", result.ExactMatch is { } em ? em.ToString("P1", CultureInfo.InvariantCulture) : "n/a (own data)");
             table.AddRow("tokens/s", result.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture));
             table.AddRow("wall time", result.Elapsed.ToString(@"m\:ss", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
+            table.Write();
             return 0;
         }
-        catch (OperationCanceledException) { return Fail(1, "cancelled; rerun with --resume to continue from the last checkpoint"); }
+        catch (OperationCanceledException) { return Fail(CliApp.Interrupted, $"interrupted; rerun the same command with --resume to continue from the last checkpoint in {options.OutputDir}"); }
         catch (ArgumentException e) { return Fail(2, e.Message); }
         catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
@@ -109,12 +115,12 @@ public static class PretrainCommand
     }
 
     /// <summary>Plain lines for logs and pipes: every 10th step, evaluations and the last step.</summary>
-    private sealed class PlainProgress : IProgress<StageProgress>
+    private sealed class PlainProgress(TextWriter output) : IProgress<StageProgress>
     {
         public void Report(StageProgress value)
         {
             if (value.Step % 10 == 0 || value.Step == value.Total || value.Metrics.ContainsKey("heldout_loss"))
-                Console.WriteLine(Describe(value));
+                output.WriteLine(Describe(value));
         }
     }
 }

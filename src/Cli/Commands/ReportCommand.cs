@@ -12,7 +12,7 @@ public static class ReportCommand
     {
         var run = new Argument<string>("run") { Description = "Run id (or a unique prefix of one)" };
         var prompts = new Option<int>("--prompts") { Description = "Held-out prompts for the head-to-head Elo comparisons; 0 = all", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("cpu | cuda");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var command = new Command("report", "Write and show the quality report of a run: accuracy per round with confidence intervals, RM accuracy, win rates, Elo") { run, prompts, device, home, json };
@@ -32,7 +32,7 @@ public static class ReportCommand
         {
             var matches = store.Runs.FindAll().Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
             if (matches.Count != 1)
-                return Output.Error(matches.Count == 0 ? $"run '{runText}': no such run in {home.DatabasePath}" : $"run '{runText}': {matches.Count} runs match; give more of the id", CliApp.Usage);
+                return Output.Error(matches.Count == 0 ? $"no run '{runText}' in {home.DatabasePath} (ids: posttrain runs --home {home.Root})" : $"run '{runText}': {matches.Count} runs match; give more of the id");
             var record = matches[0];
             return Write(record, store.StepsOf(record.Id), store.Metrics.Find(m => m.RunId == record.Id).ToList(), home, device, prompts, json);
         }

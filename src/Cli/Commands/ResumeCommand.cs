@@ -12,7 +12,7 @@ public static class ResumeCommand
     public static Command Create()
     {
         var run = new Argument<string>("run") { Description = "Run id or unique prefix" };
-        var device = new Option<string>("--device") { Description = "Device for this process's worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("Device for this process's worker: cpu | cuda");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var bus = CliOptions.Bus();
@@ -33,7 +33,8 @@ public static class ResumeCommand
         if (HomeLock.IsHeld(home))
         {
             ControlRequests.RequestResume(home, snap.Id);
-            Console.Out.WriteLine($"asked the owner of {home.Root} ({HomeLock.DescribeOwner(home)}) to resume run {snap.Id}; follow it with: posttrain status {snap.Id}");
+            if (json) Output.WriteJson(new { id = snap.Id, resumeRequested = true, owner = HomeLock.DescribeOwner(home) });
+            else Console.Out.WriteLine($"asked the owner of {home.Root} ({HomeLock.DescribeOwner(home)}) to resume run {snap.Id}; follow it with: posttrain status {snap.Id}");
             return CliApp.Success;
         }
         LocalHost host;
@@ -44,7 +45,7 @@ public static class ResumeCommand
             await host.Engine.ResumeAsync(snap.Id);
             RunSnapshot final;
             try { final = await RunProgressRenderer.FollowAsync(host.Engine, snap.Id, quiet: json, ct); }
-            catch (OperationCanceledException) { return Output.Error($"interrupted; run {snap.Id} stays resumable"); }
+            catch (OperationCanceledException) { return await host.InterruptedAsync(snap.Id, home); }
             if (json) Output.WriteJson(final);
             else RunPrinter.Print(final);
             return final.State == RunState.Succeeded ? CliApp.Success : CliApp.Failure;

@@ -21,7 +21,7 @@ public static class RunCommand
         var workflow = new Argument<string>("workflow") { Description = "Workflow file, or the name of one in the workflow directories" };
         var param = new Option<string[]>("--param", "-p") { Description = "Parameter as name=value (repeatable)" };
         var seed = new Option<long>("--seed") { Description = "Run seed: same definition + parameters + seed = same outputs", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "Device for this process's worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("Device for this process's worker: cpu | cuda");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var bus = CliOptions.Bus();
@@ -83,10 +83,7 @@ public static class RunCommand
             if (!json) Console.Error.WriteLine($"run {id} ({load.Definition!.Id}) started; home {home.Root}");
             RunSnapshot final;
             try { final = await RunProgressRenderer.FollowAsync(host.Engine, id, quiet: json, ct); }
-            catch (OperationCanceledException)
-            {
-                return Output.Error($"interrupted; run {id} stays resumable: posttrain resume {id} --home {home.Root}");
-            }
+            catch (OperationCanceledException) { return await host.InterruptedAsync(id, home); }
             if (json) Output.WriteJson(final);
             else RunPrinter.Print(final);
             return final.State == RunState.Succeeded ? CliApp.Success : CliApp.Failure;

@@ -20,17 +20,17 @@ public static class StudioCommand
         var token = new Option<string?>("--token") { Description = $"Access token (default ${StudioOptions.TokenEnvironmentVariable}, else generated when needed)" };
         var requireToken = new Option<bool>("--require-token") { Description = "Require the token on loopback too" };
         var noWorker = new Option<bool>("--no-worker") { Description = "Do not run activities here (remote workers only)" };
-        var device = new Option<string>("--device") { Description = "Device for the local worker: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("Device for the local worker: cpu | cuda");
         var home = CliOptions.Home();
         var bus = CliOptions.Bus();
         var command = new Command("studio", "Open PostTrain Studio: design workflows and watch runs in a browser (Ctrl+C stops)")
             { urls, home, workflows, token, requireToken, noWorker, device, bus };
         command.SetAction((p, ct) => RunAsync(p.GetValue(urls)!, p.GetValue(home), p.GetValue(workflows)!, p.GetValue(token), p.GetValue(requireToken),
-            p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(bus), ct));
+            p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(bus), ct, CliOptions.JsonOf(p)));
         return command;
     }
 
-    public static async Task<int> RunAsync(string urls, string? homeOption, string workflows, string? token, bool requireToken, bool noWorker, string device, string? busOption, CancellationToken ct)
+    public static async Task<int> RunAsync(string urls, string? homeOption, string workflows, string? token, bool requireToken, bool noWorker, string device, string? busOption, CancellationToken ct, bool json = false)
     {
         BusSettings bus;
         try { bus = CliOptions.ResolveBus(busOption); }
@@ -57,11 +57,16 @@ public static class StudioCommand
         {
             try { await studio.StartAsync(ct); }
             catch (IOException e) { return Output.Error($"cannot listen on {urls}: {e.Message}"); }
-            foreach (var address in studio.Addresses)
-                Console.Out.WriteLine(studio.AccessToken is null ? $"PostTrain Studio: {address}/" : $"PostTrain Studio: {address}/?token={studio.AccessToken}");
-            if (studio.AccessToken is not null)
-                Console.Out.WriteLine($"Off loopback every request needs the access token (Authorization: Bearer TOKEN): {studio.AccessToken}");
-            Console.Out.WriteLine($"home {studio.Options.Home}; workflows {studio.Options.WorkflowsDirectory}; bus {bus}. Ctrl+C to stop.");
+            if (json)
+                Output.WriteJson(new { urls = studio.Addresses.Select(a => $"{a}/").ToList(), token = studio.AccessToken, home = studio.Options.Home, workflows = studio.Options.WorkflowsDirectory, bus = bus.ToString() });
+            else
+            {
+                foreach (var address in studio.Addresses)
+                    Console.Out.WriteLine(studio.AccessToken is null ? $"PostTrain Studio: {address}/" : $"PostTrain Studio: {address}/?token={studio.AccessToken}");
+                if (studio.AccessToken is not null)
+                    Console.Out.WriteLine($"Off loopback every request needs the access token (Authorization: Bearer TOKEN): {studio.AccessToken}");
+                Console.Out.WriteLine($"home {studio.Options.Home}; workflows {studio.Options.WorkflowsDirectory}; bus {bus}. Ctrl+C to stop.");
+            }
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }
         }

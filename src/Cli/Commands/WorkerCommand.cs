@@ -15,7 +15,7 @@ public static class WorkerCommand
         var pool = new Option<string>("--pool") { Description = "Pool to serve", Required = true };
         pool.AcceptOnlyFromAmong("cpu", "gpu");
         var concurrency = new Option<int?>("--concurrency") { Description = "Activities at once (default: cpu = processor count, gpu = 1)" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
+        var device = CliOptions.Device("cpu | cuda | cuda:N");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var bus = CliOptions.Bus();

@@ -17,7 +17,9 @@ public sealed class RunLauncher(WorkflowEngine engine, WorkflowCatalog catalog, 
         var problems = WorkflowValidator.Validate(load, registry);
         if (problems.Count > 0 || load.Definition is null)
             throw new WorkflowInvalidException(load.Source, [.. problems.Select(p => p.ToString())]);
-        var (values, errors) = ParameterBinder.Bind(load.Definition, parameters);
+        var (withPreset, presetErrors) = ParameterPresets.Apply(load.Definition, parameters);
+        var (values, errors) = ParameterBinder.Bind(load.Definition, withPreset);
+        errors = [.. presetErrors, .. errors];
         if (bound is not null)
         {
             foreach (var (k, v) in bound) values[k] = v?.DeepClone();

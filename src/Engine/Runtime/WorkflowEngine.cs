@@ -126,6 +126,10 @@ public sealed class WorkflowEngine
                     case RunState.Queued:
                         if (!_store.Runs.Exists(r => r.WorkflowId == run.WorkflowId && r.State == RunState.Running)) Begin(active, outbox);
                         return;
+                    case RunState.Interrupted:
+                        run.State = RunState.Running;
+                        _store.Runs.Update(run);
+                        goto default;
                     case RunState.Failed or RunState.Cancelled:
                         foreach (var s in _store.StepsOf(runId).Where(s => s.State != StepState.Done)) _store.Steps.Delete(s.Id);
                         run.Error = null;
@@ -178,6 +182,29 @@ public sealed class WorkflowEngine
         }
         await FlushAsync(outbox).ConfigureAwait(false);
         return cancelled;
+    }
+
+    /// <summary>
+    /// Marks a running or queued run <see cref="RunState.Interrupted"/> before its owner stops (Ctrl+C): its steps stay
+    /// as they are, so <see cref="ResumeAsync"/> re-dispatches what was in flight. False if it was not running.
+    /// </summary>
+    public async Task<bool> InterruptAsync(Guid runId)
+    {
+        var outbox = new Outbox();
+        bool interrupted;
+        lock (_gate)
+        {
+            var run = _store.Runs.FindById(runId) ?? throw new KeyNotFoundException($"no run {runId} in {_store.Home.DatabasePath}");
+            interrupted = run.State is RunState.Running or RunState.Queued;
+            if (interrupted)
+            {
+                _store.InTransaction(() => { run.State = RunState.Interrupted; _store.Runs.Update(run); });
+                _active.Remove(runId);
+                Snapshot(runId, outbox);
+            }
+        }
+        await FlushAsync(outbox).ConfigureAwait(false);
+        return interrupted;
     }
 
     /// <summary>Completes when the run reaches Succeeded, Failed or Cancelled.</summary>

@@ -18,6 +18,33 @@ public static class RunReportBuilder
     public static QualityReport Build(RunRecord run, IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics,
         ArtifactStore artifacts, string device = "cpu", int maxPrompts = 0, IProgress<string>? progress = null)
     {
+        var rounds = Rounds(steps, metrics).ToList();
+        if (rounds.Count == 0)
+            throw new InvalidOperationException($"run {run.Id} ({run.WorkflowId}) has no finished Pretrain step or no finished SelectBest round; a quality report needs both");
+        StepRecord? Single(string activity) => steps.Where(s => s.ActivityType == activity && s.State == StepState.Done).OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
+        var rm = Single("TrainRewardModel");
+        var tasksStep = Single("GenerateTaskData");
+
+        var (rmJudged, checkerJudged, fresh) = tasksStep is not null && rm is not null
+            ? HeadToHead(rounds, artifacts, ArtifactRef.Parse(Output(tasksStep, "tasks")), ArtifactRef.Parse(Output(rm, "checkpoint")), device, maxPrompts, progress)
+            : ([], [], []);
+        if (fresh.Count == rounds.Count)
+            rounds = rounds.Select((r, i) => r with { FreshCorrect = fresh[i].Correct, FreshTotal = fresh[i].Total }).ToList();
+        var seconds = steps.Where(s => s is { State: StepState.Done, FromCache: false, StartedAt: not null, FinishedAt: not null })
+            .GroupBy(s => s.ActivityType)
+            .ToDictionary(g => g.Key, g => g.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds));
+        var started = run.StartedAt ?? run.CreatedAt;
+        var finished = run.FinishedAt ?? DateTime.UtcNow;
+        return new QualityReport(run.Id.ToString("D"), run.WorkflowId, new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc)),
+            finished - started, rounds, rmJudged, checkerJudged, seconds);
+    }
+
+    /// <summary>
+    /// The base and every round whose SelectBest has finished, from the figures the activities recorded (no model is
+    /// loaded): what <c>iterate</c> prints as each round ends, and the rows of the report. Empty before round 1 ends.
+    /// </summary>
+    public static IReadOnlyList<RoundSummary> Rounds(IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics)
+    {
         double? Metric(StepRecord? step, string name) =>
             step is null ? null : metrics.Where(m => m.StepPath == step.Path && m.Name == name).Select(m => (double?)m.Value).LastOrDefault();
         IReadOnlyDictionary<string, double>? ByKind(StepRecord? step, string prefix)
@@ -33,11 +60,9 @@ public static class RunReportBuilder
 
         var pretrain = Single("Pretrain");
         var rm = Single("TrainRewardModel");
-        var tasksStep = Single("GenerateTaskData");
         var selects = steps.Where(s => s.ActivityType == "SelectBest" && s.State == StepState.Done && s.Round is not null)
             .OrderBy(s => s.Round).ToList();
-        if (pretrain is null || selects.Count == 0)
-            throw new InvalidOperationException($"run {run.Id} ({run.WorkflowId}) has no finished Pretrain step or no finished SelectBest round; a quality report needs both");
+        if (pretrain is null || selects.Count == 0) return [];
         var rmAccuracy = Metric(rm, "rm/heldout_accuracy");
 
         var rounds = new List<RoundSummary>();
@@ -59,19 +84,7 @@ public static class RunReportBuilder
                 DpoRewardMargin: Metric(s, "select/dpo/rewards/margins"),
                 ExactMatchByKind: ByKind(s, "select/exact_match/")));
         }
-
-        var (rmJudged, checkerJudged, fresh) = tasksStep is not null && rm is not null
-            ? HeadToHead(rounds, artifacts, ArtifactRef.Parse(Output(tasksStep, "tasks")), ArtifactRef.Parse(Output(rm, "checkpoint")), device, maxPrompts, progress)
-            : ([], [], []);
-        if (fresh.Count == rounds.Count)
-            rounds = rounds.Select((r, i) => r with { FreshCorrect = fresh[i].Correct, FreshTotal = fresh[i].Total }).ToList();
-        var seconds = steps.Where(s => s is { State: StepState.Done, FromCache: false, StartedAt: not null, FinishedAt: not null })
-            .GroupBy(s => s.ActivityType)
-            .ToDictionary(g => g.Key, g => g.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds));
-        var started = run.StartedAt ?? run.CreatedAt;
-        var finished = run.FinishedAt ?? DateTime.UtcNow;
-        return new QualityReport(run.Id.ToString("D"), run.WorkflowId, new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc)),
-            finished - started, rounds, rmJudged, checkerJudged, seconds);
+        return rounds;
     }
 
     private static string Output(StepRecord step, string name)

@@ -410,6 +410,9 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
 function RunDialog({ doc, name, dirty, onClose, onStarted }: { doc: WorkflowDoc; name: string; dirty: boolean; onClose: () => void; onStarted: (id: string) => void }) {
   const [values, setValues] = useState<Record<string, unknown>>(() =>
     Object.fromEntries(Object.entries(doc.parameters ?? {}).map(([k, p]) => [k, p.default ?? null])));
+  // Only the fields the user changed are sent: the rest come from the server's defaults and the chosen preset
+  // (workflows/presets/NAME.json), so "preset: tiny" here means what `--preset tiny` means on the command line.
+  const [changed, setChanged] = useState<ReadonlySet<string>>(() => new Set());
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
@@ -420,7 +423,7 @@ function RunDialog({ doc, name, dirty, onClose, onStarted }: { doc: WorkflowDoc;
         {Object.entries(doc.parameters ?? {}).map(([k, p]) => (
           <label key={k} className="field" data-testid={`run-param-${k}`}>
             <span>{k} <span className="type">{p.type}</span>{p.min !== undefined || p.max !== undefined ? <span className="muted"> [{p.min ?? ''}…{p.max ?? ''}]</span> : null}</span>
-            <LiteralEditor name={`run-${k}`} type={p.type} value={(values[k] ?? null) as never} onChange={(v) => setValues({ ...values, [k]: v })} />
+            <LiteralEditor name={`run-${k}`} type={p.type} value={(values[k] ?? null) as never} onChange={(v) => { setValues({ ...values, [k]: v }); setChanged(new Set(changed).add(k)); }} />
             {p.description && <span className="help">{p.description}</span>}
           </label>
         ))}
@@ -428,7 +431,7 @@ function RunDialog({ doc, name, dirty, onClose, onStarted }: { doc: WorkflowDoc;
         <div className="row">
           <button className="primary" disabled={busy} data-testid="start-run" onClick={async () => {
             setBusy(true);
-            try { const r = await api.startRun(name, values); onStarted(r.id); }
+            try { const r = await api.startRun(name, Object.fromEntries(Object.entries(values).filter(([k]) => changed.has(k)))); onStarted(r.id); }
             catch (e) { setError((e as Error).message); setBusy(false); }
           }}>Start run</button>
           <button onClick={onClose}>Cancel</button>
