@@ -118,15 +118,18 @@ internal static class PeerBench
         return Timing.FromSamples(times);
     }
 
-    private static JsonObject LaunchPeer(string repo, string dir, string specPath, int warm, int iters, bool quick)
+    private static JsonObject LaunchPeer(string repo, string dir, string specPath, int warm, int iters, bool quick) =>
+        Launch(repo, "--model", dir, "--batch", specPath, "--warmup", warm.ToString(), "--iters", iters.ToString(), "--gemm", quick ? "1024" : "2048");
+
+    /// <summary>Runs bench/peer/peer.py with <paramref name="args"/> on as many threads as this process; returns its JSON.</summary>
+    internal static JsonObject Launch(string repo, params string[] args)
     {
         var script = Path.Combine(repo, "bench", "peer", "peer.py");
         var psi = new ProcessStartInfo(Python)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (var a in new[] { script, "--model", dir, "--batch", specPath, "--threads", get_num_threads().ToString(),
-                     "--warmup", warm.ToString(), "--iters", iters.ToString(), "--gemm", quick ? "1024" : "2048" })
+        foreach (var a in new[] { script, "--threads", get_num_threads().ToString() }.Concat(args))
             psi.ArgumentList.Add(a);
         // Debian's torch must not pick up a pyenv site-packages or thread settings from the caller.
         psi.Environment.Remove("PYTHONPATH");

@@ -127,10 +127,10 @@ Section("profile", () =>
 
 Section("sampling", () =>
 {
-    var t = new Table("Sampling N responses per prompt (tokens/s of generated tokens; bound = copy bandwidth / bytes of weights + KV read per step)",
-        "preset", "way", "tokens/s", "vs batched+shared", "prefill s", "decode s", "decode tok/s", "bandwidth bound tok/s", "of bound");
+    var t = new Table("Sampling N responses per prompt (decode tok/s of generated tokens; roofline = rows / max(FLOPs / GEMM ceiling, bytes of weights + K/V read / copy bandwidth) per step)",
+        "preset", "way", "rows", "prefill s", "decode s", "decode tok/s", "roofline tok/s", "of roofline", "where the time goes");
     var json = new JsonObject();
-    foreach (var w in workloads) json[w.Preset] = SamplingBench.Run(w, ceilings, quick, t);
+    foreach (var w in workloads) json[w.Preset] = SamplingBench.Run(w, ceilings, repo, quick, t);
     Console.Write(t);
     return json;
 });

@@ -1,141 +1,123 @@
-using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PostTrain.Model;
+using PostTrain.Model.Checkpoints;
 using PostTrain.Sampling;
 using static TorchSharp.torch;
 
 namespace PostTrain.Bench;
 
 /// <summary>
-/// Sampling N responses per prompt, four ways at the model level (so each differs from the next in one thing) plus the
-/// library's <see cref="Sampler"/>: batched with the KV cache and the prompt's cache shared by its N rows; batched but each
-/// row prefilling its own copy of the prompt; one sequence at a time; no cache (the whole sequence re-run each step).
-/// Every way samples from softmax(logits) and generates the same number of tokens; there are no stop tokens.
+/// The library's <see cref="Sampler"/> (continuous batching, prompt prefilled once and its cache copied to its N slots,
+/// sampling on the tensor) at iterate's batch size (256 rows) and at 32, one sequence at a time, and the PyTorch peer
+/// sampling the same weights at the same batch. Each run has its roofline: the step time bound
+/// max(FLOPs ÷ this run's GEMM ceiling, bytes of weights + K/V read ÷ copy bandwidth) at the mean cache length.
+/// Temperature 1, no stop tokens, so every row generates the same number of tokens and the runs compare like for like.
 /// </summary>
 internal static class SamplingBench
 {
-    private sealed record Way(string Name, long Rows, int NewTokens, double Prefill, double Decode)
-    {
-        public double Generated => (double)Rows * NewTokens;
-        public double TokensPerSecond => Generated / (Prefill + Decode);
-        public double DecodeTokensPerSecond => Generated / Decode;
-    }
-
-    public static JsonObject Run(Workload w, Ceilings ceilings, bool quick, Table table)
+    public static JsonObject Run(Workload w, Ceilings ceilings, string repo, bool quick, Table table)
     {
         var c = w.Config;
-        var (prompts, n, promptLen, newTokens) = quick ? (2, 4, 32, 16) : (4, 8, 32, 64);
+        var (n, promptLen, newTokens, bigRows) = quick ? (8, 32, 16, 256) : (8, 32, 64, 256);
         newTokens = Math.Min(newTokens, c.MaxPositionEmbeddings - promptLen);
-        var rows = prompts * n;
         manual_seed(0);
         using var model = new LlamaForCausalLM(c);
         model.eval();
-        using var _ = no_grad();
-        var promptRows = w.RandomRows(prompts, promptLen, seed: 11);
-        using var promptIds = Workload.ToTensor(promptRows);                             // (P, Lp)
-        using var share = arange(prompts, dtype: ScalarType.Int64).repeat_interleave(n);  // (P·N,) row → its prompt
-        using var repeated = promptIds.index_select(0, share);                            // (P·N, Lp)
-
-        Cached(promptIds, newTokens, share); // warm-up
-        var runs = new List<Way>
-        {
-            Cached(promptIds, newTokens, share) with { Name = "batched, KV cache, prompt cache shared by N" },
-            Cached(repeated, newTokens, null) with { Name = "batched, KV cache, prefill each continuation" },
-        };
-        // One at a time: a subset of the rows gives the per-token rate without spending minutes on it.
-        var single = quick ? 2 : 8;
-        double sPre = 0, sDec = 0;
-        for (var i = 0; i < single; i++)
-        {
-            using var one = repeated[TensorIndex.Slice(i, i + 1)];
-            var r = Cached(one, newTokens, null);
-            sPre += r.Prefill; sDec += r.Decode;
-        }
-        runs.Add(new Way($"one sequence at a time, KV cache ({single} of {rows} rows)", single, newTokens, sPre, sDec));
-        // No cache on half the rows: the rate is per generated token, and the full batch cost a minute on medium alone.
-        using (var half = repeated[TensorIndex.Slice(0, rows / 2)])
-            runs.Add(NoCache(half, newTokens) with { Name = $"no cache, batched, full recompute each step ({rows / 2} of {rows} rows)" });
-
-        var sampler = new Sampler(model, new SamplingOptions { SamplesPerPrompt = n, MaxNewTokens = newTokens, BatchSize = rows, StopIds = [], Temperature = 1.0, Seed = 1 });
-        var tokenPrompts = promptRows.Select((ids, i) => new TokenPrompt($"p{i}", ids)).ToArray();
-        var lib = sampler.Generate(tokenPrompts).Stats;
-        var libTps = lib.TokensPerSecond;
-
-        // Memory-bandwidth bound of a decode step: weights + the K/V read at the mean cache length.
+        // Twice the big batch's prompts: the second half refills the slots the first half frees (continuous batching).
+        var promptRows = w.RandomRows(2 * bigRows / n, promptLen, seed: 11);
+        var prompts = promptRows.Select((ids, i) => new TokenPrompt($"p{i}", ids)).ToArray();
         var meanCached = promptLen + newTokens / 2.0;
-        double Bound(long batch) => batch * ceilings.CopyBytesPerSecond / ModelFlops.DecodeBytes(c, batch, meanCached);
-        var baseline = runs[0].TokensPerSecond;
-        var json = new JsonObject
+
+        Library(prompts[..2], 2 * n); // warm-up
+        var runs = new JsonArray();
+        var big = Library(prompts, bigRows);
+        var small = Library(prompts[..(64 / n)], 32);
+        var single = Library(prompts[..(quick ? 2 : 4)], 1, samples: 1);
+        Add($"Sampler, continuous batching, {big.Slots} slots", big);
+        Add("Sampler, continuous batching, 32 slots", small);
+        Add("Sampler, one sequence at a time", single);
+        var speedup = big.TokensPerSecond / single.TokensPerSecond;
+
+        // The peer samples the same weights at the same batch: bigRows / n prompts, N each.
+        JsonNode peerJson;
+        double? peerTps = null;
+        try
         {
-            ["prompts"] = prompts, ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens,
-            ["decode_bytes_per_step_batched"] = ModelFlops.DecodeBytes(c, rows, meanCached),
-            ["decode_bytes_per_step_single"] = ModelFlops.DecodeBytes(c, 1, meanCached),
+            var peer = Peer(repo, model, promptRows[..(bigRows / n)], n, newTokens);
+            peerTps = peer["decode_tokens_per_s"]!.GetValue<double>();
+            var roof = Roofline(c, ceilings, bigRows, meanCached);
+            table.Add(w.Preset, $"PyTorch {peer["torch"]} peer, static batch, shared prompt cache", bigRows, null, peer["decode_s"]!.GetValue<double>(),
+                peerTps, roof, $"{100 * peerTps / roof:F0}%", "");
+            peerJson = peer;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+        {
+            Console.WriteLine($"[sampling] PyTorch peer skipped: {e.Message}");
+            peerJson = new JsonObject { ["error"] = e.Message };
+        }
+        var bigDecode = big.DecodeTokensPerSecond;
+        Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline"
+            + (peerTps is double p ? $"; PyTorch peer {p:F0} tokens/s at the same batch ({bigDecode / p:F2}x)" : "")
+            + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot");
+        return new JsonObject
+        {
+            ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens, ["temperature"] = 1.0,
+            ["roofline"] = "rows / max(rows * forward FLOPs per token / GEMM FLOP/s, (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
+            ["runs"] = runs,
+            ["pytorch_peer"] = peerJson,
+            ["batched_over_one_at_a_time"] = speedup,
+            ["decode_over_pytorch_peer"] = peerTps is double q ? bigDecode / q : null,
         };
-        var arr = new JsonArray();
-        foreach (var r in runs)
+
+        SamplingStats Library(TokenPrompt[] ps, int batch, int samples = 0)
         {
-            var bound = r.Rows == 1 || r.Name.StartsWith("one", StringComparison.Ordinal) ? Bound(1) : Bound(rows);
-            var decodeTps = r.Name.StartsWith("no cache", StringComparison.Ordinal) ? double.NaN : r.DecodeTokensPerSecond;
-            table.Add(w.Preset, r.Name, r.TokensPerSecond, $"{r.TokensPerSecond / baseline:F2}x", r.Prefill, r.Decode, decodeTps,
-                double.IsNaN(decodeTps) ? null : bound, double.IsNaN(decodeTps) ? null : $"{100 * decodeTps / bound:F0}%");
-            arr.Add(new JsonObject
+            var options = new SamplingOptions { SamplesPerPrompt = samples > 0 ? samples : n, MaxNewTokens = newTokens, BatchSize = batch, StopIds = [], Temperature = 1.0, Seed = 1 };
+            return new Sampler(model, options).Generate(ps).Stats;
+        }
+
+        void Add(string name, SamplingStats s)
+        {
+            var roof = Roofline(c, ceilings, s.Slots, meanCached);
+            var decode = s.DecodeTokensPerSecond;
+            var other = s.Seconds - s.PrefillSeconds - s.SelectSeconds - s.ForwardSeconds;
+            table.Add(w.Preset, name, s.Slots, s.PrefillSeconds, s.Seconds - s.PrefillSeconds, decode, roof, $"{100 * decode / roof:F0}%",
+                $"forward {100 * s.ForwardSeconds / s.Seconds:F0}%, select {100 * s.SelectSeconds / s.Seconds:F0}%, prefill {100 * s.PrefillSeconds / s.Seconds:F0}%, rest {100 * other / s.Seconds:F0}%");
+            runs.Add(new JsonObject
             {
-                ["name"] = r.Name, ["rows"] = r.Rows, ["tokens_per_s"] = r.TokensPerSecond, ["prefill_s"] = r.Prefill, ["decode_s"] = r.Decode,
-                ["decode_tokens_per_s"] = double.IsNaN(decodeTps) ? null : decodeTps, ["bandwidth_bound_tokens_per_s"] = double.IsNaN(decodeTps) ? null : bound,
+                ["name"] = name, ["rows"] = s.Slots, ["prompts"] = s.Prompts, ["sequences"] = s.Sequences, ["generated"] = s.GeneratedTokens,
+                ["seconds"] = s.Seconds, ["prefill_s"] = s.PrefillSeconds, ["select_s"] = s.SelectSeconds, ["forward_s"] = s.ForwardSeconds,
+                ["tokens_per_s"] = s.TokensPerSecond, ["decode_tokens_per_s"] = decode, ["roofline_tokens_per_s"] = roof,
+                ["share_of_roofline"] = decode / roof, ["kv_bytes_per_slot"] = s.KvBytesPerSlot,
             });
-        }
-        table.Add(w.Preset, "library Sampler.Generate (batched, shared prompt cache)", libTps, $"{libTps / baseline:F2}x", null, lib.Seconds, null, Bound(rows), null);
-        arr.Add(new JsonObject { ["name"] = "library Sampler.Generate", ["tokens_per_s"] = libTps, ["seconds"] = lib.Seconds, ["generated"] = lib.GeneratedTokens });
-        json["runs"] = arr;
-        return json;
-
-        Way Cached(Tensor ids, int steps, Tensor? reorder)
-        {
-            var clock = Stopwatch.StartNew();
-            var rowsOut = reorder?.shape[0] ?? ids.shape[0];
-            using var cache = new KvCache(c, ids.shape[0], (int)ids.shape[1] + steps);
-            var last = Last(model.forward(ids, cache: cache));                          // (B0, V)
-            if (reorder is not null)
-            {
-                cache.Reorder(reorder);
-                var expanded = last.index_select(0, reorder);                            // (B, V)
-                last.Dispose();
-                last = expanded;
-            }
-            var prefill = clock.Elapsed.TotalSeconds;
-            for (var t = 0; t < steps; t++)
-            {
-                using var scope = NewDisposeScope();
-                var next = multinomial(softmax(last, -1), 1);                            // (B, 1)
-                var logits = model.forward(next, cache: cache);
-                last.Dispose();
-                last = Last(logits).DetachFromDisposeScope();
-            }
-            last.Dispose();
-            return new Way("", rowsOut, steps, prefill, clock.Elapsed.TotalSeconds - prefill);
-        }
-
-        Way NoCache(Tensor ids, int steps)
-        {
-            var clock = Stopwatch.StartNew();
-            var seq = ids.clone();
-            for (var t = 0; t < steps; t++)
-            {
-                using var scope = NewDisposeScope();
-                var next = multinomial(softmax(Last(model.forward(seq)), -1), 1);
-                var grown = cat([seq, next], 1).DetachFromDisposeScope();
-                seq.Dispose();
-                seq = grown;
-            }
-            seq.Dispose();
-            return new Way("no cache, batched, full recompute each step", ids.shape[0], steps, 0, clock.Elapsed.TotalSeconds);
         }
     }
 
-    private static Tensor Last(Tensor logits)
+    /// <summary>Tokens/s a decode step of <paramref name="rows"/> rows cannot beat on this machine: the slower of its GEMM time and its memory time.</summary>
+    public static double Roofline(LlamaConfig c, Ceilings ceilings, long rows, double cachedPositions)
     {
-        var last = logits[.., -1].contiguous(); // (B, V)
-        logits.Dispose();
-        return last;
+        var compute = rows * ModelFlops.ForwardPerToken(c, (int)Math.Round(cachedPositions)) / ceilings.GemmFlops;
+        var memory = ModelFlops.DecodeBytes(c, rows, cachedPositions) / ceilings.CopyBytesPerSecond;
+        return rows / Math.Max(compute, memory);
+    }
+
+    private static JsonObject Peer(string repo, LlamaForCausalLM model, int[][] prompts, int n, int newTokens)
+    {
+        var dir = Directory.CreateTempSubdirectory("posttrain-bench-sample-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, Checkpoint.ConfigFile), model.Config.ToJson());
+            SafeTensors.Write(Path.Combine(dir, Checkpoint.WeightsFile), model.state_dict());
+            var spec = Path.Combine(dir, "sample.json");
+            File.WriteAllText(spec, new JsonObject { ["prompts"] = JsonSerializer.SerializeToNode(prompts), ["n"] = n, ["new_tokens"] = newTokens }.ToJsonString());
+            var result = PeerBench.Launch(repo, "--model", dir, "--sample", spec);
+            var sample = (JsonObject)result["sample"]!.DeepClone();
+            sample["torch"] = result["torch"]?.DeepClone();
+            return sample;
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
     }
 }

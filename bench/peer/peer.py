@@ -193,10 +193,38 @@ def timed(fn, warmup, iters):
     return {"median_s": float(np.median(times)), "min_s": float(min(times)), "iters": iters}
 
 
+def sample(model, config, spec):
+    """Sampling as PostTrain's Sampler does it: P equal-length prompts prefilled once, each cache row repeated for its N
+    continuations, then `new_tokens` steps of softmax sampling (temperature 1) for all rows, in inference mode."""
+    prompts = torch.tensor(spec["prompts"], dtype=torch.int64)
+    n, steps = spec["n"], spec["new_tokens"]
+    P, T = prompts.shape
+    g = torch.Generator().manual_seed(1)
+    runs = []
+    with torch.inference_mode():
+        for _ in range(2):  # the first is a warm-up
+            t0 = time.perf_counter()
+            cache = KvCache(config, P, T + steps)
+            logits = model(prompts, cache)[:, -1]
+            rows = torch.arange(P).repeat_interleave(n)
+            cache.k = [k.index_select(0, rows) for k in cache.k]
+            cache.v = [v.index_select(0, rows) for v in cache.v]
+            logits = logits.index_select(0, rows)
+            t1 = time.perf_counter()
+            for _ in range(steps):
+                nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=g)
+                logits = model(nxt, cache)[:, -1]
+            runs.append((t1 - t0, time.perf_counter() - t1))
+    prefill, decode = runs[-1]
+    rows = P * n
+    return {"rows": rows, "prefill_s": prefill, "decode_s": decode, "decode_tokens_per_s": rows * steps / decode}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True, help="directory with config.json and model.safetensors")
-    ap.add_argument("--batch", required=True, help="JSON: rows (B, T+1), adamw {lr, beta1, beta2, eps, weight_decay, clip}, decode {batch, prompt, steps}")
+    ap.add_argument("--batch", help="JSON: rows (B, T+1), adamw {lr, beta1, beta2, eps, weight_decay, clip}, decode {batch, prompt, steps}")
+    ap.add_argument("--sample", help="JSON: prompts (P, T), n, new_tokens; times batched sampling only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--iters", type=int, default=3)
@@ -207,13 +235,20 @@ def main():
 
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
-    with open(a.batch) as f:
-        spec = json.load(f)
     model = LlamaForCausalLM(config)
     state = read_safetensors(os.path.join(a.model, "model.safetensors"))
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise SystemExit(f"{a.model}/model.safetensors: missing {missing}, unexpected {unexpected}")
+    if a.sample:
+        with open(a.sample) as f:
+            result = sample(model, config, json.load(f))
+        json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "sample": result}, sys.stdout, indent=1)
+        return
+    if not a.batch:
+        raise SystemExit("pass --batch SPEC.json (training and decode-step timings) or --sample SPEC.json (sampling)")
+    with open(a.batch) as f:
+        spec = json.load(f)
     rows = torch.tensor(spec["rows"], dtype=torch.int64)
     o = spec["adamw"]
     opt = torch.optim.AdamW(model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])

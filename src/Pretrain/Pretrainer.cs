@@ -8,7 +8,7 @@ using PostTrain.Model.Training;
 using PostTrain.Core.Progress;
 using PostTrain.Model.Tokenization;
 using PostTrain.Pretrain.Data;
-using PostTrain.Pretrain.Generation;
+using PostTrain.Sampling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -241,16 +241,12 @@ public sealed class Pretrainer
 
     private static double ExactMatch(LlamaForCausalLM model, ChatTemplate template, PretrainDocuments corpus, int count, int maxNewTokens)
     {
-        model.eval();
         var tasks = corpus.HeldOutTasks.Take(count).ToList();
-        var correct = 0;
-        foreach (var task in tasks)
-        {
-            var prompt = template.EncodePrompt([ChatMessage.User(task.Prompt)]).Ids;
-            var generated = TokenGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = maxNewTokens, StopIds = template.StopIds.ToArray() });
-            if (corpus.IsCorrect(task, template.DecodeResponse(generated.TokenIds))) correct++;
-        }
-        return (double)correct / tasks.Count;
+        if (tasks.Count == 0) return double.NaN;
+        // The one decoder, greedy with N = 1; ids are positions, unique whatever the tasks' own ids are.
+        var sampler = new Sampler(model, new SamplingOptions { SamplesPerPrompt = 1, Temperature = 0, MaxNewTokens = maxNewTokens }, template);
+        var generated = sampler.Generate(tasks.Select((t, i) => new TokenPrompt($"{i}", template.EncodePrompt([ChatMessage.User(t.Prompt)]).Ids)).ToArray());
+        return (double)tasks.Where((t, i) => corpus.IsCorrect(t, template.DecodeResponse(generated.Sequences[i].TokenIds))).Count() / tasks.Count;
     }
 
     private static int[] Encode(CorpusDocument doc, ITokenizer tokenizer, ChatTemplate? template)

@@ -118,6 +118,7 @@ public sealed class Sampler
         var wasTraining = _model.training;
         _model.eval();
         int done = 0, usedSlots = 0;
+        double prefillSeconds = 0, selectSeconds = 0, forwardSeconds = 0;
         try
         {
             using var _ = inference_mode();
@@ -135,11 +136,13 @@ public sealed class Sampler
                     ["generated_tokens"] = generated,
                 }));
             }, cancellationToken);
+            (prefillSeconds, selectSeconds, forwardSeconds) = (decoder.PrefillSeconds, decoder.SelectSeconds, decoder.ForwardSeconds);
         }
         finally { _model.train(wasTraining); }
         var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds)
         {
             Slots = usedSlots,
+            PrefillSeconds = prefillSeconds, SelectSeconds = selectSeconds, ForwardSeconds = forwardSeconds,
             KvBytesPerSlot = KvCache.BytesPerRow(_model.Config, maxLength),
         };
         _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s ({Slots} slots, {KvMiB:F2} MiB K/V each)",

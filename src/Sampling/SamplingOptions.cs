@@ -28,8 +28,9 @@ public sealed record SamplingOptions
     public string? SystemPrompt { get; init; }
 
     /// <summary>
-    /// Default 32 rows decoded together. A batch holds max(1, BatchSize / SamplesPerPrompt) prompts, each prefilled once
-    /// and shared by its N rows, so a batch can exceed this when N does.
+    /// Default 32 rows decoded together: the continuous batch's slots, max(1, BatchSize / SamplesPerPrompt) prompts' worth
+    /// (so it can exceed this when N does). Each slot holds a K/V cache row of (prompt + MaxNewTokens) positions
+    /// (<see cref="SamplingStats.KvBytesPerSlot"/>); a finished row's slot is refilled by the next prompt's rows.
     /// </summary>
     public int BatchSize { get; init; } = 32;
 

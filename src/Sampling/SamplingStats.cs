@@ -11,6 +11,15 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
     /// <summary>Generated tokens per second of wall time.</summary>
     public double TokensPerSecond => Seconds > 0 ? GeneratedTokens / Seconds : 0;
 
+    /// <summary>Seconds in prefill (prompts admitted into slots), in choosing tokens from logits (softmax, filters, noise,
+    /// the finished check) and in one-token forwards. Their sum is the decode loop; the rest of <see cref="Seconds"/> is bookkeeping.</summary>
+    public double PrefillSeconds { get; init; }
+    public double SelectSeconds { get; init; }
+    public double ForwardSeconds { get; init; }
+
+    /// <summary>Generated tokens per second of the decode loop alone (prefill excluded).</summary>
+    public double DecodeTokensPerSecond => Seconds - PrefillSeconds > 0 ? GeneratedTokens / (Seconds - PrefillSeconds) : 0;
+
     /// <summary>Rows decoded together (the continuous batch's fixed slot count).</summary>
     public int Slots { get; init; }
 

@@ -52,8 +52,10 @@ internal sealed class SlotDecoder : IDisposable
 
     public int Slots => _row.Length;
 
-    /// <summary>Prefill and decode steps, for the caller's statistics.</summary>
+    /// <summary>Where the time went, for the caller's statistics: prefills (admission included), token selection, forwards.</summary>
     public double PrefillSeconds { get; private set; }
+    public double SelectSeconds { get; private set; }
+    public double ForwardSeconds { get; private set; }
 
     /// <summary>
     /// Decodes every prompt's N rows; <paramref name="onPromptDone"/> gets a prompt's index and its N sequences as soon as its
@@ -71,13 +73,17 @@ internal sealed class SlotDecoder : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var (token, code) = SampleStep();
             var codes = code.cpu().data<byte>().ToArray();
+            SelectSeconds += clock.Elapsed.TotalSeconds;
             var finished = Enumerable.Range(0, Slots).Where(s => _row[s] >= 0 && codes[s] != 0).ToArray();
             if (finished.Length > 0) Collect(prompts, finished, codes, results, remaining, onPromptDone);
             active -= finished.Length;
             if (active == 0 && next == prompts.Count) break;
+            clock.Restart();
             if (active > 0) Forward(token);
+            ForwardSeconds += clock.Elapsed.TotalSeconds;
             next = Admit(prompts, next);
             active = _row.Count(r => r >= 0);
             if (next == prompts.Count && active > 0 && active <= Slots / 2 && Slots > _n) Shrink();

@@ -4,13 +4,13 @@ using System.Text.Json;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
 using PostTrain.Model.Training;
-using PostTrain.Pretrain.Generation;
-using PostTrain.Engine.Store;
+using PostTrain.Sampling;
 using static TorchSharp.torch;
 
 namespace PostTrain.Cli.Commands;
 
-/// <summary><c>posttrain generate</c>: continues one prompt with a checkpoint (greedy, or temperature/top-p sampling).</summary>
+/// <summary><c>posttrain generate</c>: continues one prompt with a checkpoint (greedy, or temperature/top-p sampling) through
+/// the one decoder, <see cref="Sampler"/> with N = 1, so its samples are those the pipeline draws for the same seed.</summary>
 public static class GenerateCommand
 {
     public static Command Create()
@@ -27,17 +27,18 @@ public static class GenerateCommand
         var device = CliOptions.Device("cpu | cuda");
         var command = new Command("generate", "Generate from a checkpoint") { model, prompt, promptIds, maxNew, temperature, topP, seed, json, device, home };
         command.SetAction((parse, _) => Task.FromResult(Run(
-            ResolveModel(parse.GetValue(model)!, parse), parse.GetValue(prompt), parse.GetValue(promptIds),
-            new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) },
+            parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(promptIds),
+            new SamplingOptions { SamplesPerPrompt = 1, MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) },
             parse.GetValue(json), parse.GetValue(device)!, parse.GetValue(home))));
         return command;
     }
 
-    public static int Run(string modelReference, string? prompt, string? promptIds, GenerationOptions options, bool json, string deviceName, string? homeOption = null)
+    public static int Run(string modelReference, string? prompt, string? promptIds, SamplingOptions options, bool json, string deviceName, string? homeOption = null)
     {
         if ((prompt is null) == (promptIds is null)) return Fail(2, "pass exactly one of --prompt TEXT or --prompt-ids 1,2,3");
-        try { options.Validate(); }
-        catch (ArgumentOutOfRangeException e) { return Fail(2, $"--{OptionName(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }
+        if (options.MaxNewTokens < 1) return Fail(2, $"--max-new-tokens: {options.MaxNewTokens}, expected >= 1");
+        if (!(options.Temperature >= 0) || !double.IsFinite(options.Temperature)) return Fail(2, $"--temperature: {options.Temperature}, expected a finite value >= 0 (0 = greedy)");
+        if (!(options.TopP is > 0 and <= 1)) return Fail(2, $"--top-p: {options.TopP}, expected in (0, 1]");
         Device device;
         try { device = DeviceOptions.Parse(deviceName); }
         catch (ArgumentException e) { return Fail(2, $"--device: {e.Message}"); }
@@ -84,13 +85,13 @@ public static class GenerateCommand
         IReadOnlyCollection<int> stops = template is not null ? template.StopIds.ToArray()
             : tokenizer is not null ? [tokenizer.EosId]
             : checkpoint.Config.EosTokenId is { } eos ? [eos] : [];
-        var result = TokenGenerator.Generate(network, ids, options with { StopIds = stops });
+        var result = new Sampler(network, options with { StopIds = stops.ToArray() }, template).Generate([new TokenPrompt("prompt", ids)]).Sequences[0];
         var text = template is not null ? template.DecodeResponse(result.TokenIds) : tokenizer?.Decode(result.TokenIds);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                prompt_ids = result.PromptIds,
+                prompt_ids = ids,
                 token_ids = result.TokenIds,
                 logprobs = result.LogProbs,
                 stopped = result.Stopped,
@@ -103,18 +104,6 @@ public static class GenerateCommand
         }
         return 0;
     }
-
-    /// <summary>A <c>sha256:</c> reference (what runs record as outputs) is the checkpoint of that hash in the home.</summary>
-    private static string ResolveModel(string model, ParseResult parse) =>
-        model.StartsWith(ArtifactRef.Prefix, StringComparison.Ordinal) ? new ArtifactStore(CliOptions.HomeOf(parse).Root).PathOf(ArtifactRef.Parse(model)) : model;
-
-    private static string OptionName(string? param) => param switch
-    {
-        nameof(GenerationOptions.MaxNewTokens) => "max-new-tokens",
-        nameof(GenerationOptions.Temperature) => "temperature",
-        nameof(GenerationOptions.TopP) => "top-p",
-        _ => param ?? "option",
-    };
 
     private static int Fail(int code, string message)
     {
