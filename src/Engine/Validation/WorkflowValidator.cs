@@ -188,7 +188,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                     return PortTypes.Of(v.Literal);
                 case InputKind.Param:
                 {
-                    var (head, rest) = Split(v.Name ?? "");
+                    var (head, rest) = ReferenceRules.Split(v.Name ?? "");
                     if (!def.Parameters.TryGetValue(head, out var p))
                     {
                         Fail(v.Path, $"no parameter '{head}'; parameters: {(def.Parameters.Count == 0 ? "none" : string.Join(", ", def.Parameters.Keys))}");
@@ -209,26 +209,22 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
 
         private string? VarType(InputValue v, Scope scope)
         {
-            var (head, rest) = Split(v.Name ?? "");
+            var (head, rest) = ReferenceRules.Split(v.Name ?? "");
             for (var s = scope; s is not null; s = s.Parent)
             {
-                if (s.Container is null) continue;
-                if (head == "round" && s.Container.IsRepeat) return rest is null ? PortTypes.Int : Bad();
-                if (head is "item" or "index" && s.Container.IsForEach)
-                {
-                    if (head == "index") return rest is null ? PortTypes.Int : Bad();
-                    var items = s.Container.Items;
-                    if (items is null) return null;
-                    if (items.Kind == InputKind.Literal && items.Literal is System.Text.Json.Nodes.JsonArray arr && arr.Count > 0)
-                        return rest is null ? PortTypes.Of(arr[0]) : PathType(arr[0], rest);
-                    var lt = TypeOf(items, s.Parent!);
-                    return rest is null && lt is not null ? PortTypes.ElementOf(lt) : null;
-                }
+                if (s.Container is not { } container || !ReferenceRules.Binds(container, head)) continue;
+                if (ReferenceRules.IsCounter(head)) return rest is null ? PortTypes.Int : Bad();
+                var items = container.Items;
+                if (items is null) return null;
+                if (items.Kind == InputKind.Literal && items.Literal is System.Text.Json.Nodes.JsonArray arr && arr.Count > 0)
+                    return rest is null ? PortTypes.Of(arr[0]) : PathType(arr[0], rest);
+                var lt = TypeOf(items, s.Parent!);
+                return rest is null && lt is not null ? PortTypes.ElementOf(lt) : null;
             }
             Fail(v.Path, head switch
             {
-                "round" => "{\"var\":\"round\"} is only available inside a repeat body",
-                "item" or "index" => $"{{\"var\":\"{head}\"}} is only available inside a forEach body",
+                ReferenceRules.Round => "{\"var\":\"round\"} is only available inside a repeat body",
+                ReferenceRules.Item or ReferenceRules.Index => $"{{\"var\":\"{head}\"}} is only available inside a forEach body",
                 _ => $"unknown variable '{head}'; variables: round (in repeat), item and index (in forEach)",
             });
             return null;
@@ -276,7 +272,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
         {
             Scope? repeatBody = null;
             for (var s = scope; s is not null; s = s.Parent)
-                if (s.Container is { IsRepeat: true }) { repeatBody = s; break; }
+                if (s.Container is { } c && ReferenceRules.KeepsPreviousRound(c)) { repeatBody = s; break; }
             var initialType = v.Initial is null ? null : TypeOf(v.Initial, scope);
             if (repeatBody is null)
             {
@@ -301,10 +297,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             if (node.IsContainer)
             {
                 // Built in: a repeat's number of rounds, a forEach's number of items.
-                if ((node.IsRepeat && output == "rounds" || node.IsForEach && output == "count") && !node.Outputs.ContainsKey(output)) return PortTypes.Int;
+                var builtin = ReferenceRules.BuiltinOutput(node)!;
+                if (output == builtin && !node.Outputs.ContainsKey(output)) return PortTypes.Int;
                 if (!node.Outputs.TryGetValue(output, out var expr))
                 {
-                    Fail(path, $"{node.Type} '{node.Id}' has no output '{output}'; outputs: {string.Join(", ", node.Outputs.Keys.Append(node.IsRepeat ? "rounds" : "count"))}");
+                    Fail(path, $"{node.Type} '{node.Id}' has no output '{output}'; outputs: {string.Join(", ", node.Outputs.Keys.Append(builtin))}");
                     return null;
                 }
                 if (!_typing.Add(node.Id + "." + output)) return null;
@@ -342,9 +339,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
         private void CheckCycles(Scope scope)
         {
             var ids = scope.Nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
-            var deps = scope.Nodes.GroupBy(n => n.Id).ToDictionary(g => g.Key, g => DependenciesIn(g.First(), ids));
-            foreach (var c in def.Connections)
-                if (ids.Contains(c.From) && ids.Contains(c.To) && deps.TryGetValue(c.To, out var set)) set.Add(c.From);
+            var deps = scope.Nodes.GroupBy(n => n.Id).ToDictionary(g => g.Key, g => ReferenceRules.DependenciesIn(g.First(), ids, def.Connections));
             var state = new Dictionary<string, int>(); // 1 = on stack, 2 = done
             var stack = new List<string>();
             foreach (var n in scope.Nodes) Visit(n.Id);
@@ -380,40 +375,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             }
         }
 
-        private static (string Head, string? Tail) Split(string name)
-        {
-            var dot = name.IndexOf('.');
-            return dot < 0 ? (name, null) : (name[..dot], name[(dot + 1)..]);
-        }
-
         private static string? PathType(System.Text.Json.Nodes.JsonNode? node, string path)
         {
             foreach (var part in path.Split('.'))
                 node = node is System.Text.Json.Nodes.JsonObject o ? o[part] : null;
             return node is null ? null : PortTypes.Of(node);
         }
-    }
-
-    /// <summary>Ids of the nodes of one scope that <paramref name="node"/> (or anything in its body) reads with <c>from</c>.</summary>
-    internal static HashSet<string> DependenciesIn(ActivityNode node, IReadOnlySet<string> scopeIds)
-    {
-        var result = new HashSet<string>(StringComparer.Ordinal);
-        void Add(InputValue? v)
-        {
-            if (v is null) return;
-            if (v.Kind == InputKind.From && v.Activity is not null && scopeIds.Contains(v.Activity) && v.Activity != node.Id) result.Add(v.Activity);
-            if (v.Kind == InputKind.From && v.Activity == node.Id && !node.IsContainer) result.Add(v.Activity);
-            Add(v.Initial);
-        }
-        void Walk(ActivityNode n)
-        {
-            foreach (var v in n.Inputs.Values) Add(v);
-            Add(n.Count);
-            Add(n.Items);
-            foreach (var v in n.Outputs.Values) Add(v);
-            foreach (var b in n.Body) Walk(b);
-        }
-        Walk(node);
-        return result;
     }
 }
