@@ -44,12 +44,12 @@ public static class EngineHostFactory
         services.AddSingleton(registry);
         services.AddSingleton(new WorkflowCatalog(options.WorkflowDirectories));
         services.AddSingleton(TimeProvider.System);
-        services.AddPostTrainBus(options.Bus, options.Engine, options.Worker, options.Triggers);
+        services.AddPostTrainBus(options.Bus, BusTopology.For(home, options.Bus.Deployment), options.Engine, options.Worker, options.Triggers);
         if (options.Engine)
         {
             services.AddSingleton(sp => HomeLock.Acquire(sp.GetRequiredService<PostTrainHome>(), $"posttrain {options.Purpose}"));
             services.AddSingleton(sp => new WorkflowStore(sp.GetRequiredService<PostTrainHome>(), sp.GetRequiredService<HomeLock>()));
-            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>()));
+            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()));
             services.AddSingleton<WorkflowEngine>();
             services.AddSingleton<RunLauncher>();
             services.AddHostedService<EngineHostedService>();

@@ -125,8 +125,7 @@ internal sealed class RunMachine(EngineState state)
         state.LastSeen.Remove(step.Id);
         if (step.Failures < step.MaxAttempts && !permanent)
         {
-            var delay = TimeSpan.FromSeconds(step.BackoffSeconds * Math.Pow(2, step.Failures - 1));
-            if (delay > state.Options.MaxBackoff) delay = state.Options.MaxBackoff;
+            var delay = EngineTime.Backoff(step.BackoffSeconds, step.Failures, state.Options.MaxBackoff);
             step.State = StepState.Retrying;
             step.NextAttemptAt = Now + delay;
             Store.Steps.Update(step);
@@ -136,7 +135,7 @@ internal sealed class RunMachine(EngineState state)
         step.State = StepState.Failed;
         step.FinishedAt = Now;
         Store.Steps.Update(step);
-        Finish(run, RunState.Failed, $"step '{step.Path}' ({step.ActivityType}) failed after {step.Failures} attempt(s){(permanent ? " (bad inputs, not retried)" : "")}: {error}", outbox);
+        Finish(run, RunState.Failed, $"step '{step.Path}' ({step.ActivityType}) failed after {step.Failures} attempt(s){(permanent ? " (a deterministic error, not retried)" : "")}: {error}", outbox);
     }
 
     public void Finish(RunRecord run, RunState runState, string? error, Outbox outbox)

@@ -68,8 +68,8 @@ public static class WorkflowPlanner
             if (n.IsRepeat)
             {
                 var countNode = Resolve(n.Count!, env);
-                if (countNode is not JsonValue cv || !cv.TryGetValue<int>(out var count) || count < 1)
-                    throw new PlanException($"{n.Count!.Path}: repeat count must be an integer >= 1, got {countNode?.ToJsonString() ?? "null"}");
+                if (countNode is not JsonValue cv || !cv.TryGetValue<int>(out var count) || count is < 1 or > WorkflowLimits.MaxRepeatCount)
+                    throw new PlanException($"{n.Count!.Path}: repeat count must be an integer between 1 and {WorkflowLimits.MaxRepeatCount}, got {countNode?.ToJsonString() ?? "null"}");
                 Dictionary<string, JsonObject>? previous = null;
                 Env? last = null;
                 for (var r = 0; r < count; r++)

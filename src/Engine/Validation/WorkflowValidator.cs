@@ -118,8 +118,10 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                 Fail($"{n.Path}.pool", $"unknown pool '{n.Pool}'; expected cpu or gpu");
             if (n.Retry is { } r)
             {
-                if (r.MaxAttempts < 1) Fail($"{n.Path}.retry.maxAttempts", $"must be >= 1, got {r.MaxAttempts}");
-                if (r.BackoffSeconds < 0) Fail($"{n.Path}.retry.backoffSeconds", $"must be >= 0, got {r.BackoffSeconds}");
+                if (r.MaxAttempts is < 1 or > WorkflowLimits.MaxAttempts)
+                    Fail($"{n.Path}.retry.maxAttempts", $"must be between 1 and {WorkflowLimits.MaxAttempts}, got {r.MaxAttempts}");
+                if (!double.IsFinite(r.BackoffSeconds) || r.BackoffSeconds is < 0 or > WorkflowLimits.MaxBackoffSeconds)
+                    Fail($"{n.Path}.retry.backoffSeconds", $"must be between 0 and {WorkflowLimits.MaxBackoffSeconds} seconds, got {r.BackoffSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
             }
             if (n.IsContainer)
             {
@@ -149,7 +151,10 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                     if (PortTypes.Check(value.Literal, port.Type) is { } e) Fail(value.Path, $"type mismatch for {n.Type}.{name}: {e}");
                     else if (port.Allowed is { } allowed && value.Literal?.GetValue<object>()?.ToString() is { } s && !allowed.Contains(s, StringComparer.OrdinalIgnoreCase))
                         Fail(value.Path, $"'{s}' is not one of {string.Join(", ", allowed)}");
+                    else if (Number(value.Literal) is { } x && port.OutOfRange(x) is { } range)
+                        Fail(value.Path, $"{n.Type}.{range}");
                 }
+                else if (value.Kind == InputKind.Param && (port.Min is not null || port.Max is not null)) CheckParameterRange(value, port, n.Type);
                 else if (actual is not null && !PortTypes.IsAssignable(actual, port.Type))
                     Fail(value.Path, $"type mismatch for {n.Type}.{name}: expected {port.Type}, {value} is {actual}");
             }
@@ -163,8 +168,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             if (n.IsRepeat && n.Count is { } count)
             {
                 var t = TypeOf(count, scope);
-                if (count.Kind == InputKind.Literal && count.Literal is not null && (t != PortTypes.Int || count.Literal.GetValue<long>() < 1))
-                    Fail(count.Path, $"repeat count must be an integer >= 1, got {count.Literal.ToJsonString()}");
+                if (count.Kind == InputKind.Literal && count.Literal is not null && (t != PortTypes.Int || count.Literal.GetValue<long>() is < 1 or > WorkflowLimits.MaxRepeatCount))
+                    Fail(count.Path, $"repeat count must be an integer between 1 and {WorkflowLimits.MaxRepeatCount}, got {count.Literal.ToJsonString()}");
+                else if (count.Kind == InputKind.Param && count.Name is { } pn && def.Parameters.TryGetValue(pn, out var cp)
+                    && (Number(cp.HasDefault ? cp.Default : null) is < 1 or > WorkflowLimits.MaxRepeatCount || cp.Max > WorkflowLimits.MaxRepeatCount))
+                    Fail(count.Path, $"repeat count must be between 1 and {WorkflowLimits.MaxRepeatCount}; parameter '{pn}' allows {(cp.Max > WorkflowLimits.MaxRepeatCount ? $"up to {cp.Max}" : $"the default {cp.Default?.ToJsonString()}")}");
                 else if (t is not null && t != PortTypes.Int && t != PortTypes.Json)
                     Fail(count.Path, $"repeat count must be int, {count} is {t}");
             }
@@ -178,6 +186,20 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             CheckScope(body);
             foreach (var value in n.Outputs.Values) TypeOf(value, body);
         }
+
+        /// <summary>A parameter feeding a bounded input must not allow (or default to) a value outside the bounds.</summary>
+        private void CheckParameterRange(InputValue value, PortDescriptor port, string type)
+        {
+            var (head, rest) = ReferenceRules.Split(value.Name ?? "");
+            if (rest is not null || !def.Parameters.TryGetValue(head, out var p)) return;
+            if (p.HasDefault && Number(p.Default) is { } d && port.OutOfRange(d) is { } e)
+                Fail(value.Path, $"{type}.{e} (the default of parameter '{head}')");
+            else if (port.Min is { } min && p.Min is { } pmin && pmin < min || port.Max is { } max && p.Max is { } pmax && pmax > max)
+                Fail(value.Path, $"parameter '{head}' allows [{p.Min}, {p.Max}] but {type}.{port.Name} takes [{port.Min}, {port.Max}]");
+        }
+
+        private static double? Number(System.Text.Json.Nodes.JsonNode? node) =>
+            node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var x) ? x : null;
 
         /// <summary>The type a value has where it is used, or null if unknown; reports unresolvable references.</summary>
         private string? TypeOf(InputValue v, Scope scope)
