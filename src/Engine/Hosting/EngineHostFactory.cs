@@ -35,6 +35,8 @@ public static class EngineHostFactory
     public static IServiceCollection Add(IServiceCollection services, PostTrainHostOptions options)
     {
         var home = new PostTrainHome(options.Home);
+        // A crash's temp files are swept when an owner or a worker starts (only this machine's dead processes', only old ones).
+        if (options.Engine || options.Worker is not null) home.SweepTemporaryFiles();
         var registry = ActivityRegistry.Default([.. options.ActivityAssemblies]);
         foreach (var t in options.Triggers) registry.RegisterTrigger(t.Event, t.Payload);
         services.AddSingleton(options);

@@ -1,3 +1,5 @@
+using PostTrain.Core.Files;
+
 namespace PostTrain.Engine.Store;
 
 /// <summary>
@@ -53,6 +55,14 @@ public sealed class PostTrainHome
         var text = File.ReadAllText(IdPath).Trim();
         return text.Length is > 0 and <= 40 && text.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9') ? text : null;
     }
+
+    /// <summary>
+    /// Removes what writers killed mid-write left in this home (temp snapshots, cache entries, half-built checkpoint
+    /// directories under <c>work/</c>), untouched for an hour and made by processes no longer running. Artifacts are
+    /// not entered: complete objects are immutable and the staging area has its own sweep.
+    /// </summary>
+    public int SweepTemporaryFiles() =>
+        AtomicFile.SweepOrphans(Root, TimeSpan.FromHours(1), dir => Path.GetFileName(dir) == "artifacts" && Path.GetDirectoryName(dir) == Root);
 
     public string SnapshotPath(Guid runId) => Path.Combine(RunsDirectory, $"{runId:D}.json");
 
