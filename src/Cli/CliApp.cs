@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli;
 
@@ -31,6 +32,27 @@ public static class CliApp
         var config = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
         if (output is not null) config.Output = output;
         config.Error = error;
-        return await parse.InvokeAsync(config);
+        // Handled here rather than by System.CommandLine's default handler, which would print a damaged database's
+        // refusal as a stack trace; anything else is reported as that handler does.
+        config.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await parse.InvokeAsync(config);
+        }
+        catch (DamagedDatabaseException e)
+        {
+            // Any command that opens the database refuses a damaged one the same way: its path and the way out.
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            return Failure;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"Unhandled exception: {e}");
+            return Failure;
+        }
     }
 }

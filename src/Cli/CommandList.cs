@@ -26,5 +26,6 @@ public static class CommandList
         StudioCommand.Create,
         PretrainCommand.Create,
         GenerateCommand.Create,
+        DoctorCommand.Create,
     ];
 }
