@@ -1,3 +1,5 @@
+using PostTrain.Core.Processes;
+
 namespace PostTrain.Core.Files;
 
 /// <summary>
@@ -114,19 +116,9 @@ public static class AtomicFile
         if (!name.StartsWith('.') || !name.EndsWith(".tmp", StringComparison.Ordinal)) return false;
         var parts = name[..^4].Split('.');
         return parts.Length >= 4 && parts[^1].Length == 32 && Guid.TryParseExact(parts[^1], "N", out _)
-            && int.TryParse(parts[^2], out var pid) && !IsRunning(pid);
+            && int.TryParse(parts[^2], out var pid) && !LocalProcess.IsRunning(pid);
     }
 
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException) { return false; }
-        catch (InvalidOperationException) { return false; }
-    }
 
     private static void TryDelete(string path)
     {
