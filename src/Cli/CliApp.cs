@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli;
 
@@ -46,6 +47,12 @@ public static class CliApp
         if (output is not null) config.Output = output;
         config.Error = error;
         try { return await parse.InvokeAsync(config); }
+        catch (DamagedDatabaseException e)
+        {
+            // Any command that opens the database refuses a damaged one the same way: its path and the way out.
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Failure;
+        }
         catch (OperationCanceledException)
         {
             await error.WriteLineAsync("error: interrupted");

@@ -33,5 +33,6 @@ public static class CommandList
         DpoCommand.Create,
         RewardCommand.Create,
         TokenizeCommand.Create,
+        DoctorCommand.Create,
     ];
 }

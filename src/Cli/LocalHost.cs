@@ -17,7 +17,7 @@ public sealed class LocalHost : IAsyncDisposable
     public RunLauncher Launcher => Host.Services.GetRequiredService<RunLauncher>();
 
     /// <summary>Throws <see cref="HomeLockedException"/> if another process owns the home.</summary>
-    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu")
+    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null)
     {
         var host = PostTrainHostFactory.Build(new PostTrainHostOptions
         {
@@ -29,7 +29,9 @@ public sealed class LocalHost : IAsyncDisposable
             WorkflowDirectories = workflowDirs,
             Purpose = purpose,
             // With a shared broker, remote workers may still be running what was in flight; their heartbeats decide.
-            EngineOptions = new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory },
+            EngineOptions = heartbeatTimeout is { } timeout
+                ? new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory, HeartbeatTimeout = timeout }
+                : new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory },
         });
         try
         {

@@ -68,7 +68,7 @@ public sealed class EngineResilienceTests
         await host.StartAsync();
         // A "worker" that takes the command, says it started, and dies silently: only the tick loop can notice.
         var attempts = new ConcurrentQueue<int>();
-        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(BusTopology.PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(host.Services.GetRequiredService<BusTopology>().PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
         {
             attempts.Enqueue(ctx.Message.Attempt);
             await ctx.Publish(new ActivityStarted { RunId = ctx.Message.RunId, StepPath = ctx.Message.StepPath, Attempt = ctx.Message.Attempt, Worker = "doomed", At = DateTime.UtcNow });
@@ -102,7 +102,7 @@ public sealed class EngineResilienceTests
 
     private static IHost BuildWithCancellingBus(TestHome home, bool cancelFirstSend) =>
         Build(home, EngineHost.Fast, new WorkerOptions { Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } },
-            s => s.AddSingleton<IEngineBus>(sp => new CancellingBus(new MassTransitEngineBus(sp.GetRequiredService<IBus>()), cancelFirstSend)));
+            s => s.AddSingleton<IEngineBus>(sp => new CancellingBus(new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()), cancelFirstSend)));
 
     [Fact]
     public async Task Flush_PublishingRunFinishedCancelled_WaitersStillComplete()
@@ -157,7 +157,7 @@ public sealed class EngineResilienceTests
         await host.StartAsync();
         // Attempt 1 dies in the worker before ActivityStarted (as when AcceptAsync throws): the command is gone.
         var attempts = new ConcurrentQueue<int>();
-        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(BusTopology.PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(host.Services.GetRequiredService<BusTopology>().PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
         {
             var m = ctx.Message;
             attempts.Enqueue(m.Attempt);

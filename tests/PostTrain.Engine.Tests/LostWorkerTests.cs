@@ -28,7 +28,7 @@ public sealed class LostWorkerTests
         await host.StartAsync();
         var bus = host.Services.GetRequiredService<IBus>();
         var attempts = new ConcurrentQueue<int>();
-        var handle = bus.ConnectReceiveEndpoint(BusTopology.PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        var handle = bus.ConnectReceiveEndpoint(host.Services.GetRequiredService<BusTopology>().PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
         {
             attempts.Enqueue(ctx.Message.Attempt);
             await ctx.Publish(new ActivityStarted { RunId = ctx.Message.RunId, StepPath = ctx.Message.StepPath, Attempt = ctx.Message.Attempt, Worker = "doomed", At = DateTime.UtcNow });

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Store;
 
@@ -15,24 +16,30 @@ public static class HostCommand
         var json = CliOptions.Json();
         var bus = CliOptions.Bus();
         var workflows = CliOptions.Workflows();
-        var command = new Command("host", "Run the engine and bus consumers until stopped (Ctrl+C)") { noWorker, device, home, json, bus, workflows };
-        command.SetAction((p, ct) => RunAsync(p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(bus), p.GetValue(workflows), ct));
+        var deployment = CliOptions.Deployment();
+        var heartbeatTimeout = CliOptions.HeartbeatTimeout();
+        var command = new Command("host", "Run the engine and bus consumers until stopped (Ctrl+C)") { noWorker, device, home, json, bus, workflows, deployment, heartbeatTimeout };
+        command.SetAction((p, ct) => RunAsync(p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(bus), p.GetValue(workflows), ct, p.GetValue(deployment), p.GetValue(heartbeatTimeout)));
         return command;
     }
 
-    public static async Task<int> RunAsync(bool noWorker, string device, string? homeOption, bool json, string? busOption, string[]? workflowDirs, CancellationToken ct)
+    public static async Task<int> RunAsync(bool noWorker, string device, string? homeOption, bool json, string? busOption, string[]? workflowDirs, CancellationToken ct, string? deployment = null, double? heartbeatSeconds = null)
     {
         BusSettings bus;
-        try { bus = CliOptions.ResolveBus(busOption); }
+        TimeSpan? heartbeatTimeout;
+        try { bus = CliOptions.ResolveBus(busOption, deployment); }
         catch (ArgumentException e) { return Output.Error($"--bus: {e.Message}", CliApp.Usage); }
+        try { heartbeatTimeout = CliOptions.ResolveHeartbeatTimeout(heartbeatSeconds); }
+        catch (ArgumentException e) { return Output.Error(e.Message, CliApp.Usage); }
         var home = PostTrainHome.Resolve(homeOption);
         LocalHost host;
-        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "host", worker: !noWorker, resumeOnStart: true, device: device); }
+        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "host", worker: !noWorker, resumeOnStart: true, device: device, heartbeatTimeout: heartbeatTimeout); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (host)
         {
-            if (json) Output.WriteJson(new { pid = Environment.ProcessId, home = home.Root, bus = bus.ToString(), worker = !noWorker });
-            else Console.Out.WriteLine($"host pid {Environment.ProcessId} owns {home.Root}; bus {bus}; {(noWorker ? "no local worker" : "local worker on cpu+gpu pools")}. Ctrl+C to stop.");
+            var topology = host.Host.Services.GetRequiredService<BusTopology>();
+            if (json) Output.WriteJson(new { pid = Environment.ProcessId, home = home.Root, bus = bus.ToString(), deployment = topology.Deployment, worker = !noWorker });
+            else Console.Out.WriteLine($"host pid {Environment.ProcessId} owns {home.Root}; bus {bus}, deployment {topology.Deployment}; {(noWorker ? "no local worker" : "local worker on cpu+gpu pools")}. Ctrl+C to stop.");
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }
         }

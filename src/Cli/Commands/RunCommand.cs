@@ -95,7 +95,7 @@ public static class RunCommand
         using var client = PostTrainHostFactory.Build(new PostTrainHostOptions { Home = home.Root, Bus = bus, Engine = false, Worker = null, Purpose = "run (client)" });
         await client.StartAsync();
         var id = Guid.NewGuid();
-        var endpoint = await client.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri($"queue:{BusTopology.EngineQueue}"));
+        var endpoint = await client.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri($"queue:{client.Services.GetRequiredService<BusTopology>().EngineQueue}"));
         await endpoint.Send(new RunRequested { RunId = id, Workflow = Path.GetFullPath(workflow), Parameters = parameters, Seed = seed });
         await client.StopAsync();
         if (json) Output.WriteJson(new { runId = id, submitted = true, owner = HomeLock.DescribeOwner(home) });

@@ -1,3 +1,5 @@
+using PostTrain.Core.Processes;
+
 namespace PostTrain.Core.Files;
 
 /// <summary>
@@ -69,6 +71,54 @@ public static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>
+    /// Deletes the temp files and directories that writers killed mid-write (SIGKILL, OOM, power cut) left under
+    /// <paramref name="root"/>: names <c>.NAME.PID.GUID.tmp</c> whose process no longer runs here and that nobody
+    /// touched for <paramref name="minimumAge"/> (a home shared over a network filesystem may hold another machine's
+    /// live temp with a pid that means nothing here). Directories for which <paramref name="skip"/> is true are not
+    /// entered. Returns how many entries were removed.
+    /// </summary>
+    public static int SweepOrphans(string root, TimeSpan minimumAge, Func<string, bool>? skip = null)
+    {
+        if (!Directory.Exists(root)) return 0;
+        var swept = 0;
+        var cutoff = DateTime.UtcNow - minimumAge;
+        var pending = new Stack<string>([root]);
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            IEnumerable<string> entries;
+            try { entries = Directory.EnumerateFileSystemEntries(dir).ToList(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            foreach (var entry in entries)
+            {
+                var isDir = Directory.Exists(entry);
+                if (IsOrphan(Path.GetFileName(entry)) && (isDir ? Directory.GetLastWriteTimeUtc(entry) : File.GetLastWriteTimeUtc(entry)) < cutoff)
+                {
+                    try
+                    {
+                        if (isDir) Directory.Delete(entry, recursive: true);
+                        else File.Delete(entry);
+                        swept++;
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+                }
+                else if (isDir && skip?.Invoke(entry) != true) pending.Push(entry);
+            }
+        }
+        return swept;
+    }
+
+    /// <summary>A temp name this class made (<c>.NAME.PID.GUID.tmp</c>) whose process is not running.</summary>
+    private static bool IsOrphan(string name)
+    {
+        if (!name.StartsWith('.') || !name.EndsWith(".tmp", StringComparison.Ordinal)) return false;
+        var parts = name[..^4].Split('.');
+        return parts.Length >= 4 && parts[^1].Length == 32 && Guid.TryParseExact(parts[^1], "N", out _)
+            && int.TryParse(parts[^2], out var pid) && !LocalProcess.IsRunning(pid);
+    }
+
 
     private static void TryDelete(string path)
     {

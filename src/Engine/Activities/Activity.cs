@@ -21,6 +21,7 @@ public abstract class Activity<TInput, TOutput> : ActivityBase
     public sealed override async Task<JsonObject> RunAsync(JsonObject inputs, ActivityContext context)
     {
         var input = (TInput)ReadInputs(inputs, typeof(TInput));
+        CheckRanges(input, ActivityDescriptorFactory.Create(GetType()));
         var output = await ExecuteAsync(input, context).ConfigureAwait(false);
         return JsonSerializer.SerializeToNode(output, ActivityJson.Options)!.AsObject();
     }

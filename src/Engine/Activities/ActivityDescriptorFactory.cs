@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -37,6 +38,8 @@ public static class ActivityDescriptorFactory
                     Default = ia?.Required == true ? null : JsonSerializer.SerializeToNode(value, p.PropertyType, ActivityJson.Options),
                     Allowed = (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) is { IsEnum: true } e
                         ? [.. Enum.GetNames(e).Select(ActivityJson.Name)] : null,
+                    Min = Bound(ia?.Min, p.GetCustomAttribute<RangeAttribute>()?.Minimum),
+                    Max = Bound(ia?.Max, p.GetCustomAttribute<RangeAttribute>()?.Maximum),
                 };
             })],
             Outputs = [.. Properties(outputType).Select(p => new PortDescriptor
@@ -47,6 +50,12 @@ public static class ActivityDescriptorFactory
             })],
         };
     }
+
+    /// <summary>The input attribute's bound, else a <c>[Range]</c>'s (as the options records may declare them).</summary>
+    private static double? Bound(double? fromInput, object? fromRange) =>
+        fromInput is { } v && !double.IsNaN(v) ? v
+        : fromRange is IConvertible c ? Convert.ToDouble(c, System.Globalization.CultureInfo.InvariantCulture)
+        : null;
 
     private static IEnumerable<PropertyInfo> Properties(Type t) =>
         t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.GetIndexParameters().Length == 0).OrderBy(p => p.MetadataToken);

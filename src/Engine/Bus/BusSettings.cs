@@ -11,6 +11,9 @@ public sealed record BusSettings
 
     public Uri? RabbitMq { get; init; }
 
+    /// <summary>The deployment whose queues and exchanges this process uses; null = the home's id (see <see cref="BusTopology"/>).</summary>
+    public string? Deployment { get; init; }
+
     public bool IsInMemory => RabbitMq is null;
 
     public static BusSettings InMemory { get; } = new();
@@ -29,6 +32,15 @@ public sealed record BusSettings
         Parse(!string.IsNullOrWhiteSpace(option) ? option
             : !string.IsNullOrWhiteSpace(configuration) ? configuration
             : Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>These settings for <paramref name="deployment"/>, else POSTTRAIN_DEPLOYMENT, else the home's id; throws <see cref="ArgumentException"/> on a bad name.</summary>
+    public BusSettings WithDeployment(string? deployment)
+    {
+        var name = !string.IsNullOrWhiteSpace(deployment) ? deployment : Environment.GetEnvironmentVariable(BusTopology.EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(name)) return this;
+        if (BusTopology.Problem(name) is { } problem) throw new ArgumentException(problem);
+        return this with { Deployment = name };
+    }
 
     public override string ToString() => RabbitMq is null ? "memory" : $"{RabbitMq.Scheme}://{RabbitMq.Host}:{RabbitMq.Port}{RabbitMq.AbsolutePath}";
 }

@@ -4,12 +4,12 @@ using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Engine.Bus;
 
-/// <summary>The engine's bus over MassTransit: commands go to <c>queue:posttrain-pool-{pool}</c>, events are published.</summary>
-public sealed class MassTransitEngineBus(IBus bus) : IEngineBus
+/// <summary>The engine's bus over MassTransit: commands go to the deployment's pool queue, events are published.</summary>
+public sealed class MassTransitEngineBus(IBus bus, BusTopology topology) : IEngineBus
 {
     public async Task SendAsync(ExecuteActivity command, CancellationToken cancellationToken = default)
     {
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{BusTopology.PoolQueue(command.Pool)}")).ConfigureAwait(false);
+        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{topology.PoolQueue(command.Pool)}")).ConfigureAwait(false);
         await endpoint.Send(command, cancellationToken).ConfigureAwait(false);
     }
 

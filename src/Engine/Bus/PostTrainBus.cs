@@ -12,8 +12,9 @@ namespace PostTrain.Engine.Bus;
 /// </summary>
 public static class PostTrainBus
 {
-    public static IServiceCollection AddPostTrainBus(this IServiceCollection services, BusSettings settings, bool engine, WorkerOptions? worker, IReadOnlyList<TriggerRegistration>? triggers = null)
+    public static IServiceCollection AddPostTrainBus(this IServiceCollection services, BusSettings settings, BusTopology topology, bool engine, WorkerOptions? worker, IReadOnlyList<TriggerRegistration>? triggers = null)
     {
+        services.AddSingleton(topology);
         var triggerConsumers = engine ? (triggers ?? []).Select(t => t.Consumer).Distinct().ToList() : [];
         services.AddMassTransit(x =>
         {
@@ -33,10 +34,10 @@ public static class PostTrainBus
                 x.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(uri);
-                    Endpoints(context, cfg, engine, worker, triggerConsumers);
+                    Configure(context, cfg, topology, engine, worker, triggerConsumers);
                 });
             else
-                x.UsingInMemory((context, cfg) => Endpoints(context, cfg, engine, worker, triggerConsumers));
+                x.UsingInMemory((context, cfg) => Configure(context, cfg, topology, engine, worker, triggerConsumers));
         });
         services.Configure<MassTransitHostOptions>(o =>
         {
@@ -46,30 +47,38 @@ public static class PostTrainBus
         return services;
     }
 
-    private static void Endpoints(IBusRegistrationContext context, IBusFactoryConfigurator cfg, bool engine, WorkerOptions? worker, IReadOnlyList<Type> triggerConsumers)
+    private static void Configure(IBusRegistrationContext context, IBusFactoryConfigurator cfg, BusTopology topology, bool engine, WorkerOptions? worker, IReadOnlyList<Type> triggerConsumers)
     {
+        // Events go to exchanges named after their message types: the deployment's prefix keeps fleets apart there too.
+        cfg.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(cfg.MessageTopology.EntityNameFormatter, topology.ExchangePrefix));
+        // A metric may be NaN or infinite (a loss before any step); a report carrying it must still reach the engine.
+        cfg.ConfigureJsonSerializerOptions(o =>
+        {
+            o.NumberHandling |= System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            return o;
+        });
         if (engine)
         {
-            cfg.ReceiveEndpoint(BusTopology.EngineQueue, e =>
+            cfg.ReceiveEndpoint(topology.EngineQueue, e =>
             {
                 // One at a time keeps worker reports in order; the engine serializes state changes anyway.
                 e.ConcurrentMessageLimit = 1;
                 e.ConfigureConsumer<EngineEventsConsumer>(context);
             });
             if (triggerConsumers.Count > 0)
-                cfg.ReceiveEndpoint(BusTopology.TriggerQueue, e =>
+                cfg.ReceiveEndpoint(topology.TriggerQueue, e =>
                 {
                     foreach (var consumer in triggerConsumers) e.ConfigureConsumer(context, consumer);
                 });
         }
         if (worker is null) return;
         foreach (var pool in worker.Pools)
-            cfg.ReceiveEndpoint(BusTopology.PoolQueue(pool), e =>
+            cfg.ReceiveEndpoint(topology.PoolQueue(pool), e =>
             {
                 e.PrefetchCount = worker.ConcurrencyOf(pool);
                 e.ConcurrentMessageLimit = worker.ConcurrencyOf(pool);
                 e.ConfigureConsumer<ExecuteActivityConsumer>(context);
             });
-        cfg.ReceiveEndpoint(new TemporaryEndpointDefinition("posttrain-worker"), e => e.ConfigureConsumer<RunCancelledConsumer>(context));
+        cfg.ReceiveEndpoint(new TemporaryEndpointDefinition(topology.WorkerQueue), e => e.ConfigureConsumer<RunCancelledConsumer>(context));
     }
 }

@@ -38,6 +38,8 @@ public static class EngineHostFactory
     public static IServiceCollection Add(IServiceCollection services, PostTrainHostOptions options)
     {
         var home = new PostTrainHome(options.Home);
+        // A crash's temp files are swept when an owner or a worker starts (only this machine's dead processes', only old ones).
+        if (options.Engine || options.Worker is not null) home.SweepTemporaryFiles();
         var registry = ActivityRegistry.Default([.. options.ActivityAssemblies]);
         foreach (var t in options.Triggers) registry.RegisterTrigger(t.Event, t.Payload);
         services.AddSingleton(options);
@@ -47,12 +49,12 @@ public static class EngineHostFactory
         services.AddSingleton(registry);
         services.AddSingleton(new WorkflowCatalog(options.WorkflowDirectories));
         services.AddSingleton(TimeProvider.System);
-        services.AddPostTrainBus(options.Bus, options.Engine, options.Worker, options.Triggers);
+        services.AddPostTrainBus(options.Bus, BusTopology.For(home, options.Bus.Deployment), options.Engine, options.Worker, options.Triggers);
         if (options.Engine)
         {
             services.AddSingleton(sp => HomeLock.Acquire(sp.GetRequiredService<PostTrainHome>(), $"posttrain {options.Purpose}"));
             services.AddSingleton(sp => new WorkflowStore(sp.GetRequiredService<PostTrainHome>(), sp.GetRequiredService<HomeLock>()));
-            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>()));
+            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()));
             services.AddSingleton<WorkflowEngine>();
             services.AddSingleton<RunLauncher>();
             services.AddHostedService<EngineHostedService>();

@@ -149,7 +149,7 @@ public sealed class ActivityWorker : IAsyncDisposable
         {
             log.LogWarning(e, "{Type} at {Path} (attempt {Attempt}) failed", cmd.ActivityType, cmd.StepPath, cmd.Attempt);
             var error = e is AggregateException { InnerException: { } inner } ? inner : e;
-            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = error is ArgumentException, At = DateTime.UtcNow }).ConfigureAwait(false);
+            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         finally
         {

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PostTrain.Engine.Definitions;
 using PostTrain.Engine.Store;
-using PostTrain.Engine.Validation;
 
 namespace PostTrain.Engine.Runtime;
 
@@ -46,12 +45,7 @@ public static class WorkflowPlanner
         public bool EvalScope(IReadOnlyList<ActivityNode> nodes, Env env, string prefix)
         {
             var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
-            var deps = nodes.ToDictionary(n => n.Id, n =>
-            {
-                var d = WorkflowValidator.DependenciesIn(n, ids);
-                foreach (var c in def.Connections) if (c.To == n.Id && ids.Contains(c.From)) d.Add(c.From);
-                return d;
-            });
+            var deps = nodes.ToDictionary(n => n.Id, n => ReferenceRules.DependenciesIn(n, ids, def.Connections));
             var evaluated = new HashSet<string>(StringComparer.Ordinal);
             bool progressed;
             do
@@ -74,8 +68,8 @@ public static class WorkflowPlanner
             if (n.IsRepeat)
             {
                 var countNode = Resolve(n.Count!, env);
-                if (countNode is not JsonValue cv || !cv.TryGetValue<int>(out var count) || count < 1)
-                    throw new PlanException($"{n.Count!.Path}: repeat count must be an integer >= 1, got {countNode?.ToJsonString() ?? "null"}");
+                if (countNode is not JsonValue cv || !cv.TryGetValue<int>(out var count) || count is < 1 or > WorkflowLimits.MaxRepeatCount)
+                    throw new PlanException($"{n.Count!.Path}: repeat count must be an integer between 1 and {WorkflowLimits.MaxRepeatCount}, got {countNode?.ToJsonString() ?? "null"}");
                 Dictionary<string, JsonObject>? previous = null;
                 Env? last = null;
                 for (var r = 0; r < count; r++)
@@ -89,7 +83,7 @@ public static class WorkflowPlanner
                 }
                 var outputs = new JsonObject();
                 foreach (var (name, value) in n.Outputs) outputs[name] = Resolve(value, last!);
-                outputs["rounds"] = count;
+                outputs[ReferenceRules.BuiltinOutput(n)!] = count;
                 env.Local[n.Id] = outputs;
                 return;
             }
@@ -110,7 +104,7 @@ public static class WorkflowPlanner
                 var outputs = new JsonObject();
                 foreach (var (name, value) in n.Outputs)
                     outputs[name] = new JsonArray([.. children.Select(c => Resolve(value, c))]);
-                outputs["count"] = items.Count;
+                outputs[ReferenceRules.BuiltinOutput(n)!] = items.Count;
                 env.Local[n.Id] = outputs;
                 return;
             }
@@ -128,7 +122,7 @@ public static class WorkflowPlanner
         private static int? CurrentRound(Env env)
         {
             for (var e = env; e is not null; e = e.Parent)
-                if (e.Container is { IsRepeat: true }) return e.Index;
+                if (e.Container is { } c && ReferenceRules.Binds(c, ReferenceRules.Round)) return e.Index;
             return null;
         }
 
@@ -140,18 +134,17 @@ public static class WorkflowPlanner
                     return v.Literal?.DeepClone();
                 case InputKind.Param:
                 {
-                    var (head, tail) = Split(v.Name!);
+                    var (head, tail) = ReferenceRules.Split(v.Name!);
                     if (!parameters.TryGetPropertyValue(head, out var p)) throw new PlanException($"{v.Path}: parameter '{head}' has no value");
                     return Navigate(p, tail, v.Path);
                 }
                 case InputKind.Var:
                 {
-                    var (head, tail) = Split(v.Name!);
+                    var (head, tail) = ReferenceRules.Split(v.Name!);
                     for (var e = env; e is not null; e = e.Parent)
                     {
-                        if (head == "round" && e.Container is { IsRepeat: true }) return e.Index;
-                        if (head == "index" && e.Container is { IsForEach: true }) return e.Index;
-                        if (head == "item" && e.Container is { IsForEach: true }) return Navigate(e.Item, tail, v.Path);
+                        if (e.Container is not { } c || !ReferenceRules.Binds(c, head)) continue;
+                        return ReferenceRules.IsCounter(head) ? e.Index : Navigate(e.Item, tail, v.Path);
                     }
                     throw new PlanException($"{v.Path}: variable '{head}' is not defined here");
                 }
@@ -165,7 +158,7 @@ public static class WorkflowPlanner
                 case InputKind.FromPrevious:
                     for (var e = env; e is not null; e = e.Parent)
                     {
-                        if (e.Container is not { IsRepeat: true }) continue;
+                        if (e.Container is not { } c || !ReferenceRules.KeepsPreviousRound(c)) continue;
                         if (e.Previous is null) return Resolve(v.Initial!, env);
                         return e.Previous.TryGetValue(v.Activity!, out var prev) && prev.TryGetPropertyValue(v.Output!, out var po)
                             ? po?.DeepClone()
@@ -188,11 +181,6 @@ public static class WorkflowPlanner
             return node?.DeepClone();
         }
 
-        private static (string, string?) Split(string name)
-        {
-            var dot = name.IndexOf('.');
-            return dot < 0 ? (name, null) : (name[..dot], name[(dot + 1)..]);
-        }
     }
 
     /// <summary>JSON with object keys sorted, so equal values hash equally.</summary>

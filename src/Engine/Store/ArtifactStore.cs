@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using PostTrain.Core.Files;
+using PostTrain.Core.Processes;
 
 namespace PostTrain.Engine.Store;
 
@@ -35,7 +36,7 @@ public sealed class ArtifactStore
         foreach (var entry in Directory.EnumerateFileSystemEntries(_staging))
         {
             var parts = Path.GetFileName(entry).Split('-', 3);
-            if (parts.Length != 3 || parts[2] != Environment.MachineName || !int.TryParse(parts[0], out var pid) || IsRunning(pid)) continue;
+            if (parts.Length != 3 || parts[2] != Environment.MachineName || !int.TryParse(parts[0], out var pid) || LocalProcess.IsRunning(pid)) continue;
             try
             {
                 if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
@@ -48,16 +49,6 @@ public sealed class ArtifactStore
         return swept;
     }
 
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException) { return false; }
-        catch (InvalidOperationException) { return false; }
-    }
 
     private string StagingPath() => Path.Combine(_staging, $"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}");
 

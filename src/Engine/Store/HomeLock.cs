@@ -53,6 +53,26 @@ public sealed class HomeLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="HomeLockedException"/> if this process no longer owns the home: its <c>posttrain.lock</c> was
+    /// deleted, or replaced by another file (which another process may hold). Called before every write transaction.
+    /// </summary>
+    public void EnsureHeld()
+    {
+        if (LostBecause() is { } why)
+            throw new HomeLockedException($"{_home.LockPath} {why} while pid {Environment.ProcessId} owned {_home.DatabasePath}; " +
+                "its writes stopped so that two processes never write the database. Stop this process and start one owner again.");
+    }
+
+    private string? LostBecause()
+    {
+        if (!File.Exists(_home.LockPath)) return "was deleted";
+        if (!OperatingSystem.IsLinux()) return null;
+        // The descriptor we hold still names the lock file only if nobody unlinked or replaced it.
+        var held = new FileInfo($"/proc/self/fd/{_stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        return held is null || held == Path.GetFullPath(_home.LockPath) ? null : "was replaced by another file";
+    }
+
     /// <summary>True if some process holds the lock now.</summary>
     public static bool IsHeld(PostTrainHome home)
     {

@@ -1,3 +1,5 @@
+using PostTrain.Core.Files;
+
 namespace PostTrain.Engine.Store;
 
 /// <summary>
@@ -27,6 +29,40 @@ public sealed class PostTrainHome
     public string RunsDirectory => Dir("runs");
     public string CacheDirectory => Dir("cache");
     public string ControlDirectory => Dir("control");
+
+    public string IdPath => Path.Combine(Root, "posttrain.id");
+
+    /// <summary>
+    /// This home's id (<c>HOME/posttrain.id</c>, made on first use): the default deployment name on the bus, so
+    /// homes sharing a broker stay apart. Two processes racing to make it agree: the first rename wins.
+    /// </summary>
+    public string Id
+    {
+        get
+        {
+            if (ReadId() is { } id) return id;
+            var tmp = $"{IdPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllText(tmp, "h" + Guid.NewGuid().ToString("N")[..15] + "\n");
+            try { File.Move(tmp, IdPath, overwrite: false); }
+            catch (IOException) when (File.Exists(IdPath)) { File.Delete(tmp); }
+            return ReadId() ?? throw new InvalidDataException($"{IdPath}: expected a home id (lowercase letters and digits); delete the file to make a new one");
+        }
+    }
+
+    private string? ReadId()
+    {
+        if (!File.Exists(IdPath)) return null;
+        var text = File.ReadAllText(IdPath).Trim();
+        return text.Length is > 0 and <= 40 && text.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9') ? text : null;
+    }
+
+    /// <summary>
+    /// Removes what writers killed mid-write left in this home (temp snapshots, cache entries, half-built checkpoint
+    /// directories under <c>work/</c>), untouched for an hour and made by processes no longer running. Artifacts are
+    /// not entered: complete objects are immutable and the staging area has its own sweep.
+    /// </summary>
+    public int SweepTemporaryFiles() =>
+        AtomicFile.SweepOrphans(Root, TimeSpan.FromHours(1), dir => Path.GetFileName(dir) == "artifacts" && Path.GetDirectoryName(dir) == Root);
 
     public string SnapshotPath(Guid runId) => Path.Combine(RunsDirectory, $"{runId:D}.json");
 

@@ -10,6 +10,9 @@ namespace PostTrain.Engine.Store;
 /// </summary>
 public sealed class StepCache(PostTrainHome home)
 {
+    /// <summary>A metric may be NaN or infinite (a resumed pretrain that ran no step has no loss): keep it, do not fail.</summary>
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public bool TryGet(string key, out StepCacheEntry entry)
     {
         entry = null!;
@@ -17,7 +20,7 @@ public sealed class StepCache(PostTrainHome home)
         if (!File.Exists(path)) return false;
         try
         {
-            entry = JsonSerializer.Deserialize<StepCacheEntry>(File.ReadAllText(path))!;
+            entry = JsonSerializer.Deserialize<StepCacheEntry>(File.ReadAllText(path), Json)!;
             return entry is not null;
         }
         catch (JsonException)
@@ -26,7 +29,7 @@ public sealed class StepCache(PostTrainHome home)
         }
     }
 
-    public void Put(StepCacheEntry entry) => AtomicFile.WriteAllText(PathOf(entry.Id), JsonSerializer.Serialize(entry));
+    public void Put(StepCacheEntry entry) => AtomicFile.WriteAllText(PathOf(entry.Id), JsonSerializer.Serialize(entry, Json));
 
     private string PathOf(string key) => Path.Combine(home.CacheDirectory, key + ".json");
 }

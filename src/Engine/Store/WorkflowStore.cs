@@ -10,16 +10,31 @@ namespace PostTrain.Engine.Store;
 public sealed class WorkflowStore : IDisposable
 {
     private readonly LiteDatabase _db;
+    private readonly HomeLock _ownership;
 
+    /// <summary>
+    /// Opens the home's database; a truncated or corrupt file is refused with <see cref="DamagedDatabaseException"/>
+    /// (path and recovery hint), never re-initialised or written.
+    /// </summary>
     public WorkflowStore(PostTrainHome home, HomeLock ownership)
     {
         ArgumentNullException.ThrowIfNull(ownership);
         Home = home;
-        _db = new LiteDatabase(new ConnectionString { Filename = home.DatabasePath, Connection = ConnectionType.Direct });
-        Steps.EnsureIndex(s => s.RunId);
-        Metrics.EnsureIndex(m => m.RunId);
-        Runs.EnsureIndex(r => r.WorkflowId);
-        Rounds.EnsureIndex(r => r.RunId);
+        _ownership = ownership;
+        if (DatabaseCheck.Problem(home.DatabasePath) is { } problem) throw new DamagedDatabaseException(home, problem);
+        try
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = home.DatabasePath, Connection = ConnectionType.Direct });
+            Steps.EnsureIndex(s => s.RunId);
+            Metrics.EnsureIndex(m => m.RunId);
+            Runs.EnsureIndex(r => r.WorkflowId);
+            Rounds.EnsureIndex(r => r.RunId);
+        }
+        catch (LiteException e)
+        {
+            _db?.Dispose();
+            throw new DamagedDatabaseException(home, e.Message, e);
+        }
     }
 
     public PostTrainHome Home { get; }
@@ -35,8 +50,13 @@ public sealed class WorkflowStore : IDisposable
     public ILiteCollection<StepCacheEntry> StepCache => _db.GetCollection<StepCacheEntry>("stepcache");
 
     /// <summary>Runs <paramref name="body"/> as one transaction: all its writes land, or none.</summary>
+    /// <remarks>
+    /// The home's lock is checked first: if <c>posttrain.lock</c> was deleted or replaced under this process, another
+    /// one may own the file now, and the write is refused with <see cref="HomeLockedException"/> instead of lost.
+    /// </remarks>
     public T InTransaction<T>(Func<T> body)
     {
+        _ownership.EnsureHeld();
         if (!_db.BeginTrans()) return body(); // already inside one on this thread
         try
         {

@@ -118,8 +118,10 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                 Fail($"{n.Path}.pool", $"unknown pool '{n.Pool}'; expected cpu or gpu");
             if (n.Retry is { } r)
             {
-                if (r.MaxAttempts < 1) Fail($"{n.Path}.retry.maxAttempts", $"must be >= 1, got {r.MaxAttempts}");
-                if (r.BackoffSeconds < 0) Fail($"{n.Path}.retry.backoffSeconds", $"must be >= 0, got {r.BackoffSeconds}");
+                if (r.MaxAttempts is < 1 or > WorkflowLimits.MaxAttempts)
+                    Fail($"{n.Path}.retry.maxAttempts", $"must be between 1 and {WorkflowLimits.MaxAttempts}, got {r.MaxAttempts}");
+                if (!double.IsFinite(r.BackoffSeconds) || r.BackoffSeconds is < 0 or > WorkflowLimits.MaxBackoffSeconds)
+                    Fail($"{n.Path}.retry.backoffSeconds", $"must be between 0 and {WorkflowLimits.MaxBackoffSeconds} seconds, got {r.BackoffSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
             }
             if (n.IsContainer)
             {
@@ -149,7 +151,10 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                     if (PortTypes.Check(value.Literal, port.Type) is { } e) Fail(value.Path, $"type mismatch for {n.Type}.{name}: {e}");
                     else if (port.Allowed is { } allowed && value.Literal?.GetValue<object>()?.ToString() is { } s && !allowed.Contains(s, StringComparer.OrdinalIgnoreCase))
                         Fail(value.Path, $"'{s}' is not one of {string.Join(", ", allowed)}");
+                    else if (Number(value.Literal) is { } x && port.OutOfRange(x) is { } range)
+                        Fail(value.Path, $"{n.Type}.{range}");
                 }
+                else if (value.Kind == InputKind.Param && (port.Min is not null || port.Max is not null)) CheckParameterRange(value, port, n.Type);
                 else if (actual is not null && !PortTypes.IsAssignable(actual, port.Type))
                     Fail(value.Path, $"type mismatch for {n.Type}.{name}: expected {port.Type}, {value} is {actual}");
             }
@@ -163,8 +168,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             if (n.IsRepeat && n.Count is { } count)
             {
                 var t = TypeOf(count, scope);
-                if (count.Kind == InputKind.Literal && count.Literal is not null && (t != PortTypes.Int || count.Literal.GetValue<long>() < 1))
-                    Fail(count.Path, $"repeat count must be an integer >= 1, got {count.Literal.ToJsonString()}");
+                if (count.Kind == InputKind.Literal && count.Literal is not null && (t != PortTypes.Int || count.Literal.GetValue<long>() is < 1 or > WorkflowLimits.MaxRepeatCount))
+                    Fail(count.Path, $"repeat count must be an integer between 1 and {WorkflowLimits.MaxRepeatCount}, got {count.Literal.ToJsonString()}");
+                else if (count.Kind == InputKind.Param && count.Name is { } pn && def.Parameters.TryGetValue(pn, out var cp)
+                    && (Number(cp.HasDefault ? cp.Default : null) is < 1 or > WorkflowLimits.MaxRepeatCount || cp.Max > WorkflowLimits.MaxRepeatCount))
+                    Fail(count.Path, $"repeat count must be between 1 and {WorkflowLimits.MaxRepeatCount}; parameter '{pn}' allows {(cp.Max > WorkflowLimits.MaxRepeatCount ? $"up to {cp.Max}" : $"the default {cp.Default?.ToJsonString()}")}");
                 else if (t is not null && t != PortTypes.Int && t != PortTypes.Json)
                     Fail(count.Path, $"repeat count must be int, {count} is {t}");
             }
@@ -179,6 +187,20 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             foreach (var value in n.Outputs.Values) TypeOf(value, body);
         }
 
+        /// <summary>A parameter feeding a bounded input must not allow (or default to) a value outside the bounds.</summary>
+        private void CheckParameterRange(InputValue value, PortDescriptor port, string type)
+        {
+            var (head, rest) = ReferenceRules.Split(value.Name ?? "");
+            if (rest is not null || !def.Parameters.TryGetValue(head, out var p)) return;
+            if (p.HasDefault && Number(p.Default) is { } d && port.OutOfRange(d) is { } e)
+                Fail(value.Path, $"{type}.{e} (the default of parameter '{head}')");
+            else if (port.Min is { } min && p.Min is { } pmin && pmin < min || port.Max is { } max && p.Max is { } pmax && pmax > max)
+                Fail(value.Path, $"parameter '{head}' allows [{p.Min}, {p.Max}] but {type}.{port.Name} takes [{port.Min}, {port.Max}]");
+        }
+
+        private static double? Number(System.Text.Json.Nodes.JsonNode? node) =>
+            node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var x) ? x : null;
+
         /// <summary>The type a value has where it is used, or null if unknown; reports unresolvable references.</summary>
         private string? TypeOf(InputValue v, Scope scope)
         {
@@ -188,7 +210,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
                     return PortTypes.Of(v.Literal);
                 case InputKind.Param:
                 {
-                    var (head, rest) = Split(v.Name ?? "");
+                    var (head, rest) = ReferenceRules.Split(v.Name ?? "");
                     if (!def.Parameters.TryGetValue(head, out var p))
                     {
                         Fail(v.Path, $"no parameter '{head}'; parameters: {(def.Parameters.Count == 0 ? "none" : string.Join(", ", def.Parameters.Keys))}");
@@ -209,26 +231,22 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
 
         private string? VarType(InputValue v, Scope scope)
         {
-            var (head, rest) = Split(v.Name ?? "");
+            var (head, rest) = ReferenceRules.Split(v.Name ?? "");
             for (var s = scope; s is not null; s = s.Parent)
             {
-                if (s.Container is null) continue;
-                if (head == "round" && s.Container.IsRepeat) return rest is null ? PortTypes.Int : Bad();
-                if (head is "item" or "index" && s.Container.IsForEach)
-                {
-                    if (head == "index") return rest is null ? PortTypes.Int : Bad();
-                    var items = s.Container.Items;
-                    if (items is null) return null;
-                    if (items.Kind == InputKind.Literal && items.Literal is System.Text.Json.Nodes.JsonArray arr && arr.Count > 0)
-                        return rest is null ? PortTypes.Of(arr[0]) : PathType(arr[0], rest);
-                    var lt = TypeOf(items, s.Parent!);
-                    return rest is null && lt is not null ? PortTypes.ElementOf(lt) : null;
-                }
+                if (s.Container is not { } container || !ReferenceRules.Binds(container, head)) continue;
+                if (ReferenceRules.IsCounter(head)) return rest is null ? PortTypes.Int : Bad();
+                var items = container.Items;
+                if (items is null) return null;
+                if (items.Kind == InputKind.Literal && items.Literal is System.Text.Json.Nodes.JsonArray arr && arr.Count > 0)
+                    return rest is null ? PortTypes.Of(arr[0]) : PathType(arr[0], rest);
+                var lt = TypeOf(items, s.Parent!);
+                return rest is null && lt is not null ? PortTypes.ElementOf(lt) : null;
             }
             Fail(v.Path, head switch
             {
-                "round" => "{\"var\":\"round\"} is only available inside a repeat body",
-                "item" or "index" => $"{{\"var\":\"{head}\"}} is only available inside a forEach body",
+                ReferenceRules.Round => "{\"var\":\"round\"} is only available inside a repeat body",
+                ReferenceRules.Item or ReferenceRules.Index => $"{{\"var\":\"{head}\"}} is only available inside a forEach body",
                 _ => $"unknown variable '{head}'; variables: round (in repeat), item and index (in forEach)",
             });
             return null;
@@ -276,7 +294,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
         {
             Scope? repeatBody = null;
             for (var s = scope; s is not null; s = s.Parent)
-                if (s.Container is { IsRepeat: true }) { repeatBody = s; break; }
+                if (s.Container is { } c && ReferenceRules.KeepsPreviousRound(c)) { repeatBody = s; break; }
             var initialType = v.Initial is null ? null : TypeOf(v.Initial, scope);
             if (repeatBody is null)
             {
@@ -301,10 +319,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             if (node.IsContainer)
             {
                 // Built in: a repeat's number of rounds, a forEach's number of items.
-                if ((node.IsRepeat && output == "rounds" || node.IsForEach && output == "count") && !node.Outputs.ContainsKey(output)) return PortTypes.Int;
+                var builtin = ReferenceRules.BuiltinOutput(node)!;
+                if (output == builtin && !node.Outputs.ContainsKey(output)) return PortTypes.Int;
                 if (!node.Outputs.TryGetValue(output, out var expr))
                 {
-                    Fail(path, $"{node.Type} '{node.Id}' has no output '{output}'; outputs: {string.Join(", ", node.Outputs.Keys.Append(node.IsRepeat ? "rounds" : "count"))}");
+                    Fail(path, $"{node.Type} '{node.Id}' has no output '{output}'; outputs: {string.Join(", ", node.Outputs.Keys.Append(builtin))}");
                     return null;
                 }
                 if (!_typing.Add(node.Id + "." + output)) return null;
@@ -342,9 +361,7 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
         private void CheckCycles(Scope scope)
         {
             var ids = scope.Nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
-            var deps = scope.Nodes.GroupBy(n => n.Id).ToDictionary(g => g.Key, g => DependenciesIn(g.First(), ids));
-            foreach (var c in def.Connections)
-                if (ids.Contains(c.From) && ids.Contains(c.To) && deps.TryGetValue(c.To, out var set)) set.Add(c.From);
+            var deps = scope.Nodes.GroupBy(n => n.Id).ToDictionary(g => g.Key, g => ReferenceRules.DependenciesIn(g.First(), ids, def.Connections));
             var state = new Dictionary<string, int>(); // 1 = on stack, 2 = done
             var stack = new List<string>();
             foreach (var n in scope.Nodes) Visit(n.Id);
@@ -380,40 +397,11 @@ public sealed partial class WorkflowValidator : AbstractValidator<WorkflowDefini
             }
         }
 
-        private static (string Head, string? Tail) Split(string name)
-        {
-            var dot = name.IndexOf('.');
-            return dot < 0 ? (name, null) : (name[..dot], name[(dot + 1)..]);
-        }
-
         private static string? PathType(System.Text.Json.Nodes.JsonNode? node, string path)
         {
             foreach (var part in path.Split('.'))
                 node = node is System.Text.Json.Nodes.JsonObject o ? o[part] : null;
             return node is null ? null : PortTypes.Of(node);
         }
-    }
-
-    /// <summary>Ids of the nodes of one scope that <paramref name="node"/> (or anything in its body) reads with <c>from</c>.</summary>
-    internal static HashSet<string> DependenciesIn(ActivityNode node, IReadOnlySet<string> scopeIds)
-    {
-        var result = new HashSet<string>(StringComparer.Ordinal);
-        void Add(InputValue? v)
-        {
-            if (v is null) return;
-            if (v.Kind == InputKind.From && v.Activity is not null && scopeIds.Contains(v.Activity) && v.Activity != node.Id) result.Add(v.Activity);
-            if (v.Kind == InputKind.From && v.Activity == node.Id && !node.IsContainer) result.Add(v.Activity);
-            Add(v.Initial);
-        }
-        void Walk(ActivityNode n)
-        {
-            foreach (var v in n.Inputs.Values) Add(v);
-            Add(n.Count);
-            Add(n.Items);
-            foreach (var v in n.Outputs.Values) Add(v);
-            foreach (var b in n.Body) Walk(b);
-        }
-        Walk(node);
-        return result;
     }
 }

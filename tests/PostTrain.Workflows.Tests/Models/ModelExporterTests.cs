@@ -1,6 +1,6 @@
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
-using PostTrain.Pretrain.Generation;
+using PostTrain.Sampling;
 using PostTrain.Workflows.Models;
 using PostTrain.Engine.Tests.Support;
 using RM = PostTrain.RewardModel.RewardModel;
@@ -26,9 +26,9 @@ public sealed class ModelExporterTests : IDisposable
         using var a = original.Model;
         using var b = exported.Model;
         var prompt = new ChatTemplate(exported.Tokenizer!).EncodePrompt([ChatMessage.User("what is 2 + 3?")]).Ids;
-        var options = new GenerationOptions { MaxNewTokens = 8 };
-        var expected = TokenGenerator.Generate(a, prompt, options).TokenIds;
-        var actual = TokenGenerator.Generate(b, prompt, options).TokenIds;
+        var options = new SamplingOptions { SamplesPerPrompt = 1, Temperature = 0, MaxNewTokens = 8 };
+        var expected = new Sampler(a, options).Generate([new TokenPrompt("p", prompt)]).Sequences[0].TokenIds;
+        var actual = new Sampler(b, options).Generate([new TokenPrompt("p", prompt)]).Sequences[0].TokenIds;
         Assert.NotEmpty(actual);
         Assert.Equal(expected, actual);
     }

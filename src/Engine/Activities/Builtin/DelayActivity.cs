@@ -8,7 +8,7 @@ public sealed class DelayActivity : Activity<DelayActivity.Inputs, DelayActivity
 {
     public sealed class Inputs
     {
-        [Input("Seconds to wait")] public double Seconds { get; init; } = 1;
+        [Input("Seconds to wait (at most a day)", Min = 0, Max = 86_400)] public double Seconds { get; init; } = 1;
         [Input("Passed through to the output")] public string Value { get; init; } = "";
     }
 
@@ -19,7 +19,6 @@ public sealed class DelayActivity : Activity<DelayActivity.Inputs, DelayActivity
 
     public override async Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
-        if (input.Seconds < 0) throw new ArgumentOutOfRangeException(nameof(input), $"seconds is {input.Seconds}, expected >= 0");
         var total = Math.Max(1, (int)Math.Ceiling(input.Seconds));
         for (var i = 0; i < total; i++)
         {

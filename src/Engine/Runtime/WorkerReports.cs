@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using PostTrain.Engine.Contracts;
+using PostTrain.Engine.Store;
+
+namespace PostTrain.Engine.Runtime;
+
+/// <summary>
+/// What workers tell the engine: a step started, made progress (the heartbeat), completed or faulted. Reports about
+/// an attempt the engine has moved past are ignored, but still show that the step's pool is busy.
+/// </summary>
+internal sealed class WorkerReports(EngineState state, RunMachine machine, Transition transition)
+{
+    private WorkflowStore Store => state.Store;
+    private DateTime Now => state.Now;
+
+    public Task OnStartedAsync(ActivityStarted m) =>
+        transition.RunAsync(outbox =>
+        {
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            if (step is null || step.State is not (StepState.Dispatched or StepState.Pending)) return;
+            step.State = StepState.Running;
+            step.StartedAt = m.At == default ? Now : m.At;
+            step.Worker = m.Worker;
+            Store.Steps.Update(step);
+            state.LastSeen[step.Id] = Now;
+            outbox.Touch(m.RunId);
+        });
+
+    public Task OnProgressAsync(ActivityProgress m) =>
+        transition.RunAsync(outbox =>
+        {
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            // Retrying: this very attempt was already counted as failed (declared lost, or faulted); the attempt
+            // number only moves on at the next dispatch. Its late heartbeats must not turn the step back to Running,
+            // or the due retry would never be dispatched.
+            if (step is null || step.State is not (StepState.Pending or StepState.Dispatched or StepState.Running)) return;
+            state.LastSeen[step.Id] = Now;
+            state.Progress[step.Id] = (m.Fraction, m.Message);
+            if (step.State != StepState.Running)
+            {
+                step.State = StepState.Running;
+                step.StartedAt ??= Now;
+                Store.Steps.Update(step);
+            }
+            // Heartbeats come often; readers need a fresh snapshot at most twice a second.
+            else if (state.LastSnapshot.TryGetValue(m.RunId, out var last) && Now - last < TimeSpan.FromMilliseconds(500)) return;
+            outbox.Touch(m.RunId);
+        });
+
+    public Task OnCompletedAsync(ActivityCompleted m) =>
+        transition.RunAsync(outbox =>
+        {
+            var run = Store.Runs.FindById(m.RunId);
+            var step = Store.Steps.FindById(StepRecord.MakeId(m.RunId, m.StepPath));
+            if (step is not null) state.PoolActive[step.Pool] = Now;
+            // Any attempt's result is good (outputs are a function of the cache key), as long as the step still waits for one.
+            if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
+            step.State = StepState.Done;
+            step.OutputsJson = m.OutputsJson;
+            step.FromCache = m.FromCache;
+            step.FinishedAt = Now;
+            step.Error = null;
+            Store.Steps.Update(step);
+            foreach (var metric in m.Metrics)
+                Store.Metrics.Insert(new MetricRecord { RunId = run.Id, StepPath = step.Path, Round = step.Round, Name = metric.Name, Value = metric.Value, Step = metric.Step, At = Now });
+            foreach (var c in m.Checkpoints)
+                Store.Checkpoints.Upsert(new CheckpointRecord { Id = c.Artifact, Kind = c.Kind, Name = c.Name, RunId = run.Id, StepPath = step.Path, Round = c.Round ?? step.Round, Sampler = c.Sampler, Parent = c.Parent, RewardModel = c.RewardModel, At = Now });
+            foreach (var a in ArtifactsIn(JsonNode.Parse(m.OutputsJson)))
+                if (Store.Artifacts.FindById(a) is null) Store.Artifacts.Insert(new ArtifactRecord { Id = a, RunId = run.Id, StepPath = step.Path, At = Now });
+            Store.StepCache.Upsert(new StepCacheEntry { Id = step.CacheKey, ActivityType = step.ActivityType, OutputsJson = m.OutputsJson, Metrics = [.. m.Metrics], Checkpoints = [.. m.Checkpoints], At = Now });
+            state.LastSeen.Remove(step.Id);
+            state.Progress.Remove(step.Id);
+            machine.Advance(machine.Load(run), outbox);
+            outbox.Touch(m.RunId);
+        });
+
+    public Task OnFaultedAsync(ActivityFaulted m) =>
+        transition.RunAsync(outbox =>
+        {
+            var run = Store.Runs.FindById(m.RunId);
+            var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            // A Retrying step's attempt has failed already (see OnProgressAsync): a late fault must not count twice.
+            if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight || step.State == StepState.Retrying) return;
+            machine.RegisterFailure(run, step, $"{m.ExceptionType}: {m.Error}", outbox, permanent: m.Permanent);
+            outbox.Touch(m.RunId);
+        });
+
+    /// <summary>
+    /// The step a worker reports about, if the report is about its current attempt. Any report, even about an old
+    /// attempt, shows that a worker of the step's pool is busy (see the dispatch timeout in <see cref="Watchdog"/>).
+    /// </summary>
+    private StepRecord? Reported(Guid runId, string path, int attempt)
+    {
+        var step = Store.Steps.FindById(StepRecord.MakeId(runId, path));
+        if (step is not null) state.PoolActive[step.Pool] = Now;
+        return step is not null && step.Attempt == attempt ? step : null;
+    }
+
+    private static IEnumerable<string> ArtifactsIn(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(kv => ArtifactsIn(kv.Value)),
+        JsonArray a => a.SelectMany(ArtifactsIn),
+        JsonValue v when v.TryGetValue<string>(out var s) && s.StartsWith(ArtifactRef.Prefix, StringComparison.Ordinal) => [s],
+        _ => [],
+    };
+}
