@@ -14,6 +14,10 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Input("Optimizer steps; 0 = the pretrainer's default for the preset")] public int Steps { get; init; }
         [Input("Sequences per optimizer step; 0 = the pretrainer's default")] public int BatchSize { get; init; }
         [Input("An existing base checkpoint (sha256:…) to use instead of pretraining; empty = pretrain")] public string Base { get; init; } = "";
+        [Input("Learning-rate schedule: cosine | wsd; empty = the pretrainer's default")] public string Schedule { get; init; } = "";
+        [Input("wsd: fraction of the final steps that decay; 0 = the annealing fraction")] public double DecayFraction { get; init; }
+        [Input("SFT JSONL mixed into the annealing (decay) phase (MiniCPM); empty = none")] public ArtifactRef? AnnealSft { get; init; }
+        [Input("Times each AnnealSft conversation appears in the annealing mix; 0 = the pretrainer's default")] public int AnnealSftUpsample { get; init; }
     }
 
     public sealed class Outputs
@@ -49,6 +53,10 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
             // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
             OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
             Resume = true,
+            Schedule = input.Schedule.Length > 0 ? input.Schedule : defaults.Schedule,
+            DecayFraction = input.DecayFraction > 0 ? input.DecayFraction : defaults.DecayFraction,
+            AnnealSftFiles = input.AnnealSft is { } sft ? [StageSupport.PathOf(context, sft, "AnnealSft")] : [],
+            AnnealSftUpsample = input.AnnealSftUpsample > 0 ? input.AnnealSftUpsample : defaults.AnnealSftUpsample,
         };
         var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
