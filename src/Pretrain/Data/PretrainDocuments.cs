@@ -33,10 +33,14 @@ public sealed class PretrainDocuments
     {
         ArgumentNullException.ThrowIfNull(options);
         var documents = options.DataFiles.Count > 0 ? FromFiles(options) : FromTasks(options);
-        documents.AnnealSft = options.AnnealSftFiles
-            .SelectMany(SftDataset.Read)
-            .Select(e => new CorpusDocument(e.Prompt[^1].Content, e.Response, HighQuality: true, Prompt: e.Prompt))
-            .ToList();
+        try
+        {
+            documents.AnnealSft = options.AnnealSftFiles
+                .SelectMany(SftDataset.Read)
+                .Select(e => new CorpusDocument(e.Prompt[^1].Content, e.Response, HighQuality: true, Prompt: e.Prompt))
+                .ToList();
+        }
+        catch (PreferenceImportException e) { throw new InvalidDataException(e.Message, e); }
         return documents;
     }
 
