@@ -27,5 +27,6 @@ public static class CommandList
         PretrainCommand.Create,
         GenerateCommand.Create,
         CorpusCommand.Create,
+        TokenizerCommand.Create,
     ];
 }
