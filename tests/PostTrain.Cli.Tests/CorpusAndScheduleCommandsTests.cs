@@ -35,6 +35,36 @@ public sealed class CorpusAndScheduleCommandsTests
         Assert.Contains($"{input}:2: text: missing field", r.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TokenizerTrain_PreparedCorpusDirectory_WritesLoadableModel()
+    {
+        using var home = new TempHome("tokenizer");
+        var text = new SyntheticText(seed: 6, vocabulary: 300);
+        var outDir = Path.Combine(home.Root, "corpus");
+        Directory.CreateDirectory(outDir);
+        File.WriteAllLines(Path.Combine(outDir, "corpus.jsonl"), Enumerable.Range(0, 200).Select(i => JsonSerializer.Serialize(new { id = i, text = text.Document(30) + " 2024" })));
+
+        var r = await Posttrain.RunAsync(home.Root, "tokenizer", "train", "--corpus", outDir, "--vocab-size", "600", "--out", Path.Combine(home.Root, "tok"), "--json");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var model = Path.Combine(home.Root, "tok", "tokenizer.model");
+        var tokenizer = PostTrain.Model.Tokenization.SentencePieceTokenizer.Load(model);
+        Assert.Equal(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("vocabSize").GetInt32(), tokenizer.VocabSize);
+        Assert.Equal(5, tokenizer.Encode("1999").Length); // the dummy-prefix ▁, then one piece per digit
+    }
+
+    [Fact]
+    public async Task TokenizerTrain_BadLine_ExitOneNothingWritten()
+    {
+        using var home = new TempHome("tokenizer-bad");
+        var input = Path.Combine(home.Root, "bad.jsonl");
+        File.WriteAllText(input, "{\"text\":\"fine\"}\nnot json\n");
+        var r = await Posttrain.RunAsync(home.Root, "tokenizer", "train", "--corpus", input, "--vocab-size", "300", "--out", Path.Combine(home.Root, "tok"));
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains($"{input}:2: not valid JSON", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(home.Root, "tok", "tokenizer.model")));
+    }
+
     [Theory]
     [InlineData("--schedule", "linear", "option Schedule is linear")]
     [InlineData("--decay-fraction", "1.5", "option DecayFraction is 1.5")]
