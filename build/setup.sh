@@ -4,10 +4,11 @@
 #   rabbitmq-server         the scale-out bus and its integration test
 #   chromium                the studio's browser tests (Debian's build; no tool downloads its own)
 #   python3-torch + libopenblas0-pthread   the numerics cross-check and the benchmark peer
+#   python3-sentencepiece                  the reference that loads `posttrain tokenizer train`'s tokenizer.model
 #   nodejs + npm            the studio front end (skipped when node is already there)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-pkgs=(patchelf gcc python3 rabbitmq-server chromium python3-torch libopenblas0-pthread)
+pkgs=(patchelf gcc python3 rabbitmq-server chromium python3-torch libopenblas0-pthread python3-sentencepiece)
 command -v node >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

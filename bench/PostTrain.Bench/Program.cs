@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using PostTrain.Bench;
 using static TorchSharp.torch;
 
-// posttrain-bench [--quick] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--e2e-preset NAME] [--threads 2] [--out FILE]
-// Sections: ceilings, training (+ DPO reference cost + profile), peer, sampling, threading, e2e. bench/run.sh builds Release and runs this.
+// posttrain-bench [--quick] [--only corpus] [--presets small,medium] [--skip peer,e2e,...] [--rounds 6] [--e2e-preset NAME] [--threads 2] [--out FILE]
+// Sections: ceilings, training (+ DPO reference cost + profile), peer, sampling, threading, corpus, e2e. bench/run.sh builds Release and runs this.
 var quick = args.Contains("--quick");
 string? Opt(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
 var presets = (Opt("--presets") ?? (quick ? "small,medium" : "small,medium")).Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -59,6 +59,26 @@ void Section(string name, Func<JsonNode> body)
     sectionSeconds[name] = Math.Round(clock.Elapsed.TotalSeconds, 1);
     Console.WriteLine($"[{name}] {clock.Elapsed.TotalSeconds:F0} s");
     Save();
+}
+
+void CorpusSection()
+{
+    Section("corpus", () =>
+    {
+        var q = new Table("Near-duplicate recall by word-edit rate and false merges (MinHash 128 permutations, threshold 0.5)", "shingle", "bands x rows", "1%", "3%", "5%", "8%", "12%", "false merges");
+        var s = new Table("posttrain corpus prepare on a generated corpus (a child process; peak RSS sampled every 100 ms)", "size", "documents", "kept", "planted", "MB/s wall", "MB/s preparer", "peak RSS MB");
+        var r = CorpusBench.Run(repo, quick, q, s);
+        Console.Write(q);
+        Console.Write(s);
+        return r;
+    });
+}
+// The corpus section needs no libtorch measurement: `--only corpus` runs it alone.
+if (Opt("--only") == "corpus")
+{
+    CorpusSection();
+    Console.WriteLine($"results: {outPath}");
+    return 0;
 }
 
 var ceilingClock = System.Diagnostics.Stopwatch.StartNew();
@@ -145,6 +165,8 @@ Section("threading", () =>
     Console.Write(t);
     return r;
 });
+
+CorpusSection();
 
 Section("e2e", () =>
 {

@@ -34,5 +34,6 @@ public static class CommandList
         RewardCommand.Create,
         TokenizeCommand.Create,
         DoctorCommand.Create,
+        TokenizerCommand.Create,
     ];
 }

@@ -43,6 +43,11 @@ public sealed record PretrainOptions
     /// phase that lines up with annealing.</summary>
     public string Schedule { get; init; } = "cosine";
 
+    /// <summary>Default: <see cref="AnnealFraction"/>, so the decay lines up with the annealing mix. WSD only: the
+    /// fraction of the final steps over which the rate falls from the peak to the min (MiniCPM finds about 10% enough,
+    /// Hu et al. 2024 sec. 4). In (0, 1].</summary>
+    public double? DecayFraction { get; init; }
+
     /// <summary>Default 0.1 (Llama 3). Decoupled weight decay (Loshchilov &amp; Hutter 2019); not applied to norms or embeddings.</summary>
     public double WeightDecay { get; init; } = 0.1;
 
@@ -61,6 +66,14 @@ public sealed record PretrainOptions
 
     /// <summary>Default 3. How many times the high-quality subset is repeated in the annealing mix (1 = no upsampling).</summary>
     public int AnnealUpsample { get; init; } = 3;
+
+    /// <summary>Default none. SFT JSONL files (<c>{"prompt":[messages],"response":...}</c>, as the Sft stage reads) whose
+    /// conversations join the annealing mix, as MiniCPM mixes SFT data into its decay phase (Hu et al. 2024 sec. 5);
+    /// they are never trained on before the annealing phase.</summary>
+    public IReadOnlyList<string> AnnealSftFiles { get; init; } = [];
+
+    /// <summary>Default 1. How many times each <see cref="AnnealSftFiles"/> conversation appears in the annealing mix.</summary>
+    public int AnnealSftUpsample { get; init; } = 1;
 
     /// <summary>Default 3. The final model is the average of the last K checkpoints (Llama 3 averages checkpoints
     /// of the annealing phase; Izmailov et al. 2018 SWA). 1 = the last weights as is.</summary>
@@ -135,6 +148,9 @@ public sealed record PretrainOptions
         Check(GradClip >= 0, nameof(GradClip), GradClip, ">= 0");
         Check(AnnealFraction is >= 0 and < 1, nameof(AnnealFraction), AnnealFraction, "in [0, 1)");
         Check(AnnealUpsample >= 1, nameof(AnnealUpsample), AnnealUpsample, ">= 1");
+        Check(DecayFraction is null or (> 0 and <= 1), nameof(DecayFraction), DecayFraction, "in (0, 1]");
+        Check(AnnealSftUpsample >= 1, nameof(AnnealSftUpsample), AnnealSftUpsample, ">= 1");
+        Check(AnnealSftFiles.Count == 0 || AnnealFraction > 0, nameof(AnnealSftFiles), string.Join(", ", AnnealSftFiles), "none while AnnealFraction is 0 (there is no annealing phase to mix them into)");
         Check(AverageLastK >= 1, nameof(AverageLastK), AverageLastK, ">= 1");
         Check(CheckpointEvery >= 1, nameof(CheckpointEvery), CheckpointEvery, ">= 1");
         Check(Threads >= 1, nameof(Threads), Threads, ">= 1");

@@ -86,7 +86,7 @@ public sealed class Pretrainer
 
         var template = TryChatTemplate(tokenizer);
         using var main = PackedSequences.Pack(corpus.Train.Select(d => Encode(d, tokenizer, template)), tokenizer.EosId, o.SequenceLength, "training corpus");
-        using var anneal = PackedSequences.Pack(corpus.AnnealMix(o.AnnealUpsample).Select(d => Encode(d, tokenizer, template)), tokenizer.EosId, o.SequenceLength, "annealing mix");
+        using var anneal = PackedSequences.Pack(corpus.AnnealMix(o.AnnealUpsample, o.AnnealSftUpsample).Select(d => Encode(d, tokenizer, template)), tokenizer.EosId, o.SequenceLength, "annealing mix");
         using var heldOut = PackedSequences.Pack(corpus.HeldOut.Select(d => Encode(d, tokenizer, template)), tokenizer.EosId, o.SequenceLength, "held-out set");
         var annealStart = o.Steps - (int)Math.Round(o.AnnealFraction * o.Steps);
         var mainOrder = new DataOrder(o.Seed, 0, main.Count);
@@ -203,7 +203,7 @@ public sealed class Pretrainer
     /// <summary>The learning-rate schedule these options define: warmup then cosine to the min, or warmup-stable-decay
     /// whose decay spans the annealing window.</summary>
     public LearningRateSchedule Schedule => _options.Schedule == "wsd"
-        ? LearningRateSchedule.Wsd(_options.LearningRate, _options.WarmupSteps, _options.Steps, Math.Max(_options.AnnealFraction, 1.0 / _options.Steps), _options.MinLrRatio)
+        ? LearningRateSchedule.Wsd(_options.LearningRate, _options.WarmupSteps, _options.Steps, Math.Max(_options.DecayFraction ?? _options.AnnealFraction, 1.0 / _options.Steps), _options.MinLrRatio)
         : LearningRateSchedule.Cosine(_options.LearningRate, _options.WarmupSteps, _options.Steps, _options.MinLrRatio);
 
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based).</summary>
@@ -253,7 +253,7 @@ public sealed class Pretrainer
     {
         if (doc.Response is null) return [tokenizer.BosId, .. tokenizer.Encode(doc.Text)];
         if (template is null) throw new InvalidOperationException("a conversation document needs a tokenizer with the Llama 3 chat specials");
-        return template.EncodeExample([ChatMessage.User(doc.Text)], doc.Response).Ids;
+        return template.EncodeExample(doc.Prompt ?? [ChatMessage.User(doc.Text)], doc.Response).Ids;
     }
 
     private static ChatTemplate? TryChatTemplate(ITokenizer tokenizer)
@@ -284,7 +284,7 @@ public sealed class Pretrainer
     {
         var o = _options;
         string S(object v) => Convert.ToString(v, CultureInfo.InvariantCulture)!;
-        return new Dictionary<string, string>
+        var fingerprint = new Dictionary<string, string>
         {
             ["option.preset"] = o.Preset, ["option.steps"] = S(o.Steps), ["option.batch_size"] = S(o.BatchSize),
             ["option.sequence_length"] = S(o.SequenceLength), ["option.gradient_accumulation"] = S(o.GradientAccumulation),
@@ -293,6 +293,14 @@ public sealed class Pretrainer
             ["option.grad_clip"] = S(o.GradClip), ["option.anneal_fraction"] = S(o.AnnealFraction), ["option.anneal_upsample"] = S(o.AnnealUpsample),
             ["option.seed"] = S(o.Seed), ["option.corpus_size"] = S(o.CorpusSize), ["option.data_files"] = string.Join("|", o.DataFiles.Select(Path.GetFullPath)),
         };
+        // Only when set, so checkpoints written before these options existed still resume.
+        if (o.DecayFraction is { } decay) fingerprint["option.decay_fraction"] = S(decay);
+        if (o.AnnealSftFiles.Count > 0)
+        {
+            fingerprint["option.anneal_sft_files"] = string.Join("|", o.AnnealSftFiles.Select(Path.GetFullPath));
+            fingerprint["option.anneal_sft_upsample"] = S(o.AnnealSftUpsample);
+        }
+        return fingerprint;
     }
 
     private int CheckResumable(string dir, IReadOnlyDictionary<string, string> metadata)

@@ -20,9 +20,13 @@ public static class PretrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out" };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and data order", DefaultValueFactory = _ => defaults.Seed };
         var data = new Option<string[]>("--data") { Description = "Own text: .txt (blank-line-separated documents) or .jsonl (\"text\" field)", AllowMultipleArgumentsPerToken = true };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (Llama 3) | wsd (warmup-stable-decay, MiniCPM)", DefaultValueFactory = _ => defaults.Schedule };
+        var decayFraction = new Option<double?>("--decay-fraction") { Description = $"wsd: fraction of the final steps that decay (default: the annealing fraction, {defaults.AnnealFraction})" };
+        var annealSft = new Option<string[]>("--anneal-sft") { Description = "SFT JSONL files mixed into the annealing (decay) phase, as MiniCPM does", AllowMultipleArgumentsPerToken = true };
+        var annealSftUpsample = new Option<int>("--anneal-sft-upsample") { Description = "Times each --anneal-sft conversation appears in the annealing mix", DefaultValueFactory = _ => defaults.AnnealSftUpsample };
         var command = new Command("pretrain", "Pretrain a LLaMA from scratch (tokenizer, packing, AdamW, annealing, checkpoint averaging)")
         {
-            preset, output, steps, device, resume, seed, data,
+            preset, output, steps, device, resume, seed, data, schedule, decayFraction, annealSft, annealSftUpsample,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -34,6 +38,10 @@ public static class PretrainCommand
                 Resume = parse.GetValue(resume),
                 Seed = parse.GetValue(seed),
                 DataFiles = parse.GetValue(data) ?? [],
+                Schedule = parse.GetValue(schedule)!,
+                DecayFraction = parse.GetValue(decayFraction),
+                AnnealSftFiles = parse.GetValue(annealSft) ?? [],
+                AnnealSftUpsample = parse.GetValue(annealSftUpsample),
             };
             if (parse.GetValue(steps) is { } n)
                 options = options with { Steps = n, WarmupSteps = Math.Min(options.WarmupSteps, Math.Max(0, n / 10)) };

@@ -1,3 +1,5 @@
+using PostTrain.Model.Tokenization;
+
 namespace PostTrain.Pretrain.Data;
 
 /// <summary>
@@ -8,4 +10,5 @@ namespace PostTrain.Pretrain.Data;
 /// <param name="Text">Plain text, or the user prompt when <paramref name="Response"/> is set.</param>
 /// <param name="Response">The assistant's answer for a conversation; null for plain text.</param>
 /// <param name="HighQuality">Part of the subset the annealing phase upsamples.</param>
-public sealed record CorpusDocument(string Text, string? Response = null, bool HighQuality = false);
+/// <param name="Prompt">The whole prompt of a multi-turn conversation (SFT data); null = one user turn of <paramref name="Text"/>.</param>
+public sealed record CorpusDocument(string Text, string? Response = null, bool HighQuality = false, IReadOnlyList<ChatMessage>? Prompt = null);

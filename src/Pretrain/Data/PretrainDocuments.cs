@@ -27,10 +27,22 @@ public sealed class PretrainDocuments
         HeldOutTasks = heldOutTasks;
     }
 
+    /// <summary>SFT conversations that join only the annealing mix (<see cref="PretrainOptions.AnnealSftFiles"/>).</summary>
+    public IReadOnlyList<CorpusDocument> AnnealSft { get; private set; } = [];
+
     public static PretrainDocuments Build(PretrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.DataFiles.Count > 0 ? FromFiles(options) : FromTasks(options);
+        var documents = options.DataFiles.Count > 0 ? FromFiles(options) : FromTasks(options);
+        try
+        {
+            documents.AnnealSft = options.AnnealSftFiles
+                .SelectMany(SftDataset.Read)
+                .Select(e => new CorpusDocument(e.Prompt[^1].Content, e.Response, HighQuality: true, Prompt: e.Prompt))
+                .ToList();
+        }
+        catch (PreferenceImportException e) { throw new InvalidDataException(e.Message, e); }
+        return documents;
     }
 
     /// <summary>
@@ -65,13 +77,16 @@ public sealed class PretrainDocuments
         return new PretrainDocuments(docs[heldOut..], docs[..heldOut], []);
     }
 
-    /// <summary>The training documents with the high-quality subset repeated <paramref name="upsample"/> times in all, shuffled by the packer's order.</summary>
-    public IEnumerable<CorpusDocument> AnnealMix(int upsample)
+    /// <summary>The training documents with the high-quality subset repeated <paramref name="upsample"/> times in all,
+    /// and the <see cref="AnnealSft"/> conversations <paramref name="sftUpsample"/> times each; shuffled by the packer's order.</summary>
+    public IEnumerable<CorpusDocument> AnnealMix(int upsample, int sftUpsample = 1)
     {
         foreach (var d in Train) yield return d;
         for (var r = 1; r < upsample; r++)
             foreach (var d in Train)
                 if (d.HighQuality) yield return d;
+        for (var r = 0; r < sftUpsample; r++)
+            foreach (var d in AnnealSft) yield return d;
     }
 
     /// <summary>Texts the BPE is trained on: the corpus's own tokenizer text, or every training document plus the chat role names.</summary>

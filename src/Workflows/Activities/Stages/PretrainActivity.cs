@@ -1,3 +1,4 @@
+using PostTrain.Model.Data;
 using PostTrain.Model.Prompts;
 using PostTrain.Pretrain;
 using PostTrain.Engine.Store;
@@ -15,6 +16,10 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Input("Optimizer steps; 0 = the pretrainer's default for the preset")] public int Steps { get; init; }
         [Input("Sequences per optimizer step; 0 = the pretrainer's default")] public int BatchSize { get; init; }
         [Input("An existing base checkpoint to use instead of pretraining: a Hugging Face directory, sha256:… or a name from posttrain model import; empty = pretrain")] public string Base { get; init; } = "";
+        [Input("Learning-rate schedule: cosine | wsd; empty = the pretrainer's default")] public string Schedule { get; init; } = "";
+        [Input("wsd: fraction of the final steps that decay; 0 = the annealing fraction")] public double DecayFraction { get; init; }
+        [Input("SFT JSONL mixed into the annealing (decay) phase (MiniCPM); empty = none")] public ArtifactRef? AnnealSft { get; init; }
+        [Input("Times each AnnealSft conversation appears in the annealing mix; 0 = the pretrainer's default")] public int AnnealSftUpsample { get; init; }
     }
 
     public sealed class Outputs
@@ -32,24 +37,7 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
             return Task.FromResult(new Outputs { Checkpoint = given });
         }
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
-        var defaults = new PretrainOptions();
-        var steps = input.Steps > 0 ? input.Steps : defaults.Steps;
-        var options = defaults with
-        {
-            Preset = input.Preset,
-            Steps = steps,
-            // A short run keeps a tenth of its steps for warmup rather than failing on the default's 40.
-            WarmupSteps = Math.Min(defaults.WarmupSteps, steps / 10),
-            BatchSize = input.BatchSize > 0 ? input.BatchSize : defaults.BatchSize,
-            // The task set's recipe, so the corpus and held-out split are the ones the later stages see.
-            Seed = tasks.Options.Seed,
-            CorpusSize = tasks.Options.Examples,
-            TaskDifficulty = tasks.Options.Difficulty,
-            Device = context.Device,
-            // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
-            OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
-            Resume = true,
-        };
+        var options = OptionsFor(input, context, tasks.Options);
         var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
         context.RegisterCheckpoint(checkpoint, "base", name: $"pretrained {input.Preset}");
@@ -59,5 +47,34 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         context.RecordMetric("pretrain/tokens_per_second", result.TokensPerSecond);
         if (result.ExactMatch is { } em) context.RecordMetric("pretrain/exact_match", em);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss });
+    }
+
+    /// <summary>The pretrainer's options for these inputs: 0 or empty inputs keep <see cref="PretrainOptions"/>' defaults.</summary>
+    public static PretrainOptions OptionsFor(Inputs input, ActivityContext context, PretrainCorpusOptions recipe)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(context);
+        var defaults = new PretrainOptions();
+        var steps = input.Steps > 0 ? input.Steps : defaults.Steps;
+        return defaults with
+        {
+            Preset = input.Preset,
+            Steps = steps,
+            // A short run keeps a tenth of its steps for warmup rather than failing on the default's 40.
+            WarmupSteps = Math.Min(defaults.WarmupSteps, steps / 10),
+            BatchSize = input.BatchSize > 0 ? input.BatchSize : defaults.BatchSize,
+            // The task set's recipe, so the corpus and held-out split are the ones the later stages see.
+            Seed = recipe.Seed,
+            CorpusSize = recipe.Examples,
+            TaskDifficulty = recipe.Difficulty,
+            Device = context.Device,
+            // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
+            OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
+            Resume = true,
+            Schedule = input.Schedule.Length > 0 ? input.Schedule : defaults.Schedule,
+            DecayFraction = input.DecayFraction > 0 ? input.DecayFraction : defaults.DecayFraction,
+            AnnealSftFiles = input.AnnealSft is { } sft ? [StageSupport.PathOf(context, sft, "AnnealSft")] : [],
+            AnnealSftUpsample = input.AnnealSftUpsample > 0 ? input.AnnealSftUpsample : defaults.AnnealSftUpsample,
+        };
     }
 }
