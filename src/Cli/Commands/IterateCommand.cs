@@ -32,6 +32,7 @@ public static class IterateCommand
         var param = new Option<string[]>("--param", "-p") { Description = "Any other iterate.json parameter as name=value (repeatable)" };
         var seed = new Option<long>("--seed") { Description = "Run seed", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var baseModel = new Option<string>("--base") { Description = "Start from this checkpoint (sha256:… in this home) instead of pretraining one" };
         var prompts = new Option<string>("--prompts") { Description = "Your prompts: a JSONL file (imported first), a sha256: reference or the --name of an imported prompts dataset; empty = the built-in tasks" };
         var verifier = new Option<string>("--verifier") { Description = $"How your prompts' answers are checked: {Model.Prompts.Verifiers.Kinds}; default numeric when they have answers, else none" };
         var reportPrompts = new Option<int>("--report-prompts") { Description = "Held-out prompts for the report's head-to-head Elo; 0 = all", DefaultValueFactory = _ => 0 };
@@ -39,20 +40,22 @@ public static class IterateCommand
         var json = CliOptions.Json();
         var workflows = CliOptions.Workflows();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
-            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows };
+            { rounds, preset, param, seed, device, baseModel, prompts, verifier, reportPrompts, home, json, workflows };
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 20) r.AddError($"--rounds is {r.GetValueOrDefault<int>()}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
-            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier)));
+            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel)));
         return command;
     }
 
     private static async Task<int> RunAsync(int rounds, string preset, string[] rawParams, long seed, string device, int reportPrompts,
-        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null)
+        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null, string? baseOption = null)
     {
+        if (!string.IsNullOrWhiteSpace(baseOption) && !baseOption.StartsWith("sha256:", StringComparison.Ordinal))
+            return Output.Error($"--base: '{baseOption}' is not a sha256: reference; give the reference of a checkpoint in this home", CliApp.Usage);
         if (!string.IsNullOrWhiteSpace(verifierOption))
         {
             if (string.IsNullOrWhiteSpace(promptsOption)) return Output.Error("--verifier checks your prompts' answers: pass --prompts FILE|REF too", CliApp.Usage);
@@ -79,6 +82,7 @@ public static class IterateCommand
 
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { ["rounds"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture), ["preset"] = preset };
         if (preset == "tiny") foreach (var (k, v) in TinySizes) parameters[k] = v;
+        if (!string.IsNullOrWhiteSpace(baseOption)) parameters["base"] = baseOption.Trim();
         foreach (var kv in rawParams)
         {
             var eq = kv.IndexOf('=');
