@@ -52,6 +52,10 @@ public sealed class UserPromptsTests
         var unknown = await Posttrain.RunAsync(home.Root, "iterate", "--prompts", "mine", "--verifier", "fuzzy", "--home", home.Root);
         Assert.True(unknown.ExitCode == 2, unknown.ToString());
         Assert.Contains("--verifier: 'fuzzy' is not a verifier", unknown.Stderr, StringComparison.Ordinal);
+
+        var noBase = await Posttrain.RunAsync(home.Root, "iterate", "--prompts", "mine", "--base", "/no/such/dir", "--home", home.Root);
+        Assert.True(noBase.ExitCode == 2, noBase.ToString());
+        Assert.Contains("--base: '/no/such/dir' is not a sha256: reference", noBase.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

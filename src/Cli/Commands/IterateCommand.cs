@@ -103,12 +103,14 @@ public static class IterateCommand
         await using (host)
         {
             var engine = host.Engine;
+            string? verifierUsed = null;
             if (!string.IsNullOrWhiteSpace(promptsOption))
             {
                 var resolved = UserPrompts.Resolve(host, promptsOption, verifierOption, json);
                 if (resolved.Error is not null) return Output.Error(resolved.Error);
                 parameters["promptSet"] = resolved.Artifact!;
                 parameters["verifier"] = verifierOption ?? "";
+                verifierUsed = resolved.Verifier;
             }
             try
             {
@@ -128,6 +130,8 @@ public static class IterateCommand
                     ? "no imported preference data: the checker annotates the base model's samples for the reward model"
                     : $"reward model data: checker-annotated pairs + {imported.Count} imported preference dataset(s)");
             }
+            if (verifierUsed == Model.Prompts.Verifiers.None && parameters["preferences"] == "[]")
+                return Output.Error("--verifier none: the reward model would have no pairs to learn from; import preference data first (posttrain data import FILE --kind preferences) or name a verifier");
             Guid id;
             try { id = await host.Launcher.StartAsync(load.Source, parameters, seed); }
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }

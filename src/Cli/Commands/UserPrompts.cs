@@ -11,7 +11,8 @@ namespace PostTrain.Cli.Commands;
 /// </summary>
 internal static class UserPrompts
 {
-    public sealed record Resolution(string? Artifact, string? Error);
+    /// <param name="Verifier">The verifier that will check the prompts (the given one, or the one chosen from the rows).</param>
+    public sealed record Resolution(string? Artifact, string? Error, string? Verifier = null);
 
     public static Resolution Resolve(LocalHost host, string prompts, string? verifier, bool json)
     {
@@ -49,8 +50,9 @@ internal static class UserPrompts
         }
         else return new(null, $"--prompts: '{prompts}' is neither a file, a sha256: reference nor the name of an imported prompts dataset");
 
-        try { PromptFileSource.Open(artifacts.PathOf(ArtifactRef.Parse(artifact)), verifier, source).CreateTaskSet(new TaskSetOptions()); }
+        TaskSet set;
+        try { set = PromptFileSource.Open(artifacts.PathOf(ArtifactRef.Parse(artifact)), verifier, source).CreateTaskSet(new TaskSetOptions()); }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException) { return new(null, e.Message); }
-        return new(artifact, null);
+        return new(artifact, null, set.Verifier);
     }
 }

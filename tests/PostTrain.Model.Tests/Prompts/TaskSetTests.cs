@@ -1,3 +1,4 @@
+using PostTrain.Model.Tokenization;
 using PostTrain.Model.Prompts;
 using PostTrain.Model.Data;
 
@@ -98,5 +99,32 @@ public sealed class TaskSetTests : IDisposable
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => BuiltInPromptSource.ReferenceTasks(corpus, -2));
         Assert.Contains("ReferencePrompts", e.Message);
         Assert.Contains("-2", e.Message);
+    }
+
+    [Fact]
+    public void Write_BuiltInTasks_SameBytesAsBeforeVerifiers()
+    {
+        // A built-in task set's files decide its artifact hash and every later step's inputs: the verifier fields must not appear in them.
+        var set = new TaskSet(new PretrainCorpusOptions(), [new VerifiableTask("addition-x", TaskKind.Addition, "What is 1 + 2?", "3")], [], []) { PromptsPerRound = 4 };
+        set.Write(_dir);
+        Assert.Equal("{\"id\":\"addition-x\",\"kind\":0,\"prompt\":\"What is 1 \\u002B 2?\",\"answer\":\"3\"}\n", File.ReadAllText(Path.Combine(_dir, TaskSet.HeldOutFile)));
+        Assert.Equal("{\n  \"promptsPerRound\": 4\n}", File.ReadAllText(Path.Combine(_dir, TaskSet.LayoutFile)));
+        var read = TaskSet.Read(_dir);
+        Assert.True(read.IsBuiltIn);
+        Assert.IsType<CheckerVerifier>(read.CreateVerifier());
+    }
+
+    [Fact]
+    public void Write_UserTasks_KeepVerifierLabelAndConversation()
+    {
+        var task = new VerifiableTask("gsm8k-1", null, "q", "#### 4") { Label = "gsm8k", Messages = [ChatMessage.System("s"), ChatMessage.User("q")] };
+        new TaskSet(new PretrainCorpusOptions(), [task], [task], []) { Verifier = "numeric" }.Write(_dir);
+        var read = TaskSet.Read(_dir);
+        Assert.False(read.IsBuiltIn);
+        Assert.Equal("numeric", read.CreateVerifier().Name);
+        Assert.Equal("gsm8k", read.HeldOut[0].KindName);
+        Assert.Null(read.HeldOut[0].Kind);
+        Assert.Equal(2, read.HeldOut[0].Messages!.Count);
+        Assert.Empty(read.FreshHeldOut(10));
     }
 }

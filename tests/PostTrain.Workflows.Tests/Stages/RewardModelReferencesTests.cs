@@ -22,7 +22,7 @@ public sealed class RewardModelReferencesTests
         var items = tasks.Select(t => ((IReadOnlyList<ChatMessage>)[ChatMessage.User(t.prompt)], t.answer)).ToList();
         var before = rm.Score(items).Average();
 
-        var result = TrainRewardModelActivity.LearnReferences(backbone, tokenizer, references, epochs: 4, learningRate: 3e-3, seed: 1);
+        var result = PostTrain.Trainers.Sft.ReferenceAnswers.Learn(backbone, tokenizer, references, epochs: 4, learningRate: 3e-3, seed: 1);
 
         rm.eval();
         var after = rm.Score(items).Average();

@@ -48,7 +48,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         // Greedy decoding draws no random numbers, so the step's seed is not part of the key (each round's step has its own).
         var memo = new EvaluationMemo(context.Home, $"{input.Tasks.Hash}|{input.MaxPrompts}|{input.MaxNewTokens}|{context.Device}");
         var evaluator = new Evaluator(new EvaluationOptions(),
-            (dir, messages) => memo.Responses(hashOf[dir], () => Generate(dir, messages, input.MaxNewTokens, device, seed: 0)),
+            (dir, messages) => memo.Responses(hashOf[dir], () => GreedyResponses.Generate(dir, messages, input.MaxNewTokens, device, seed: 0)),
             (messages, responses) => memo.Scores(input.RewardModel.Hash, responses,
                 () => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(x => (double)x).ToList()));
         var selection = evaluator.EvaluateRound(candidates, samplerDir, prompts, progress: context.Progress, cancellationToken: context.CancellationToken);
@@ -73,22 +73,4 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
     public const string SftName = "sft";
 
     internal static string Name(ArtifactRef candidate, int index) => $"c{index}-{candidate.Hash[..8]}";
-
-    /// <summary>One greedy response per prompt, in prompt order.</summary>
-    internal static IReadOnlyList<string> Generate(string checkpointDir, IReadOnlyList<IReadOnlyList<Model.Tokenization.ChatMessage>> messages,
-        int maxNewTokens, TorchSharp.torch.Device device, long seed)
-    {
-        var sampler = Sampler.FromCheckpoint(checkpointDir, new SamplingOptions
-        {
-            SamplesPerPrompt = 1,
-            Temperature = 0,
-            MaxNewTokens = maxNewTokens,
-            // One response per prompt: 128 rows decode about 20% faster than the sampler's default 32 on 2 cores.
-            BatchSize = 128,
-            Seed = seed,
-        }, device);
-        var prompts = messages.Select((m, i) => new SamplingPrompt($"p{i:D6}", m)).ToList();
-        var byId = sampler.Sample(prompts).Responses.ToDictionary(r => r.PromptId, r => r.Response);
-        return prompts.Select(p => byId[p.Id]).ToList();
-    }
 }
