@@ -98,7 +98,11 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         var checkpoint = new Models.ModelCatalog(context.Home, context.Artifacts).Resolve(given, "reward model", Models.ModelCatalog.RewardModelRole);
         using var model = RM.Load(context.Artifacts.PathOf(checkpoint), StageSupport.Device(context));
         var template = new ChatTemplate(model.Tokenizer ?? throw new ArgumentException($"reward model {given}: no tokenizer files; it needs one to template the pairs"));
-        var heldOut = PreferenceComparisons.Build(SplitByPrompt(pairs, heldOutFraction).HeldOut, template);
+        // Pairs longer than the user's model can read are left out of its score, not allowed to fail the run.
+        var heldOut = PreferenceComparisons.Build(SplitByPrompt(pairs, heldOutFraction).HeldOut, template)
+            .Where(c => Math.Max(c.Chosen.Length, c.Rejected.Length) <= model.Config.MaxPositionEmbeddings).ToList();
+        if (heldOut.Count == 0)
+            throw new ArgumentException($"reward model {given}: none of the held-out pairs fits its max_position_embeddings {model.Config.MaxPositionEmbeddings}, so it cannot be scored");
         var evaluation = RewardModelTrainer.Evaluate(model, heldOut);
         context.RegisterCheckpoint(checkpoint, "reward_model", name: "given reward model");
         context.RecordMetric("rm/heldout_accuracy", evaluation.Accuracy);
