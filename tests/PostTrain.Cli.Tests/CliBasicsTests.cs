@@ -13,7 +13,7 @@ public sealed class CliBasicsTests
         var r = await Posttrain.RunAsync(home.Root, "--help");
         Assert.True(r.ExitCode == 0, r.ToString());
         var names = CommandList.All.Select(c => c().Name).ToList();
-        Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(names.Count, names.Distinct().Count()); // a count here broke with every new command; each name is checked below
         foreach (var name in names)
             Assert.Matches($@"(?m)^\s+{name}\b", r.Stdout);
     }

@@ -18,8 +18,8 @@ public sealed class ModelCommandsTests
     {
         var tokenizer = ByteBpeTokenizer.Train(["what is 2 + 3? the answer is 5.", "hello there, how are you today?", "sort 3 1 2 gives 1 2 3"], 300);
         manual_seed(seed);
-        // Sized to the tokenizer, so whatever a random model samples decodes.
-        using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny") with { VocabSize = tokenizer.VocabSize });
+        // Sized to the tokenizer, so whatever a random model samples decodes; this tiny BPE spends many tokens on a task, hence 512 positions.
+        using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny") with { VocabSize = tokenizer.VocabSize, MaxPositionEmbeddings = 512 });
         Checkpoint.Save(dir, model, tokenizer);
         return dir;
     }
@@ -140,6 +140,44 @@ public sealed class ModelCommandsTests
         var wrong = await Posttrain.RunAsync(home.Root, "iterate", "--preset", "tiny", "--rounds", "1", "--reward-model", dir, "--home", home.Root);
         Assert.Equal(1, wrong.ExitCode);
         Assert.Contains("is a policy checkpoint, expected a reward model", wrong.Stderr);
+    }
+
+    [Fact]
+    public async Task Iterate_UsersBaseAndHfRewardModel_RunsAndNamesItsFinalModel_WhichExports()
+    {
+        using var home = new TempHome("ownmodels");
+        var baseDir = TinyPolicy(Path.Combine(home.Root, "user-base"), seed: 5);
+        // The user's reward model as Hugging Face saves it (LlamaForSequenceClassification), made from a PostTrain RM.
+        var rmSource = Path.Combine(home.Root, "rm-posttrain");
+        var policy = Checkpoint.Load(baseDir);
+        using (var rm = new PostTrain.RewardModel.RewardModel(policy.Model, policy.Tokenizer))
+            rm.Save(rmSource);
+        var rmDir = Path.Combine(home.Root, "user-rm");
+        Assert.Equal("LlamaForSequenceClassification", PostTrain.Workflows.Models.ModelExporter.Export(rmSource, rmDir));
+
+        var r = await Posttrain.RunAsync(home.Root, TimeSpan.FromMinutes(20), "iterate", "--preset", "tiny", "--rounds", "1",
+            "--base", baseDir, "--reward-model", rmDir, "--json", "--home", home.Root);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // Engine warnings (e.g. a round that kept no sample) are logged to stdout ahead of the JSON document.
+        var result = JsonNode.Parse(r.Stdout[r.Stdout.IndexOf("{\n", StringComparison.Ordinal)..])!;
+        var runId = (string)result["runId"]!;
+        var final = (string)result["finalCheckpoint"]!;
+        Assert.StartsWith("sha256:", final);
+
+        // The run used the given models: their stored hashes are what `model import` of the same directories gives.
+        var run = Snapshots.TryReadOnly(home.Root)!;
+        string StepCheckpoint(string step) => (string)JsonNode.Parse((string)Snapshots.Step(run, step)!["outputsJson"]!)!["checkpoint"]!;
+        var importedRm = JsonNode.Parse((await Posttrain.RunAsync(home.Root, "model", "import", rmDir, "--json", "--home", home.Root)).Stdout)!;
+        var importedBase = JsonNode.Parse((await Posttrain.RunAsync(home.Root, "model", "import", baseDir, "--json", "--home", home.Root)).Stdout)!;
+        Assert.Equal((string)importedRm["artifact"]!, StepCheckpoint("rm"));
+        Assert.Equal((string)importedBase["artifact"]!, StepCheckpoint("pretrain"));
+
+        var exported = Path.Combine(home.Root, "final");
+        var export = await Posttrain.RunAsync(home.Root, "export", runId, "--out", exported, "--home", home.Root);
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains(final, export.Stdout);
+        var g = await Posttrain.RunAsync(home.Root, "generate", "--model", exported, "--prompt", "what is 2 + 3?", "--max-new-tokens", "4");
+        Assert.True(g.ExitCode == 0, g.ToString());
     }
 
     [Fact]

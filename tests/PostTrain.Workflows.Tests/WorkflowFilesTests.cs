@@ -17,6 +17,9 @@ public sealed class WorkflowFilesTests
     [InlineData("pretrain.json")]
     [InlineData("iterate.json")]
     [InlineData("on-preference-data.json")]
+    [InlineData("sft.json")]
+    [InlineData("dpo.json")]
+    [InlineData("reward.json")]
     public void RepoWorkflow_Parses_AndOnlyMissesStageActivities(string file)
     {
         var load = WorkflowLoader.LoadFile(Path.Combine(RepoWorkflows(), file));

@@ -84,7 +84,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         var checkpoint = new Models.ModelCatalog(context.Home, context.Artifacts).Resolve(given, "reward model", Models.ModelCatalog.RewardModelRole);
         using var model = RM.Load(context.Artifacts.PathOf(checkpoint), StageSupport.Device(context));
         var template = new ChatTemplate(model.Tokenizer ?? throw new ArgumentException($"reward model {given}: no tokenizer files; it needs one to template the pairs"));
-        var heldOut = PreferenceComparisons.Build(PreferenceSplit.ByPrompt(pairs, heldOutFraction).HeldOut, template);
+        var heldOut = GivenRewardModel.HeldOutItCanRead(model, pairs, heldOutFraction, template, given);
         var evaluation = RewardModelTrainer.Evaluate(model, heldOut);
         context.RegisterCheckpoint(checkpoint, "reward_model", name: "given reward model");
         context.RecordMetric("rm/heldout_accuracy", evaluation.Accuracy);
