@@ -32,7 +32,7 @@ internal static class LoraBench
         return (Read("VmHWM:"), Read("VmRSS:"));
     }
 
-    public static JsonObject Run(Table table, int length = 256, int batch = 2)
+    public static JsonObject Run(Table table, int length = 128, int batch = 2)
     {
         var json = new JsonObject { ["model"] = "Llama-3.2-1B shape, random init, fp32 weights", ["sequence_tokens"] = length, ["rows_per_step"] = batch };
         var clock = Stopwatch.StartNew();
@@ -52,13 +52,14 @@ internal static class LoraBench
         var options = (Rank: 16, Alpha: 32.0);
 
         // SFT: `batch` examples of `length` tokens (half prompt, half response), one optimizer step in `batch` micro-batches.
-        var sft = new SftTrainer(new SftOptions { BatchSize = batch, GradientAccumulationSteps = batch, LoraRank = options.Rank, LoraAlpha = options.Alpha, WarmupRatio = 0 });
+        var sft = new SftTrainer(new SftOptions { MaxLength = length, BatchSize = batch, GradientAccumulationSteps = batch, LoraRank = options.Rank, LoraAlpha = options.Alpha, WarmupRatio = 0 });
         var examples = Enumerable.Range(0, batch).Select(_ => Example(Tokens(length / 2), Tokens(length / 2))).ToList();
         clock.Restart();
         var sftResult = sft.Train(policy, examples, null, padId: 0);
         var sftSeconds = clock.Elapsed.TotalSeconds;
         var sftRss = Rss();
         table.Add("SFT", $"{batch} x {length}", sftSeconds, sftRss.Peak, sftResult.LossHistory[0]);
+        Console.WriteLine($"[lora1b] SFT step {sftSeconds:F1} s, peak RSS {sftRss.Peak:F2} GiB (init {json["init_s"]} s)");
 
         // DPO: `batch` pairs of `length`-token sequences; the reference log-probs come from the same policy (no second model).
         var pairs = Enumerable.Range(0, batch).Select(_ =>
@@ -66,7 +67,7 @@ internal static class LoraBench
             var prompt = Tokens(length / 2);
             return new PreferenceEncoding(Example(prompt, Tokens(length / 2)), Example(prompt, Tokens(length / 2)));
         }).ToList();
-        var dpoOptions = new DpoOptions { BatchSize = batch, GradientAccumulationSteps = batch, LoraRank = options.Rank, LoraAlpha = options.Alpha, WarmupRatio = 0, MaskFormattingTokens = false };
+        var dpoOptions = new DpoOptions { MaxLength = length, BatchSize = batch, GradientAccumulationSteps = batch, LoraRank = options.Rank, LoraAlpha = options.Alpha, WarmupRatio = 0, MaskFormattingTokens = false };
         clock.Restart();
         var reference = ReferenceLogProbs.Compute(policy, pairs, "bench", "bench", false, length, batch, 0);
         var referenceSeconds = clock.Elapsed.TotalSeconds;
