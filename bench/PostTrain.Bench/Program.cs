@@ -10,6 +10,8 @@ var quick = args.Contains("--quick");
 string? Opt(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
 var presets = (Opt("--presets") ?? (quick ? "small,medium" : "small,medium")).Split(',', StringSplitOptions.RemoveEmptyEntries);
 var skip = (Opt("--skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+// --only NAME runs one section (after the ceilings); lora1b (a 1B-shaped model, 5+ GB) runs only when named so.
+var only = Opt("--only");
 // --quick checks the end-to-end wiring on one round of the tiny preset; the full run is 6 rounds on the CLI's defaults.
 var rounds = int.Parse(Opt("--rounds") ?? (quick ? "1" : "6"), CultureInfo.InvariantCulture);
 var e2ePreset = Opt("--e2e-preset") ?? (quick ? "tiny" : null);
@@ -49,6 +51,7 @@ root["section_seconds"] = sectionSeconds;
 void Section(string name, Func<JsonNode> body)
 {
     if (skip.Contains(name)) { Console.WriteLine($"\n[{name}] skipped (--skip)"); return; }
+    if (only is not null && only != name) return;
     var clock = System.Diagnostics.Stopwatch.StartNew();
     try { root[name] = body(); }
     catch (Exception e) when (e is not OutOfMemoryException)
@@ -175,6 +178,15 @@ Section("e2e", () =>
     Console.Write(t);
     return r;
 });
+
+if (only == "lora1b")
+    Section("lora1b", () =>
+    {
+        var t = new Table("LoRA r=16 on a random-init Llama-3.2-1B shape (fp32 weights): one optimizer step each", "step", "batch", "seconds", "peak RSS GiB", "loss");
+        var r = LoraBench.Run(t);
+        Console.Write(t);
+        return r;
+    });
 
 Save();
 Console.WriteLine($"\nwall time {(DateTimeOffset.UtcNow - started).TotalMinutes:F1} min ({string.Join(", ", sectionSeconds.Select(kv => $"{kv.Key} {kv.Value} s"))})");

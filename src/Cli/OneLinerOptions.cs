@@ -36,7 +36,7 @@ public sealed class OneLinerOptions
     }
 
     /// <summary>Runs <paramref name="workflow"/> with the workflow parameters <paramref name="bind"/> returns plus epochs and learning rate when given.</summary>
-    public Task<int> RunAsync(ParseResult p, string workflow, Func<Workflows.Models.ModelCatalog, Workflows.Store.ArtifactStore, Dictionary<string, string>> bind, CancellationToken ct) =>
+    public Task<int> RunAsync(ParseResult p, string workflow, Func<Workflows.Models.ModelCatalog, Engine.Store.ArtifactStore, Dictionary<string, string>> bind, CancellationToken ct) =>
         OneLiner.RunAsync(workflow, p.GetValue(Out)!, p.GetValue(Home), p.GetValue(Json), p.GetValue(Seed), p.GetValue(Device)!, (catalog, artifacts) =>
         {
             var parameters = bind(catalog, artifacts);

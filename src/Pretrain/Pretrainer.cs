@@ -93,14 +93,7 @@ public sealed class Pretrainer
         var annealOrder = new DataOrder(o.Seed, 1, anneal.Count);
 
         model.train();
-        var named = model.named_parameters().ToList();
-        // No decay on norm gains and embeddings (nanoGPT, Llama): shrinking them only distorts scale and token identity.
-        var decay = named.Where(p => p.parameter.dim() >= 2 && !p.name.Contains("embed_tokens", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
-        var noDecay = named.Where(p => !(p.parameter.dim() >= 2 && !p.name.Contains("embed_tokens", StringComparison.Ordinal))).Select(p => p.parameter).ToList();
-        using var optimizer = optim.AdamW(
-            [new AdamW.ParamGroup(decay, lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: o.WeightDecay),
-             new AdamW.ParamGroup(noDecay, lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: 0)],
-            lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, weight_decay: o.WeightDecay);
+        using var optimizer = OptimizerGroups.AdamW(model.named_parameters(), o.LearningRate, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
         if (resumeFrom is not null)
         {
             // Moments, Adam step counts, group learning rates and libtorch's RNG state.

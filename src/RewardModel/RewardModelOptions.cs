@@ -81,9 +81,7 @@ public sealed record RewardModelOptions
     public string LoraTargets { get; init; } = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
 
     /// <summary>The LoRA adapter these options ask for; null when <see cref="LoraRank"/> is 0.</summary>
-    public PostTrain.Model.Lora.LoraConfig? Lora() => LoraRank > 0
-        ? new PostTrain.Model.Lora.LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = LoraTargets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) }
-        : null;
+    public PostTrain.Model.Lora.LoraConfig? Lora() => PostTrain.Model.Lora.LoraConfig.FromOptions(LoraRank, LoraAlpha, LoraTargets, nameof(RewardModelOptions));
 
     /// <summary>Throws naming the option, the actual value and what was expected.</summary>
     public RewardModelOptions Validate()
@@ -105,11 +103,7 @@ public sealed record RewardModelOptions
         Check(EvalBatchSize >= 1, nameof(EvalBatchSize), EvalBatchSize, ">= 1");
         Check(LogEvery >= 1, nameof(LogEvery), LogEvery, ">= 1");
         Check(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, ">= 1");
-        Check(LoraRank >= 0, nameof(LoraRank), LoraRank, ">= 0 (0 = the whole backbone trains)");
-        Check(LoraAlpha > 0 && double.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "a finite number > 0");
-        var targets = LoraTargets?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
-        Check(targets.Length > 0 && targets.All(PostTrain.Model.Lora.LoraConfig.AllTargets.Contains), nameof(LoraTargets), $"\"{LoraTargets}\"",
-            $"a comma-separated list of {string.Join(", ", PostTrain.Model.Lora.LoraConfig.AllTargets)}");
+        Lora(); // checks LoraRank, LoraAlpha and LoraTargets
         return this;
     }
 }

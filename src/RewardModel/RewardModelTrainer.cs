@@ -104,13 +104,7 @@ public sealed class RewardModelTrainer
         else if ((_model.LikelihoodWeight > 0 || o.LanguageModelingWeight > 0) && _model.Backbone.lm_head is { } head)
             named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
-        // No decay on norm gains and embeddings (as the pretrainer): shrinking them only distorts scale and token identity.
-        static bool Decays((string name, TorchSharp.Modules.Parameter parameter) p) =>
-            p.parameter.dim() >= 2 && !p.name.Contains("embed_tokens", StringComparison.Ordinal);
-        using var optimizer = optim.AdamW(
-            [new TorchSharp.Modules.AdamW.ParamGroup(named.Where(Decays).Select(p => p.parameter), lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: o.WeightDecay),
-             new TorchSharp.Modules.AdamW.ParamGroup(named.Where(p => !Decays(p)).Select(p => p.parameter), lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, eps: 1e-8, weight_decay: 0)],
-            lr: o.LearningRate, beta1: o.Beta1, beta2: o.Beta2, weight_decay: o.WeightDecay);
+        using var optimizer = OptimizerGroups.AdamW(named, o.LearningRate, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
         _model.train();
         double epochLoss = 0;
         for (var epoch = 0; epoch < o.Epochs; epoch++)

@@ -74,9 +74,7 @@ public abstract record TrainerOptions
     public string LoraTargets { get; init; } = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
 
     /// <summary>The LoRA adapter these options ask for; null when <see cref="LoraRank"/> is 0.</summary>
-    public PostTrain.Model.Lora.LoraConfig? Lora() => LoraRank > 0
-        ? new PostTrain.Model.Lora.LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = LoraTargets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) }
-        : null;
+    public PostTrain.Model.Lora.LoraConfig? Lora() => PostTrain.Model.Lora.LoraConfig.FromOptions(LoraRank, LoraAlpha, LoraTargets, GetType().Name);
 
     /// <summary>Throws unless every shared option is in range; the derived record's <c>Validate</c> adds its own checks.</summary>
     protected void ValidateShared()
@@ -94,11 +92,7 @@ public abstract record TrainerOptions
         Check(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, ">= 0");
         Check(MaxLength >= 0, nameof(MaxLength), MaxLength, ">= 0");
         Check(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, ">= 1");
-        Check(LoraRank >= 0, nameof(LoraRank), LoraRank, ">= 0 (0 = full fine-tuning)");
-        Check(LoraAlpha > 0 && double.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "a finite number > 0");
-        var targets = LoraTargets?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
-        Check(targets.Length > 0 && targets.All(PostTrain.Model.Lora.LoraConfig.AllTargets.Contains), nameof(LoraTargets), $"\"{LoraTargets}\"",
-            $"a comma-separated list of {string.Join(", ", PostTrain.Model.Lora.LoraConfig.AllTargets)}");
+        Lora(); // checks LoraRank, LoraAlpha and LoraTargets
     }
 
     /// <summary>Throws naming the record and field (<c>SftOptions.Epochs</c>), the actual value and what is expected.</summary>

@@ -24,7 +24,7 @@ internal sealed class TrainingLoop : IDisposable
     private readonly int _items;
     private readonly Random _rng;
     private readonly LearningRateSchedule _schedule;
-    private readonly OptimizerHelper _optimizer;
+    private readonly AdamW _optimizer;
 
     /// <param name="items">Training examples (SFT) or pairs (DPO); a step takes BatchSize of them, an epoch's last step the rest.</param>
     public TrainingLoop(LlamaForCausalLM model, TrainerOptions options, int items)
@@ -48,8 +48,13 @@ internal sealed class TrainingLoop : IDisposable
             MinRatio = options.MinLearningRateRatio,
             DecayFraction = options.WsdDecayFraction,
         }.Validate();
-        // One param group: decoupled weight decay applies to every parameter (TRL's default decay is 0 anyway).
-        _optimizer = optim.AdamW(_trainable, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
+        var named = _adapters is not null
+            ? _adapters.Parameters().Select((p, i) => ($"lora.{i}", p))
+            : model.named_parameters().Select(p => (p.name, p.parameter));
+        // SFT and DPO decay every parameter, as they always have: the reward model's reference learning runs SFT with
+        // WeightDecay 0.1 in iterate.json, so the shared matrices-only rule would change the default run's figures.
+        _optimizer = OptimizerGroups.AdamW(named, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay,
+            decays: (_, _) => true);
     }
 
     /// <summary>Optimizer steps over all epochs: ceil(items / BatchSize) × Epochs.</summary>

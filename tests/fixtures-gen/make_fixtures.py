@@ -174,7 +174,8 @@ def full_attention(cfg, sd, p, x, positions):
     return proj("o_proj", y)
 
 
-def llama_forward(cfg, sd, ids):
+def final_hidden(cfg, sd, ids):
+    """The decoder stack: the final normed hidden states (B, T, C)."""
     B, T = ids.shape
     positions = torch.arange(T)[None].expand(B, T)
     x = sd["model.embed_tokens.weight"][ids]
@@ -185,9 +186,12 @@ def llama_forward(cfg, sd, ids):
         h = rms_norm(x, sd[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
         x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"],
                     sd.get(p + "mlp.gate_proj.bias"), sd.get(p + "mlp.up_proj.bias"), sd.get(p + "mlp.down_proj.bias"))
-    x = rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
+    return rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
+
+
+def llama_forward(cfg, sd, ids):
     head = sd["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else sd["lm_head.weight"]
-    return x @ head.T                                        # (B, T, V)
+    return final_hidden(cfg, sd, ids) @ head.T                # (B, T, V)
 
 
 # ---- fixtures ----------------------------------------------------------------------------------------------------
@@ -339,19 +343,6 @@ def scaled_fixtures(g, randn):
         out[f"logprobs_{case}"] = f32(logp)
     save_safetensors(f"{OUT}/llama_scaled_forward.safetensors", out)
     seqcls_fixture(g, randn)
-
-
-def final_hidden(cfg, sd, ids):
-    """llama_forward without the LM head: the normed hidden states (B, T, C)."""
-    B, T = ids.shape
-    positions = torch.arange(T)[None].expand(B, T)
-    x = sd["model.embed_tokens.weight"][ids]
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        x = x + full_attention(cfg, sd, p, rms_norm(x, sd[p + "input_layernorm.weight"], cfg["rms_norm_eps"]), positions)
-        h = rms_norm(x, sd[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
-        x = x + mlp(h, sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"], sd[p + "mlp.down_proj.weight"])
-    return rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
 
 
 def seqcls_fixture(g, randn):

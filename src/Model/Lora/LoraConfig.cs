@@ -36,6 +36,24 @@ public sealed record LoraConfig
 
     [JsonIgnore] public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
+    /// <summary>
+    /// The adapter a trainer's options ask for (rank, α, comma-separated targets); null when <paramref name="rank"/> is 0
+    /// (full fine-tuning). Throws naming <paramref name="owner"/>'s field when one is out of range.
+    /// </summary>
+    public static LoraConfig? FromOptions(int rank, double alpha, string? targets, string owner)
+    {
+        void Check(bool ok, string field, object? actual, string expected)
+        {
+            if (!ok) throw new ArgumentException($"{owner}.{field} is {actual}, expected {expected}");
+        }
+        var names = targets?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        Check(rank >= 0, "LoraRank", rank, ">= 0 (0 = full fine-tuning)");
+        Check(alpha > 0 && double.IsFinite(alpha), "LoraAlpha", alpha, "a finite number > 0");
+        Check(names.Length > 0 && names.All(AllTargets.Contains) && names.Distinct().Count() == names.Length, "LoraTargets", $"\"{targets}\"",
+            $"a comma-separated list of distinct names among {string.Join(", ", AllTargets)}");
+        return rank > 0 ? new LoraConfig { Rank = rank, Alpha = alpha, TargetModules = names } : null;
+    }
+
     /// <summary>PEFT bookkeeping keys that do not change the adapter's maths.</summary>
     private static readonly HashSet<string> Harmless = new(StringComparer.Ordinal)
     {
