@@ -54,7 +54,7 @@ public static class OneLiner
         var source = Path.Combine(home.Root, "workflows", workflow + ".json");
         if (!dirs.Any(d => File.Exists(Path.Combine(d, workflow + ".json")))) EmbeddedWorkflows.WriteIfMissing(workflow, source);
         var load = new WorkflowCatalog(dirs).Load(workflow);
-        var problems = WorkflowValidator.Validate(load, ActivityRegistry.Default());
+        var problems = WorkflowValidator.Validate(load, PostTrainApplication.Registry());
         if (problems.Count > 0)
         {
             foreach (var pr in problems) Console.Error.WriteLine(pr.Format(load.Source));

@@ -279,12 +279,15 @@ public sealed class RewardModel : nn.Module, IRewardScorer
             throw new InvalidDataException($"{dir}: metadata {KindKey} is {(kind is null ? "missing" : $"'{kind}'")}, expected '{KindValue}' (or config.json architectures [{Checkpoint.SequenceClassification}]); this is not a reward model checkpoint");
         if (!loaded.Extra.TryGetValue(ScoreWeightName, out var weight))
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: missing extra tensor '{ScoreWeightName}' (expected shape [1, {loaded.Config.HiddenSize}])");
+        if (weight.shape is not [1, var hidden] || hidden != loaded.Config.HiddenSize)
+            throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.WeightsFile)}: tensor '{ScoreWeightName}' has shape [{string.Join(", ", weight.shape)}], expected [1, {loaded.Config.HiddenSize}] (num_labels 1: one scalar reward)");
         double likelihoodWeight = 0; // checkpoints from before the likelihood term are the head alone
         if (loaded.Metadata.TryGetValue(LikelihoodWeightKey, out var text)
             && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out likelihoodWeight) || !(likelihoodWeight >= 0) || !double.IsFinite(likelihoodWeight)))
             throw new InvalidDataException($"{Path.Combine(dir, Checkpoint.MetadataFile)}: {LikelihoodWeightKey} is '{text}', expected a finite number >= 0");
         if (likelihoodWeight > 0 && !loaded.HasLmHead)
             throw new InvalidDataException($"{dir}: {LikelihoodWeightKey} is {text}, but the directory has no lm_head.weight to compute log π(response | prompt) with");
-        return new RewardModel(loaded.Model, loaded.Tokenizer, weight, likelihoodWeight) { CheckpointHash = loaded.Hash };
+        // HF scores a classifier at each row's last token that is not pad_token_id; PostTrain's own RMs score at the last real token.
+        return new RewardModel(loaded.Model, loaded.Tokenizer, weight, likelihoodWeight) { CheckpointHash = loaded.Hash, PadTokenId = classifier ? loaded.Config.PadTokenId : null };
     }
 }

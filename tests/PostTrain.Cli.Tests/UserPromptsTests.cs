@@ -19,7 +19,7 @@ public sealed class UserPromptsTests
         var root = doc.RootElement;
         var runId = root.GetProperty("runId").GetString();
         Assert.Equal((string?)Snapshots.TryReadOnly(home.Root)!["id"], runId);
-        var checkpoint = root.GetProperty("checkpoint").GetString()!;
+        var checkpoint = root.GetProperty("finalCheckpoint").GetString()!;
         Assert.StartsWith("sha256:", checkpoint, StringComparison.Ordinal);
         // Held-out accuracy by the numeric verifier, per round, grouped under the file's layout.
         var rounds = root.GetProperty("report").GetProperty("rounds");
@@ -54,8 +54,8 @@ public sealed class UserPromptsTests
         Assert.Contains("--verifier: 'fuzzy' is not a verifier", unknown.Stderr, StringComparison.Ordinal);
 
         var noBase = await Posttrain.RunAsync(home.Root, "iterate", "--prompts", "mine", "--base", "/no/such/dir", "--home", home.Root);
-        Assert.True(noBase.ExitCode == 2, noBase.ToString());
-        Assert.Contains("--base: '/no/such/dir' is not a sha256: reference", noBase.Stderr, StringComparison.Ordinal);
+        Assert.True(noBase.ExitCode == 1, noBase.ToString());
+        Assert.Contains("--base: '/no/such/dir' is neither a checkpoint directory, a sha256: reference, nor a model name", noBase.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed class TriggerTests
         using var home = new TestHome();
         home.WriteWorkflow("on-prompts", OnPrompts);
         home.WriteWorkflow("on-prefs", OnPreferences);
-        await using var host = await EngineHost.StartAsync(home);
+        await using var host = await StartAsync(home);
         var file = Path.Combine(home.Root, "gsm8k.jsonl");
         await File.WriteAllTextAsync(file, "{\"question\": \"2+2?\", \"answer\": \"2+2=4\\n#### 4\"}\n{\"question\": \"3+3?\", \"answer\": \"#### 6\"}\n");
         var accepted = await PublishAndAwait<PromptsAccepted>(host, new PromptsArrived { BatchId = Guid.NewGuid(), FilePath = file, Verifier = "numeric" });
@@ -123,7 +123,7 @@ public sealed class TriggerTests
     {
         using var home = new TestHome();
         home.WriteWorkflow("on-prompts", OnPrompts);
-        await using var host = await EngineHost.StartAsync(home);
+        await using var host = await StartAsync(home);
         var file = Path.Combine(home.Root, "prompts.jsonl");
         await File.WriteAllTextAsync(file, "{\"prompt\": \"ok\"}\n{\"prompt\": 5}\n");
         var rejected = await PublishAndAwait<PromptsRejected>(host, new PromptsArrived { BatchId = Guid.NewGuid(), FilePath = file });

@@ -121,9 +121,11 @@ public static class CheckpointInspector
     private static bool IsListedExtra(SafeTensorsFile file, string name) =>
         file.Metadata.TryGetValue(Checkpoint.ExtraTensorsKey, out var s) && s.Split(',').Contains(name, StringComparer.Ordinal);
 
+    // A reward model PostTrain saves as a classifier keeps its untied lm_head for the likelihood term; Hugging Face
+    // loads such a directory and ignores the extra tensor, so it is no reason to refuse one.
     private static bool IsIgnored(string name, LlamaConfig config, string architecture) =>
         name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) ||
-        (architecture == CausalLM && config.TieWordEmbeddings && name == "lm_head.weight");
+        (name == "lm_head.weight" && (architecture == SequenceClassification || config.TieWordEmbeddings));
 
     private static string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
 }

@@ -24,7 +24,8 @@ public static class ModelExporter
         if (File.Exists(outDir) || (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any()))
             throw new ArgumentException($"--out: {outDir} exists and is not empty; give a new directory");
         var summary = CheckpointInspector.Inspect(checkpointDir);
-        var convert = summary.Architecture == CheckpointInspector.CausalLM && ModelCatalog.RoleOf(checkpointDir) == ModelCatalog.RewardModelRole;
+        // PostTrain's own reward models (they carry metadata.json) are rewritten as HF's classifier; a user's HF one is copied.
+        var convert = ModelCatalog.RoleOf(checkpointDir) == ModelCatalog.RewardModelRole && File.Exists(Path.Combine(checkpointDir, Checkpoint.MetadataFile));
         AtomicFile.WriteDirectory(outDir, tmp =>
         {
             foreach (var file in Directory.EnumerateFiles(checkpointDir))
