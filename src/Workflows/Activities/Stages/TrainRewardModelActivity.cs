@@ -8,8 +8,7 @@ using RM = PostTrain.RewardModel.RewardModel;
 
 namespace PostTrain.Workflows.Activities.Stages;
 
-[Activity("TrainRewardModel", Category = "Training", Pool = "gpu",
-    Description = "Trains a reward model (the policy backbone plus a scalar head, plus by default λ·log π(response) from the backbone's own LM) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs. Given reference answers, the backbone learns them first.")]
+[Activity("TrainRewardModel", Category = "Training", Pool = "gpu", Description = "Trains a reward model (the policy backbone plus a scalar head, plus by default λ·log π(response) from the backbone's own LM) on preference pairs with the Bradley–Terry loss; margin (Llama 2) and reward centering are optional, off by default as in Llama 3. Edited > chosen > rejected rankings become all ordered pairs. Given reference answers, the backbone learns them first.")]
 public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity.Inputs, TrainRewardModelActivity.Outputs>
 {
     public sealed class Inputs
@@ -18,7 +17,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
         [Input("More preference datasets, e.g. imported human data")] public ArtifactRef[] Extra { get; init; } = [];
         [Input("Reference answers (SFT JSONL, e.g. AnnotatePreferences' references) the backbone learns before the pairs; none or empty = start from the base as it is")] public ArtifactRef? References { get; init; }
-        [Input("Passes over the reference answers")] public int ReferenceEpochs { get; init; } = 1;
+        [Input("Passes over the reference answers", Min = 1)] public int ReferenceEpochs { get; init; } = 1;
         [Input("Peak learning rate on the reference answers")] public double ReferenceLearningRate { get; init; } = 1e-3;
         [Input("Passes over the pairs")] public int Epochs { get; init; } = 3;
         [Input("Peak learning rate")] public double LearningRate { get; init; } = 1e-4;
@@ -27,7 +26,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
         [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
         [Input("Weight w of the SFT term w·CE(chosen response) that keeps the backbone's own knowledge (GRM, Yang et al. 2024); 0 = off, as Llama 3")] public double LanguageModelingWeight { get; init; }
-        [Input("Fraction of prompts whose pairs are held out for accuracy")] public double HeldOutFraction { get; init; } = 0.1;
+        [Input("Fraction of prompts whose pairs are held out for accuracy", Min = 0, Max = 0.99)] public double HeldOutFraction { get; init; } = 0.1;
         [Input("The user's own reward model to use instead of training one: a Hugging Face LlamaForSequenceClassification directory, sha256:… or a model name; it is only scored on the held-out pairs")] public string Given { get; init; } = "";
     }
 
@@ -40,38 +39,28 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
-        var device = StageSupport.Device(context);
         var basePath = StageSupport.PathOf(context, input.Base, "base policy");
         var pairs = input.Extra.Prepend(input.Preferences).SelectMany((a, i) => PreferenceDataset.Read(StageSupport.PathOf(context, a, i == 0 ? "preferences" : "extra preferences"))).ToList();
         if (pairs.Count < 2) throw new ArgumentException($"preferences {input.Preferences}: {pairs.Count} pairs, expected at least 2 to train and hold out");
-        if (input.HeldOutFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(input), $"HeldOutFraction is {input.HeldOutFraction}, expected [0, 1)");
         var references = input.References is { } refs ? SftDataset.Read(StageSupport.PathOf(context, refs, "reference answers")) : [];
-        if (references.Count > 0 && input.ReferenceEpochs < 1) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceEpochs is {input.ReferenceEpochs}, expected >= 1 (or no references)");
         if (references.Count > 0 && !(input.ReferenceLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(input), $"ReferenceLearningRate is {input.ReferenceLearningRate}, expected > 0");
         if (!string.IsNullOrWhiteSpace(input.Given)) return Task.FromResult(UseGiven(input.Given, pairs, input.HeldOutFraction, context));
         var seed = StageSupport.Seed(context);
-        using var model = RM.FromPolicy(basePath, device, seed, input.LikelihoodWeight);
+        using var model = RM.FromPolicy(basePath, StageSupport.Device(context), seed, input.LikelihoodWeight);
         var tokenizer = model.Tokenizer ?? throw new InvalidDataException($"{basePath}: the base checkpoint has no tokenizer; the reward model needs one to template pairs");
         // The head is already drawn; the reference pass trains only the backbone it reads.
-        var learned = references.Count > 0
-            ? ReferenceAnswers.Learn(model.Backbone, tokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken)
-            : null;
+        var learned = references.Count == 0 ? null
+            : ReferenceAnswers.Learn(model.Backbone, tokenizer, references, input.ReferenceEpochs, input.ReferenceLearningRate, seed, context.Progress, context.CancellationToken);
         var template = new ChatTemplate(tokenizer);
         var (trainPairs, heldOutPairs) = PreferenceSplit.ByPrompt(pairs, input.HeldOutFraction);
-        var train = PreferenceComparisons.Build(trainPairs, template);
-        var heldOut = PreferenceComparisons.Build(heldOutPairs, template);
-        var metrics = new RewardModelTrainer(model, new RewardModelOptions
-        {
-            Epochs = input.Epochs, LearningRate = input.LearningRate, BatchSize = input.BatchSize, UseMargin = input.UseMargin,
-            CenteringCoefficient = input.Centering, LanguageModelingWeight = input.LanguageModelingWeight, Seed = seed,
-        }).Train(train, heldOut, context.Progress, context.CancellationToken);
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        var metadata = new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = pairs.Count.ToString(inv), ["reference_answers"] = references.Count.ToString(inv) };
+        var (train, heldOut) = (PreferenceComparisons.Build(trainPairs, template), PreferenceComparisons.Build(heldOutPairs, template));
+        var options = new RewardModelOptions { Epochs = input.Epochs, LearningRate = input.LearningRate, BatchSize = input.BatchSize, UseMargin = input.UseMargin, CenteringCoefficient = input.Centering, LanguageModelingWeight = input.LanguageModelingWeight, Seed = seed };
+        var metrics = new RewardModelTrainer(model, options).Train(train, heldOut, context.Progress, context.CancellationToken);
+        var metadata = new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = $"{pairs.Count}", ["reference_answers"] = $"{references.Count}" };
         var checkpoint = context.Artifacts.PutDirectory(dir => model.Save(dir, metadata));
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
         foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
-        context.RecordMetric("rm/heldout_pairs", heldOut.Count);
-        context.RecordMetric("rm/reference_answers", references.Count);
+        foreach (var (name, count) in new[] { ("rm/heldout_pairs", heldOut.Count), ("rm/reference_answers", references.Count) }) context.RecordMetric(name, count);
         if (learned is not null) context.RecordMetric("rm/reference_loss", learned.TrainLoss);
         foreach (var (kind, evaluation) in AccuracyByKind.Evaluate(model, heldOutPairs, template))
             context.RecordMetric($"rm/heldout_accuracy/{kind.ToLowerInvariant()}", evaluation.Accuracy);
@@ -83,12 +72,9 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
     {
         var checkpoint = new Models.ModelCatalog(context.Home, context.Artifacts).Resolve(given, "reward model", Models.ModelCatalog.RewardModelRole);
         using var model = RM.Load(context.Artifacts.PathOf(checkpoint), StageSupport.Device(context));
-        var template = new ChatTemplate(model.Tokenizer ?? throw new ArgumentException($"reward model {given}: no tokenizer files; it needs one to template the pairs"));
-        var heldOut = GivenRewardModel.HeldOutItCanRead(model, pairs, heldOutFraction, template, given);
-        var evaluation = RewardModelTrainer.Evaluate(model, heldOut);
+        var (evaluation, heldOut) = GivenRewardModel.Evaluate(model, pairs, heldOutFraction, given);
         context.RegisterCheckpoint(checkpoint, "reward_model", name: "given reward model");
-        context.RecordMetric("rm/heldout_accuracy", evaluation.Accuracy);
-        context.RecordMetric("rm/heldout_pairs", heldOut.Count);
+        foreach (var (name, value) in new[] { ("rm/heldout_accuracy", evaluation.Accuracy), ("rm/heldout_pairs", heldOut) }) context.RecordMetric(name, value);
         return new Outputs { Checkpoint = checkpoint, Accuracy = evaluation.Accuracy, Margin = evaluation.MeanMargin };
     }
 }
