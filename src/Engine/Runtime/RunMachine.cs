@@ -71,14 +71,10 @@ internal sealed class RunMachine(EngineState state)
                 };
                 if (Store.StepCache.FindById(step.CacheKey) is { } cached)
                 {
-                    step.State = StepState.Done;
-                    step.OutputsJson = cached.OutputsJson;
-                    step.FromCache = true;
-                    step.FinishedAt = Now;
+                    MarkDone(step, cached.OutputsJson, fromCache: true);
                     Store.Steps.Insert(step);
                     // The run's own record (tables, reports, charts) needs the figures of work it reused, not only its outputs.
-                    foreach (var metric in cached.Metrics)
-                        Store.Metrics.Insert(new MetricRecord { RunId = run.Id, StepPath = step.Path, Round = step.Round, Name = metric.Name, Value = metric.Value, Step = metric.Step, At = Now });
+                    RecordMetrics(run, step, cached.Metrics);
                     resolvedFromCache = true;
                     continue;
                 }
@@ -196,5 +192,22 @@ internal sealed class RunMachine(EngineState state)
                 Store.Rounds.Update(rec);
             }
         }
+    }
+
+    /// <summary>A step's outputs arrived (from a worker or the step cache): it is done, with no error left from earlier attempts.</summary>
+    public void MarkDone(StepRecord step, string outputsJson, bool fromCache)
+    {
+        step.State = StepState.Done;
+        step.OutputsJson = outputsJson;
+        step.FromCache = fromCache;
+        step.FinishedAt = Now;
+        step.Error = null;
+    }
+
+    /// <summary>Records a finished step's metrics on the run.</summary>
+    public void RecordMetrics(RunRecord run, StepRecord step, IEnumerable<MetricValue> metrics)
+    {
+        foreach (var metric in metrics)
+            Store.Metrics.Insert(new MetricRecord { RunId = run.Id, StepPath = step.Path, Round = step.Round, Name = metric.Name, Value = metric.Value, Step = metric.Step, At = Now });
     }
 }

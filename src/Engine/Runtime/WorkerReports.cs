@@ -55,14 +55,9 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
             if (step is not null) state.PoolActive[step.Pool] = Now;
             // Any attempt's result is good (outputs are a function of the cache key), as long as the step still waits for one.
             if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
-            step.State = StepState.Done;
-            step.OutputsJson = m.OutputsJson;
-            step.FromCache = m.FromCache;
-            step.FinishedAt = Now;
-            step.Error = null;
+            machine.MarkDone(step, m.OutputsJson, m.FromCache);
             Store.Steps.Update(step);
-            foreach (var metric in m.Metrics)
-                Store.Metrics.Insert(new MetricRecord { RunId = run.Id, StepPath = step.Path, Round = step.Round, Name = metric.Name, Value = metric.Value, Step = metric.Step, At = Now });
+            machine.RecordMetrics(run, step, m.Metrics);
             foreach (var c in m.Checkpoints)
                 Store.Checkpoints.Upsert(new CheckpointRecord { Id = c.Artifact, Kind = c.Kind, Name = c.Name, RunId = run.Id, StepPath = step.Path, Round = c.Round ?? step.Round, Sampler = c.Sampler, Parent = c.Parent, RewardModel = c.RewardModel, At = Now });
             foreach (var a in ArtifactsIn(JsonNode.Parse(m.OutputsJson)))
