@@ -31,8 +31,7 @@ public static class ReportPrinter
     /// <summary>One round's cells under <see cref="LiveHeaders"/>.</summary>
     public static string[] LiveCells(RoundSummary r)
     {
-        var ci = r.Accuracy;
-        return [r.Name, $"{QualityReportWriter.Pct(ci.Estimate)} [{QualityReportWriter.Pct(ci.Low)}, {QualityReportWriter.Pct(ci.High)}] ({ci.Successes}/{ci.Trials})",
+        return [r.Name, r.Accuracy is { } ci ? $"{QualityReportWriter.Pct(ci.Estimate)} [{QualityReportWriter.Pct(ci.Low)}, {QualityReportWriter.Pct(ci.High)}] ({ci.Successes}/{ci.Trials})" : "n/a (no verifier)",
             F(r.SftExactMatch, "%"), F(r.RewardModelAccuracy, "%"), F(r.SftLoss, "F3"), F(r.DpoRewardAccuracy, "%"), F(r.DpoRewardMargin, "F3"), F(r.WinRateVsPrevious, "%")];
     }
 

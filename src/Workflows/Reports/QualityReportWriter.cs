@@ -36,7 +36,10 @@ public static class QualityReportWriter
         {
             var b = r.Rounds[0];
             var last = r.Rounds[^1];
-            sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{b.Accuracy}**; after the last round: **{last.Accuracy}** (95% Wilson intervals).");
+            if (b.Accuracy is { } ba && last.Accuracy is { } la)
+                sb.AppendLine(inv, $"Base held-out exact-match accuracy: **{ba}**; after the last round: **{la}** (95% Wilson intervals).");
+            else
+                sb.AppendLine("Held-out accuracy: n/a (no verifier checked the answers; the reward model's win rate vs the previous round is the measure).");
             if (b.FreshAccuracy is { } fb && last.FreshAccuracy is { } fl)
                 sb.AppendLine(inv, $"On {b.FreshTotal} fresh held-out prompts that no step used to choose a checkpoint: **{fb}** → **{fl}**.");
             sb.AppendLine();
@@ -55,7 +58,7 @@ public static class QualityReportWriter
         sb.AppendLine("|---|---|---|" + (fresh ? "---|" : "") + "---|---|---|---|---|---|---|---|");
         foreach (var x in r.Rounds)
         {
-            var ci = x.Accuracy;
+            var ci = x.Accuracy?.ToString() ?? "n/a";
             sb.AppendLine(inv,
                 $"| {x.Name} | `{Short(x.Checkpoint)}` | {ci} |{(fresh ? $" {x.FreshAccuracy?.ToString() ?? "–"} |" : "")} {F(x.SftExactMatch, "P1")} | {F(x.RewardModelAccuracy, "P1")} | {F(x.WinRateVsPrevious, "P1")} | {F(x.SftLoss, "F3")} | {F(x.DpoRewardAccuracy, "P1")} | {F(x.DpoRewardMargin, "F3")} | {F(rmElo.TryGetValue(x.Name, out var e1) ? e1 : null, "F0")} | {F(checkerElo.TryGetValue(x.Name, out var e2) ? e2 : null, "F0")} |");
         }
@@ -108,13 +111,16 @@ public static class QualityReportWriter
     {
         var plot = new Plot();
         var xs = r.Rounds.Select(x => (double)x.Round).ToArray();
-        var acc = r.Rounds.Select(x => x.Accuracy).ToArray();
-        var s = plot.Add.Scatter(xs, acc.Select(a => a.Estimate).ToArray());
-        s.LegendText = "held-out exact match";
-        // The Wilson interval is asymmetric near 0 and 1, so draw it as a band rather than symmetric error bars.
-        var band = plot.Add.FillY(xs, acc.Select(a => a.Low).ToArray(), acc.Select(a => a.High).ToArray());
-        band.FillColor = s.Color.WithAlpha(0.2);
-        band.LegendText = "95% CI";
+        if (r.Rounds.All(x => x.Accuracy is not null))
+        {
+            var acc = r.Rounds.Select(x => x.Accuracy!).ToArray();
+            var s = plot.Add.Scatter(xs, acc.Select(a => a.Estimate).ToArray());
+            s.LegendText = "held-out exact match";
+            // The Wilson interval is asymmetric near 0 and 1, so draw it as a band rather than symmetric error bars.
+            var band = plot.Add.FillY(xs, acc.Select(a => a.Low).ToArray(), acc.Select(a => a.High).ToArray());
+            band.FillColor = s.Color.WithAlpha(0.2);
+            band.LegendText = "95% CI";
+        }
         AddSeries(plot, r, x => x.WinRateVsPrevious, "win rate vs previous (RM)");
         AddSeries(plot, r, x => x.SftExactMatch, "exact match after SFT only");
         AddSeries(plot, r, x => x.RewardModelAccuracy, "RM held-out accuracy");

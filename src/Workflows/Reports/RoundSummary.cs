@@ -29,7 +29,8 @@ public sealed record RoundSummary(
     int FreshCorrect = 0,
     int FreshTotal = 0)
 {
-    public ConfidenceInterval Accuracy => ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal);
+    /// <summary>Null when nothing checked the answers (verifier <c>none</c>): the reward model's win rate is then the measure.</summary>
+    public ConfidenceInterval? Accuracy => HeldOutTotal > 0 ? ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal) : null;
     public ConfidenceInterval? FreshAccuracy => FreshTotal > 0 ? ConfidenceInterval.Wilson(FreshCorrect, FreshTotal) : null;
     public string Name => Round == 0 ? "base" : $"round {Round}";
 }

@@ -68,14 +68,14 @@ public static class RunReportBuilder
         var rounds = new List<RoundSummary>();
         var first = selects[0];
         var checkedCount = (int)(Metric(first, "select/checked") ?? 0);
-        rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), Math.Max(checkedCount, 1),
+        rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), checkedCount,
             RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), "eval/baseline_exact_match/")));
         foreach (var s in selects)
         {
             var r = s.Round!.Value;
             var sft = Single("Sft", r);
             var evaluate = Single("Evaluate", r);
-            rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, "select/correct") ?? 0), Math.Max((int)(Metric(s, "select/checked") ?? 0), 1),
+            rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, "select/correct") ?? 0), (int)(Metric(s, "select/checked") ?? 0),
                 RewardModelAccuracy: rmAccuracy,
                 WinRateVsPrevious: Metric(s, "select/win_rate"),
                 SftLoss: Metric(sft, "sft/train/loss"),

@@ -79,4 +79,23 @@ public class ReportTests
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Writer_NoVerifier_SaysAccuracyIsNotAvailable_AndKeepsTheWinRate()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "posttrain-report-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // Verifier none: no answer was checked, so each round's held-out count is 0; the RM's win rate is the measure.
+            var report = new QualityReport("r2", "iterate", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(3),
+                [new RoundSummary(0, "aaaa", 0, 0), new RoundSummary(1, "bbbb", 0, 0, 0.9, 0.64)], [], [], new Dictionary<string, double>());
+            Assert.Null(report.Rounds[1].Accuracy);
+            var text = File.ReadAllText(QualityReportWriter.Write(report, dir));
+            Assert.Contains("Held-out accuracy: n/a (no verifier", text);
+            Assert.Contains("| round 1 | `bbbb` | n/a |", text);
+            Assert.Contains("64.0%", text);
+            Assert.DoesNotContain("(0/1)", text);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
