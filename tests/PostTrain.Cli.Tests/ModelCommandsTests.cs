@@ -143,6 +143,26 @@ public sealed class ModelCommandsTests
     }
 
     [Fact]
+    public async Task Iterate_UsersBaseDirOnGsm8kStylePrompts_NumericVerifier_TrainsFromThatBaseAndChecksHeldOut()
+    {
+        using var home = new TempHome("ownbase-prompts");
+        var baseDir = TinyPolicy(Path.Combine(home.Root, "user-base"), seed: 6);
+        var prompts = Path.Combine(AppContext.BaseDirectory, "Fixtures", "gsm8k-style.jsonl");
+        var r = await Posttrain.RunAsync(home.Root, TimeSpan.FromMinutes(20), "iterate", "--preset", "tiny", "--rounds", "1",
+            "--base", baseDir, "--prompts", prompts, "--verifier", "numeric", "--json", "--home", home.Root);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var result = JsonNode.Parse(r.Stdout[r.Stdout.IndexOf("{\n", StringComparison.Ordinal)..])!;
+        Assert.StartsWith("sha256:", (string)result["finalCheckpoint"]!);
+        // The rounds started from the user's directory, not a pretrained base, and the verifier checked the held-out split.
+        var run = Snapshots.TryReadOnly(home.Root)!;
+        var pretrainOut = (string)JsonNode.Parse((string)Snapshots.Step(run, "pretrain")!["outputsJson"]!)!["checkpoint"]!;
+        var importedBase = JsonNode.Parse((await Posttrain.RunAsync(home.Root, "model", "import", baseDir, "--json", "--home", home.Root)).Stdout)!;
+        Assert.Equal((string)importedBase["artifact"]!, pretrainOut);
+        foreach (var round in result["report"]!["rounds"]!.AsArray())
+            Assert.InRange((int)round!["heldOutTotal"]!, 1, 80);
+    }
+
+    [Fact]
     public async Task Iterate_UsersBaseAndHfRewardModel_RunsAndNamesItsFinalModel_WhichExports()
     {
         using var home = new TempHome("ownmodels");

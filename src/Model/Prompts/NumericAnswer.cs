@@ -12,7 +12,7 @@ namespace PostTrain.Model.Prompts;
 /// </summary>
 public static partial class NumericAnswer
 {
-    private const string Number = @"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+";
+    private const string Number = @"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"; // ASCII digits only: \d also matches other scripts' digits, which BigInteger.Parse refuses
 
     // A sign counts only where it cannot be an operator between two terms ("3-5" is not -5).
     [GeneratedRegex(@"(?:(?<![\w)\]])[-−])?(?:" + Number + @")(?:\s*/\s*[-−]?(?:" + Number + "))?", RegexOptions.CultureInvariant)]
@@ -21,7 +21,7 @@ public static partial class NumericAnswer
     [GeneratedRegex(@"^\s*([-−+]?)\s*(" + Number + @")\s*(?:/\s*([-−+]?)\s*(" + Number + @"))?\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex Whole();
 
-    [GeneratedRegex(@"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac(\d)(\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac([0-9])([0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex Fraction();
 
     [GeneratedRegex(@"\\text\s*\{[^{}]*\}|\\mbox\s*\{[^{}]*\}|\^\s*\{?\\circ\}?|\\[!,;:]|\\left|\\right|\\%|[$%]", RegexOptions.CultureInvariant)]

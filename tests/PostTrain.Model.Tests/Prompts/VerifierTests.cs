@@ -64,6 +64,15 @@ public sealed class VerifierTests
     }
 
     [Fact]
+    public void Numeric_DigitsOfOtherScripts_AreNotNumbers_AndNeverThrow()
+    {
+        // A sampled response may hold any characters; Arabic-Indic and fullwidth digits match \d but are no ASCII number.
+        Assert.Null(NumericAnswer.Of("\u0663\u0664"));
+        Assert.Null(NumericAnswer.Of("\uFF17\uFF12"));
+        Assert.Equal("72", NumericAnswer.Of("\u0663 then 72"));
+    }
+
+    [Fact]
     public void Numeric_OperatorIsNotASign()
     {
         Assert.Equal("5", NumericAnswer.Of("3-5"));
