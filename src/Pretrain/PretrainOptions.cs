@@ -52,13 +52,13 @@ public sealed record PretrainOptions
     public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Default 0.9. Adam β1.</summary>
-    public double Beta1 { get; init; } = 0.9;
+    public double AdamBeta1 { get; init; } = 0.9;
 
     /// <summary>Default 0.95 (Llama, GPT-3): a shorter second-moment memory than 0.999 reacts to loss spikes.</summary>
-    public double Beta2 { get; init; } = 0.95;
+    public double AdamBeta2 { get; init; } = 0.95;
 
     /// <summary>Default 1.0 (Llama 3). Global gradient-norm clip; 0 disables.</summary>
-    public double GradClip { get; init; } = 1.0;
+    public double MaxGradNorm { get; init; } = 1.0;
 
     /// <summary>Default 0.2. Fraction of the final steps that anneal: batches are drawn from the corpus with the
     /// high-quality subset (the harder task kinds) upsampled, as Llama 3 anneals on high-quality data (sec. 3.4.3). 0 disables.</summary>
@@ -143,9 +143,9 @@ public sealed record PretrainOptions
         Check(WarmupSteps >= 0 && WarmupSteps < Steps, nameof(WarmupSteps), WarmupSteps, $"in [0, {Steps})");
         Check(Schedule is "cosine" or "wsd", nameof(Schedule), Schedule, "cosine or wsd");
         Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
-        Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
-        Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
-        Check(GradClip >= 0, nameof(GradClip), GradClip, ">= 0");
+        Check(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "in [0, 1)");
+        Check(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "in [0, 1)");
+        Check(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, ">= 0");
         Check(AnnealFraction is >= 0 and < 1, nameof(AnnealFraction), AnnealFraction, "in [0, 1)");
         Check(AnnealUpsample >= 1, nameof(AnnealUpsample), AnnealUpsample, ">= 1");
         Check(DecayFraction is null or (> 0 and <= 1), nameof(DecayFraction), DecayFraction, "in (0, 1]");

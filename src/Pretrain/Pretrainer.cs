@@ -93,7 +93,7 @@ public sealed class Pretrainer
         var annealOrder = new DataOrder(o.Seed, 1, anneal.Count);
 
         model.train();
-        using var optimizer = OptimizerGroups.AdamW(model.named_parameters(), o.LearningRate, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
+        using var optimizer = OptimizerGroups.AdamW(model.named_parameters(), o.LearningRate, o.AdamBeta1, o.AdamBeta2, 1e-8, o.WeightDecay);
         if (resumeFrom is not null)
         {
             // Moments, Adam step counts, group learning rates and libtorch's RNG state.
@@ -125,7 +125,7 @@ public sealed class Pretrainer
                 (loss / o.GradientAccumulation).backward();
                 lossSum += loss.item<float>();
             }
-            if (o.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
+            if (o.MaxGradNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), o.MaxGradNorm);
             optimizer.step();
             trainLoss = lossSum / o.GradientAccumulation;
             if (!double.IsFinite(trainLoss))
@@ -282,8 +282,8 @@ public sealed class Pretrainer
             ["option.preset"] = o.Preset, ["option.steps"] = S(o.Steps), ["option.batch_size"] = S(o.BatchSize),
             ["option.sequence_length"] = S(o.SequenceLength), ["option.gradient_accumulation"] = S(o.GradientAccumulation),
             ["option.learning_rate"] = S(o.LearningRate), ["option.min_lr_ratio"] = S(o.MinLrRatio), ["option.warmup_steps"] = S(o.WarmupSteps),
-            ["option.schedule"] = o.Schedule, ["option.weight_decay"] = S(o.WeightDecay), ["option.beta1"] = S(o.Beta1), ["option.beta2"] = S(o.Beta2),
-            ["option.grad_clip"] = S(o.GradClip), ["option.anneal_fraction"] = S(o.AnnealFraction), ["option.anneal_upsample"] = S(o.AnnealUpsample),
+            ["option.schedule"] = o.Schedule, ["option.weight_decay"] = S(o.WeightDecay), ["option.beta1"] = S(o.AdamBeta1), ["option.beta2"] = S(o.AdamBeta2),
+            ["option.grad_clip"] = S(o.MaxGradNorm), ["option.anneal_fraction"] = S(o.AnnealFraction), ["option.anneal_upsample"] = S(o.AnnealUpsample),
             ["option.seed"] = S(o.Seed), ["option.corpus_size"] = S(o.CorpusSize), ["option.data_files"] = string.Join("|", o.DataFiles.Select(Path.GetFullPath)),
         };
         // Only when set, so checkpoints written before these options existed still resume.

@@ -13,7 +13,7 @@ public sealed record RewardModelOptions
     public int BatchSize { get; init; } = 8;
 
     /// <summary>Default 0.03: warm-up over 3% of the steps, then cosine decay (Llama 2).</summary>
-    public double WarmupFraction { get; init; } = 0.03;
+    public double WarmupRatio { get; init; } = 0.03;
 
     /// <summary>Default 0.1: the cosine ends at 10% of the peak rate (Llama 2).</summary>
     public double MinLearningRateRatio { get; init; } = 0.1;
@@ -22,13 +22,13 @@ public sealed record RewardModelOptions
     public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Default (0.9, 0.95): Llama 2's AdamW betas.</summary>
-    public double Beta1 { get; init; } = 0.9;
+    public double AdamBeta1 { get; init; } = 0.9;
 
-    /// <inheritdoc cref="Beta1"/>
-    public double Beta2 { get; init; } = 0.95;
+    /// <inheritdoc cref="AdamBeta1"/>
+    public double AdamBeta2 { get; init; } = 0.95;
 
     /// <summary>Default 1.0: global gradient-norm clip (Llama 2).</summary>
-    public double GradientClip { get; init; } = 1.0;
+    public double MaxGradNorm { get; init; } = 1.0;
 
     /// <summary>
     /// Default false: when true the loss is −log σ(r_c − r_r − m) with each comparison's <see cref="RewardComparison.Margin"/>
@@ -93,10 +93,10 @@ public sealed record RewardModelOptions
         Check(LearningRate > 0, nameof(LearningRate), LearningRate, "> 0");
         Check(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
-        Check(WarmupFraction is >= 0 and < 1, nameof(WarmupFraction), WarmupFraction, "in [0, 1)");
+        Check(WarmupRatio is >= 0 and < 1, nameof(WarmupRatio), WarmupRatio, "in [0, 1)");
         Check(MinLearningRateRatio is >= 0 and <= 1, nameof(MinLearningRateRatio), MinLearningRateRatio, "in [0, 1]");
         Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
-        Check(GradientClip > 0, nameof(GradientClip), GradientClip, "> 0");
+        Check(MaxGradNorm > 0, nameof(MaxGradNorm), MaxGradNorm, "> 0");
         Check(LanguageModelingWeight >= 0 && double.IsFinite(LanguageModelingWeight), nameof(LanguageModelingWeight), LanguageModelingWeight, "a finite value >= 0");
         Check(CenteringCoefficient >= 0, nameof(CenteringCoefficient), CenteringCoefficient, ">= 0");
         Check(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "in [0, 1)");

@@ -55,9 +55,9 @@ public sealed class RewardModelTrainer
         return (loss.MoveToOuterDisposeScope(), terms.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Llama 2's schedule for <paramref name="totalSteps"/> steps: linear warm-up over <see cref="RewardModelOptions.WarmupFraction"/>, then cosine to <see cref="RewardModelOptions.MinLearningRateRatio"/> × peak.</summary>
+    /// <summary>Llama 2's schedule for <paramref name="totalSteps"/> steps: linear warm-up over <see cref="RewardModelOptions.WarmupRatio"/>, then cosine to <see cref="RewardModelOptions.MinLearningRateRatio"/> × peak.</summary>
     public static LearningRateSchedule Schedule(RewardModelOptions options, long totalSteps) =>
-        LearningRateSchedule.Cosine(options.LearningRate, (long)Math.Ceiling(options.WarmupFraction * totalSteps), totalSteps, options.MinLearningRateRatio);
+        LearningRateSchedule.Cosine(options.LearningRate, (long)Math.Ceiling(options.WarmupRatio * totalSteps), totalSteps, options.MinLearningRateRatio);
 
     /// <summary>
     /// Trains in place. When <paramref name="heldOut"/> is null, <see cref="RewardModelOptions.HeldOutFraction"/> of
@@ -104,7 +104,7 @@ public sealed class RewardModelTrainer
         else if ((_model.LikelihoodWeight > 0 || o.LanguageModelingWeight > 0) && _model.Backbone.lm_head is { } head)
             named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
-        using var optimizer = OptimizerGroups.AdamW(named, o.LearningRate, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
+        using var optimizer = OptimizerGroups.AdamW(named, o.LearningRate, o.AdamBeta1, o.AdamBeta2, 1e-8, o.WeightDecay);
         _model.train();
         double epochLoss = 0;
         for (var epoch = 0; epoch < o.Epochs; epoch++)
@@ -154,7 +154,7 @@ public sealed class RewardModelTrainer
                     l += loss.item<float>();
                     diffs.Add((rc - rr).detach().MoveToOuterDisposeScope());
                 }
-                nn.utils.clip_grad_norm_(parameters, o.GradientClip);
+                nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm);
                 optimizer.step();
 
                 if (!float.IsFinite(l)) throw new InvalidOperationException($"reward model loss is {l} at step {step}, expected a finite value; lower RewardModelOptions.LearningRate ({o.LearningRate})");

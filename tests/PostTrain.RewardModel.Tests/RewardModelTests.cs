@@ -244,7 +244,7 @@ public class RewardModelTests
     [Fact]
     public void Schedule_WarmupThenCosineToMinRatio()
     {
-        var o = new RewardModelOptions { LearningRate = 1.0, WarmupFraction = 0.1, MinLearningRateRatio = 0.1 };
+        var o = new RewardModelOptions { LearningRate = 1.0, WarmupRatio = 0.1, MinLearningRateRatio = 0.1 };
         var schedule = RewardModelTrainer.Schedule(o, 100);
         Assert.Equal(0.1, schedule.At(0), 6);
         Assert.Equal(1.0, schedule.At(10), 6);
