@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PostTrain.Cli.Tests.Support;
+using PostTrain.Engine.Tests.Support;
 
 namespace PostTrain.Cli.Tests;
 

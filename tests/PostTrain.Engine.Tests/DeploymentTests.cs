@@ -29,7 +29,7 @@ public sealed class DeploymentTests
         var host = EngineHostFactory.Build(new PostTrainHostOptions
         {
             Home = home.Root,
-            Bus = BusSettings.Parse(RabbitMqFactAttribute.Uri).WithDeployment(deployment),
+            Bus = BusSettings.Parse(Broker.Uri).WithDeployment(deployment),
             Engine = engine,
             Worker = engine ? null : new WorkerOptions { Pools = ["cpu"] },
             EngineOptions = EngineHost.Fast,
