@@ -56,13 +56,4 @@ public static class ReportCommand
         else ReportPrinter.Print(report, rmElo, path);
         return CliApp.Success;
     }
-
-    /// <summary>The run's final model: its <c>best</c> output (the last round's selected checkpoint), or null.</summary>
-    public static string? FinalCheckpoint(RunRecord run)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        if (string.IsNullOrEmpty(run.OutputsJson)) return null;
-        var outputs = System.Text.Json.Nodes.JsonNode.Parse(run.OutputsJson) as System.Text.Json.Nodes.JsonObject;
-        return outputs?["best"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var best) ? best : null;
-    }
 }
