@@ -29,17 +29,19 @@ public static class ActivityDescriptorFactory
             {
                 var ia = p.GetCustomAttribute<InputAttribute>();
                 var value = p.GetValue(defaults);
+                var option = OptionOf(activityType, p);
+                var range = option?.GetCustomAttribute<RangeAttribute>() ?? p.GetCustomAttribute<RangeAttribute>();
                 return new PortDescriptor
                 {
                     Name = ActivityJson.Name(p.Name),
                     Type = Definitions.PortTypes.FromClr(p.PropertyType),
-                    Description = ia?.Description ?? "",
+                    Description = option is not null ? OptionDocs.Summary(option) : ia?.Description ?? "",
                     Required = ia?.Required ?? false,
                     Default = ia?.Required == true ? null : JsonSerializer.SerializeToNode(value, p.PropertyType, ActivityJson.Options),
                     Allowed = (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) is { IsEnum: true } e
                         ? [.. Enum.GetNames(e).Select(ActivityJson.Name)] : null,
-                    Min = Bound(ia?.Min, p.GetCustomAttribute<RangeAttribute>()?.Minimum),
-                    Max = Bound(ia?.Max, p.GetCustomAttribute<RangeAttribute>()?.Maximum),
+                    Min = Bound(ia?.Min, range?.Minimum),
+                    Max = Bound(ia?.Max, range?.Maximum),
                 };
             })],
             Outputs = [.. Properties(outputType).Select(p => new PortDescriptor
@@ -50,6 +52,33 @@ public static class ActivityDescriptorFactory
             })],
         };
     }
+
+    /// <summary>
+    /// The options-record property an <see cref="OptionAttribute"/> input stands for, after checking that the input's
+    /// initial value is the record's default (a string input may stand for an enum option by name), so no activity can
+    /// quietly declare a parameter a second time with another default.
+    /// </summary>
+    public static PropertyInfo? OptionOf(Type activityType, PropertyInfo input)
+    {
+        if (input.GetCustomAttribute<OptionAttribute>() is not { } oa) return null;
+        var where = $"{activityType.Name}.Inputs.{input.Name}";
+        if (input.GetCustomAttribute<InputAttribute>() is not null)
+            throw new InvalidOperationException($"{where}: has both [Input] and [Option]; an option input takes its description from {oa.Options.Name}");
+        var option = oa.Options.GetProperty(oa.Property ?? input.Name, BindingFlags.Public | BindingFlags.Instance)
+            ?? throw new InvalidOperationException($"{where}: {oa.Options.Name} has no public property {oa.Property ?? input.Name}");
+        var optionDefault = option.GetValue(Activator.CreateInstance(oa.Options));
+        var inputDefault = input.GetValue(Activator.CreateInstance(input.DeclaringType!));
+        if (!SameDefault(inputDefault, optionDefault))
+            throw new InvalidOperationException($"{where}: default is {Show(inputDefault)} but {oa.Options.Name}.{option.Name}'s is {Show(optionDefault)}; initialise it from the options record");
+        return option;
+    }
+
+    private static bool SameDefault(object? input, object? option) =>
+        input is string s && option is Enum e ? string.Equals(s, e.ToString(), StringComparison.OrdinalIgnoreCase)
+        : Equals(input, option) || input is not null && option is not null && JsonNode.DeepEquals(
+            JsonSerializer.SerializeToNode(input, ActivityJson.Options), JsonSerializer.SerializeToNode(option, ActivityJson.Options));
+
+    private static string Show(object? value) => value is null ? "null" : JsonSerializer.Serialize(value, ActivityJson.Options);
 
     /// <summary>The input attribute's bound, else a <c>[Range]</c>'s (as the options records may declare them).</summary>
     private static double? Bound(double? fromInput, object? fromRange) =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using PostTrain.Workflows.Activities;
+using PostTrain.Workflows.Metrics;
 using PostTrain.Engine.Definitions;
 
 namespace PostTrain.Studio.Api;
@@ -29,5 +30,9 @@ public static class ActivityEndpoints
             .WithTags("activities")
             .WithSummary("Activity descriptors: type, category, description, default pool, typed inputs (defaults, required, help) and outputs.")
             .Produces<List<ActivityDescriptor>>();
+        app.MapGet("/api/metrics/keys", () => Results.Ok(MetricKeys.All))
+            .WithTags("activities")
+            .WithSummary("The metric names the stage activities record (stage, C# name, key; a key ending in / is a prefix), so charts group them without literals of their own.")
+            .Produces<List<MetricKey>>();
     }
 }

@@ -63,26 +63,26 @@ public static class RunReportBuilder
         var selects = steps.Where(s => s.ActivityType == "SelectBest" && s.State == StepState.Done && s.Round is not null)
             .OrderBy(s => s.Round).ToList();
         if (pretrain is null || selects.Count == 0) return [];
-        var rmAccuracy = Metric(rm, "rm/heldout_accuracy");
+        var rmAccuracy = Metric(rm, MetricKeys.RewardModel.HeldOutAccuracy);
 
         var rounds = new List<RoundSummary>();
         var first = selects[0];
-        var checkedCount = (int)(Metric(first, "select/checked") ?? 0);
-        rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), checkedCount,
-            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), "eval/baseline_exact_match/")));
+        var checkedCount = (int)(Metric(first, MetricKeys.Select.Checked) ?? 0);
+        rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, MetricKeys.Select.BaselineCorrect) ?? 0), checkedCount,
+            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), MetricKeys.Evaluate.BaselineExactMatchOf(""))));
         foreach (var s in selects)
         {
             var r = s.Round!.Value;
             var sft = Single("Sft", r);
             var evaluate = Single("Evaluate", r);
-            rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, "select/correct") ?? 0), (int)(Metric(s, "select/checked") ?? 0),
+            rounds.Add(new RoundSummary(r + 1, Output(s, "best"), (int)(Metric(s, MetricKeys.Select.Correct) ?? 0), (int)(Metric(s, MetricKeys.Select.Checked) ?? 0),
                 RewardModelAccuracy: rmAccuracy,
-                WinRateVsPrevious: Metric(s, "select/win_rate"),
-                SftLoss: Metric(sft, "sft/train/loss"),
-                SftExactMatch: Metric(evaluate, $"eval/{EvaluateActivity.SftName}/exact_match"),
-                DpoRewardAccuracy: Metric(s, "select/dpo/rewards/accuracies"),
-                DpoRewardMargin: Metric(s, "select/dpo/rewards/margins"),
-                ExactMatchByKind: ByKind(s, "select/exact_match/")));
+                WinRateVsPrevious: Metric(s, MetricKeys.Select.WinRate),
+                SftLoss: Metric(sft, MetricKeys.Sft.TrainLoss),
+                SftExactMatch: Metric(evaluate, MetricKeys.Evaluate.ExactMatch(EvaluateActivity.SftName)),
+                DpoRewardAccuracy: Metric(s, MetricKeys.Select.DpoRewardAccuracy),
+                DpoRewardMargin: Metric(s, MetricKeys.Select.DpoRewardMargin),
+                ExactMatchByKind: ByKind(s, MetricKeys.Select.ExactMatchOf(""))));
         }
         return rounds;
     }

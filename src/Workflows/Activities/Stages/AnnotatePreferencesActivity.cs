@@ -11,11 +11,12 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
 {
     public sealed class Inputs
     {
+        private static readonly SamplingOptions Defaults = new();
         [Input("Policy whose samples are annotated", Required = true)] public ArtifactRef Policy { get; init; }
         [Input("Task set from GenerateTaskData", Required = true)] public ArtifactRef Tasks { get; init; }
-        [Input("Responses sampled per prompt (8 with up to 4 pairs each gives the reward model 1.6× the pairs of 4 and 2)")] public int SamplesPerPrompt { get; init; } = 8;
-        [Input("Sampling temperature")] public double Temperature { get; init; } = 1.0;
-        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
+        [Option(typeof(SamplingOptions))] public int SamplesPerPrompt { get; init; } = Defaults.SamplesPerPrompt;
+        [Option(typeof(SamplingOptions))] public double Temperature { get; init; } = Defaults.Temperature;
+        [Option(typeof(SamplingOptions))] public int MaxNewTokens { get; init; } = Defaults.MaxNewTokens;
         [Input("Pairs kept per prompt at most")] public int MaxPairsPerPrompt { get; init; } = 4;
     }
 
@@ -55,10 +56,10 @@ public sealed class AnnotatePreferencesActivity : Activity<AnnotatePreferencesAc
         }));
         var references = StageSupport.StoreFile(context, referencesFile);
         var accuracy = batch.SampleAccuracy;
-        context.RecordMetric("annotate/pairs", pairs.Count);
-        context.RecordMetric("annotate/edited_pairs", batch.Edited);
-        context.RecordMetric("annotate/sample_accuracy", accuracy);
-        context.RecordMetric("annotate/references", tasks.References.Count);
+        context.RecordMetric(MetricKeys.Annotate.Pairs, pairs.Count);
+        context.RecordMetric(MetricKeys.Annotate.EditedPairs, batch.Edited);
+        context.RecordMetric(MetricKeys.Annotate.SampleAccuracy, accuracy);
+        context.RecordMetric(MetricKeys.Annotate.References, tasks.References.Count);
         return Task.FromResult(new Outputs { Preferences = artifact, References = references, Pairs = pairs.Count, SampleAccuracy = accuracy });
     }
 }

@@ -9,19 +9,20 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
 {
     public sealed class Inputs
     {
+        private static readonly DpoOptions Defaults = new();
         [Input("Policy to train (the round's SFT model)", Required = true)] public ArtifactRef Policy { get; init; }
         [Input("Reference policy; must be the one PrepareDpo used", Required = true)] public ArtifactRef Reference { get; init; }
         [Input("Dataset from PrepareDpo (pairs + cached reference log-probs)", Required = true)] public ArtifactRef Dataset { get; init; }
         [Input("Sampler of the round, recorded in lineage")] public ArtifactRef? Sampler { get; init; }
         [Input("Reward model of the round, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
-        [Input("β: strength of the KL anchor to the reference (Rafailov et al. 2023)")] public double Beta { get; init; } = 0.1;
-        [Input("Peak learning rate")] public double LearningRate { get; init; } = 2e-5;
-        [Input("Loss: Sigmoid, Ipo, Hinge, Robust or Cdpo")] public string Loss { get; init; } = nameof(DpoLossType.Sigmoid);
-        [Input("ε: assumed rate of flipped labels for Sigmoid, Robust and Cdpo; 0 = none (Cdpo then uses 0.1)")] public double LabelSmoothing { get; init; }
-        [Input("Weight of the NLL term on chosen responses (Llama 3: 0.2)")] public double NllWeight { get; init; } = 0.2;
-        [Input("Mask formatting tokens out of log-probs (Llama 3)")] public bool MaskFormattingTokens { get; init; } = true;
-        [Input("Passes over the pairs")] public int Epochs { get; init; } = 2;
-        [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
+        [Option(typeof(DpoOptions))] public double Beta { get; init; } = Defaults.Beta;
+        [Option(typeof(DpoOptions))] public double LearningRate { get; init; } = Defaults.LearningRate;
+        [Option(typeof(DpoOptions), nameof(DpoOptions.LossType))] public string Loss { get; init; } = Defaults.LossType.ToString();
+        [Option(typeof(DpoOptions))] public double LabelSmoothing { get; init; } = Defaults.LabelSmoothing;
+        [Option(typeof(DpoOptions))] public double NllWeight { get; init; } = Defaults.NllWeight;
+        [Option(typeof(DpoOptions))] public bool MaskFormattingTokens { get; init; } = Defaults.MaskFormattingTokens;
+        [Option(typeof(DpoOptions))] public int Epochs { get; init; } = Defaults.Epochs;
+        [Option(typeof(DpoOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
     }
 
     public sealed class Outputs
@@ -40,7 +41,7 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
         if (new FileInfo(datasetPath).Length == 0)
         {
             // No pairs this round: nothing to prefer, so the policy stays as SFT left it (recorded, not hidden).
-            context.RecordMetric("dpo/skipped_no_pairs", 1);
+            context.RecordMetric(MetricKeys.Dpo.SkippedNoPairs, 1);
             return Task.FromResult(new Outputs { Checkpoint = input.Policy, RewardAccuracy = null, RewardMargin = null });
         }
         var trainer = new DpoTrainer(new DpoOptions
@@ -62,8 +63,8 @@ public sealed class DpoActivity : Activity<DpoActivity.Inputs, DpoActivity.Outpu
         var result = trained!;
         context.RegisterCheckpoint(checkpoint, "dpo", parent: input.Policy, sampler: input.Sampler, rewardModel: input.RewardModel,
             name: $"dpo β={input.Beta} lr={input.LearningRate}");
-        foreach (var (name, value) in result.Metrics.Where(m => double.IsFinite(m.Value))) context.RecordMetric("dpo/" + name, value);
-        context.RecordMetric("dpo/reference_forward_passes", result.ReferenceForwardPasses);
+        foreach (var (name, value) in result.Metrics.Where(m => double.IsFinite(m.Value))) context.RecordMetric(MetricKeys.Dpo.Prefix + name, value);
+        context.RecordMetric(MetricKeys.Dpo.ReferenceForwardPasses, result.ReferenceForwardPasses);
         return Task.FromResult(new Outputs
         {
             Checkpoint = checkpoint,

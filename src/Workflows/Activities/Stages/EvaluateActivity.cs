@@ -52,18 +52,18 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
             (messages, responses) => memo.Scores(input.RewardModel.Hash, responses,
                 () => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(x => (double)x).ToList()));
         var selection = evaluator.EvaluateRound(candidates, samplerDir, prompts, progress: context.Progress, cancellationToken: context.CancellationToken);
-        context.RecordMetric("eval/memo_hits", memo.Hits);
+        context.RecordMetric(MetricKeys.Evaluate.MemoHits, memo.Hits);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
-        if (selection.BaselineExactMatch is { } baseline) context.RecordMetric("eval/baseline_exact_match", baseline);
+        if (selection.BaselineExactMatch is { } baseline) context.RecordMetric(MetricKeys.Evaluate.BaselineExactMatch, baseline);
         foreach (var (kind, em) in selection.BaselineExactMatchByKind ?? new Dictionary<string, double>())
-            context.RecordMetric($"eval/baseline_exact_match/{kind}", em);
-        context.RecordMetric("eval/baseline_correct", baselineCorrect);
-        context.RecordMetric("eval/prompts", prompts.Count);
+            context.RecordMetric(MetricKeys.Evaluate.BaselineExactMatchOf(kind), em);
+        context.RecordMetric(MetricKeys.Evaluate.BaselineCorrect, baselineCorrect);
+        context.RecordMetric(MetricKeys.Evaluate.Prompts, prompts.Count);
         foreach (var e in selection.Ranking)
         {
-            context.RecordMetric($"eval/{e.Name}/win_rate", e.WinRate);
-            if (e.ExactMatch is { } em) context.RecordMetric($"eval/{e.Name}/exact_match", em);
-            foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric($"eval/{e.Name}/exact_match/{kind}", kem);
+            context.RecordMetric(MetricKeys.Evaluate.WinRate(e.Name), e.WinRate);
+            if (e.ExactMatch is { } em) context.RecordMetric(MetricKeys.Evaluate.ExactMatch(e.Name), em);
+            foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric(MetricKeys.Evaluate.ExactMatchOf(e.Name, kind), kem);
         }
         var report = context.Artifacts.PutText(selection.ToJson());
         return Task.FromResult(new Outputs { Report = report, BestExactMatch = selection.Ranking[0].ExactMatch });

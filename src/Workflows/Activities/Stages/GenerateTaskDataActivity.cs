@@ -43,9 +43,9 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
             : PromptFileSource.Open(StageSupport.PathOf(context, ArtifactRef.Parse(input.PromptSet.Trim()), "prompts dataset"), input.Verifier, input.PromptSet.Trim());
         var set = source.CreateTaskSet(options);
         var artifact = context.Artifacts.PutDirectory(set.Write);
-        context.RecordMetric("tasks/heldout", set.HeldOut.Count);
-        context.RecordMetric("tasks/prompts", set.Sampling.Count);
-        context.RecordMetric("tasks/references", set.References.Count);
+        context.RecordMetric(MetricKeys.Tasks.HeldOut, set.HeldOut.Count);
+        context.RecordMetric(MetricKeys.Tasks.Prompts, set.Sampling.Count);
+        context.RecordMetric(MetricKeys.Tasks.References, set.References.Count);
         return Task.FromResult(new Outputs { Tasks = artifact, HeldOut = set.HeldOut.Count, Prompts = set.Sampling.Count });
     }
 }

@@ -29,7 +29,7 @@ public sealed class ImportPreferencesActivity : Activity<ImportPreferencesActivi
         var file = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         PreferenceDataset.Write(file, pairs);
         var artifact = StageSupport.StoreFile(context, file);
-        context.RecordMetric("import/pairs", pairs.Count);
+        context.RecordMetric(MetricKeys.Import.Pairs, pairs.Count);
         return Task.FromResult(new Outputs { Preferences = artifact, Pairs = pairs.Count });
     }
 }

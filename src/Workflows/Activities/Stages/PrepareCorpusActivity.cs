@@ -41,10 +41,10 @@ public sealed class PrepareCorpusActivity : Activity<PrepareCorpusActivity.Input
         CorpusReport? report = null;
         var corpus = context.Artifacts.PutDirectory(dir =>
             report = new CorpusPreparer(options).Prepare(files, dir, context.Progress, context.CancellationToken, input.Format));
-        context.RecordMetric("corpus/documents", report!.Documents);
-        context.RecordMetric("corpus/kept", report.Kept);
-        foreach (var f in report.Filters) context.RecordMetric($"corpus/removed/{f.Name}", f.Removed);
-        context.RecordMetric("corpus/mb_per_s", report.MegabytesPerSecond);
+        context.RecordMetric(MetricKeys.Corpus.Documents, report!.Documents);
+        context.RecordMetric(MetricKeys.Corpus.Kept, report.Kept);
+        foreach (var f in report.Filters) context.RecordMetric(MetricKeys.Corpus.Removed + f.Name, f.Removed);
+        context.RecordMetric(MetricKeys.Corpus.MegabytesPerSecond, report.MegabytesPerSecond);
         return Task.FromResult(new Outputs { Corpus = corpus, Documents = report.Documents, Kept = report.Kept });
     }
 }

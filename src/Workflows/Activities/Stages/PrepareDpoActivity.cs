@@ -16,10 +16,11 @@ public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, Pre
 
     public sealed class Inputs
     {
+        private static readonly DpoOptions Defaults = new();
         [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
         [Input("Reference policy (Llama 3: the SFT model of the round)", Required = true)] public ArtifactRef Reference { get; init; }
-        [Input("Mask formatting tokens (headers, end of turn) out of log-probs, as Llama 3 does")] public bool MaskFormattingTokens { get; init; } = true;
-        [Input("Pairs per reference forward")] public int BatchSize { get; init; } = 16;
+        [Option(typeof(DpoOptions))] public bool MaskFormattingTokens { get; init; } = Defaults.MaskFormattingTokens;
+        [Option(typeof(DpoOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
     }
 
     public sealed class Outputs
@@ -40,7 +41,7 @@ public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, Pre
         {
             // Rejection sampling kept no pair this round (every best-vs-worst gap under the margin): DPO will pass the SFT model through.
             context.Logger.LogWarning("preferences {Preferences} hold no pairs; this round's DPO variants will keep the SFT policy", input.Preferences);
-            context.RecordMetric("dpo/pairs", 0);
+            context.RecordMetric(MetricKeys.Dpo.Pairs, 0);
             return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = 0 });
         }
         // Only the tokenizer and config are needed to template the pairs; the reference weights load only on a cache miss.
@@ -49,7 +50,7 @@ public sealed class PrepareDpoActivity : Activity<PrepareDpoActivity.Inputs, Pre
         var pairs = DpoTrainer.Encode(new ChatTemplate(tokenizer), PreferenceDataset.Read(datasetPath));
         new DpoTrainer(new DpoOptions { MaskFormattingTokens = input.MaskFormattingTokens, BatchSize = input.BatchSize })
             .PrepareReference(referenceDir, datasetPath, pairs, config, tokenizer.PadId, StageSupport.Device(context), context.Progress, context.CancellationToken);
-        context.RecordMetric("dpo/pairs", pairs.Count);
+        context.RecordMetric(MetricKeys.Dpo.Pairs, pairs.Count);
         return Task.FromResult(new Outputs { Dataset = StageSupport.StoreDirectory(context, dir), Pairs = pairs.Count });
     }
 }

@@ -41,11 +41,11 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
         context.RegisterCheckpoint(checkpoint, "base", name: $"pretrained {input.Preset}");
-        context.RecordMetric("pretrain/train_loss", result.TrainLoss);
-        context.RecordMetric("pretrain/heldout_loss", result.HeldOutLoss);
-        context.RecordMetric("pretrain/unigram_entropy", result.UnigramEntropy);
-        context.RecordMetric("pretrain/tokens_per_second", result.TokensPerSecond);
-        if (result.ExactMatch is { } em) context.RecordMetric("pretrain/exact_match", em);
+        context.RecordMetric(MetricKeys.Pretrain.TrainLoss, result.TrainLoss);
+        context.RecordMetric(MetricKeys.Pretrain.HeldOutLoss, result.HeldOutLoss);
+        context.RecordMetric(MetricKeys.Pretrain.UnigramEntropy, result.UnigramEntropy);
+        context.RecordMetric(MetricKeys.Pretrain.TokensPerSecond, result.TokensPerSecond);
+        if (result.ExactMatch is { } em) context.RecordMetric(MetricKeys.Pretrain.ExactMatch, em);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss });
     }
 

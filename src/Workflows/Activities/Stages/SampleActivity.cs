@@ -10,17 +10,18 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
 {
     public sealed class Inputs
     {
+        private static readonly SamplingOptions Defaults = new();
         [Input("Policy (the current sampler)", Required = true)] public ArtifactRef Policy { get; init; }
         [Input("Task set from GenerateTaskData", Required = true)] public ArtifactRef Tasks { get; init; }
-        [Input("Responses per prompt (Llama 3 used 10–30)")] public int SamplesPerPrompt { get; init; } = 8;
+        [Option(typeof(SamplingOptions))] public int SamplesPerPrompt { get; init; } = Defaults.SamplesPerPrompt;
         [Input("This shard's index, 0-based")] public int Shard { get; init; }
         [Input("Shards the prompt set is split into")] public int ShardCount { get; init; } = 1;
         [Input("Round index (0-based): picks the round's prompts and is recorded in provenance")] public int Round { get; init; }
-        [Input("Sampling temperature; 0 = greedy")] public double Temperature { get; init; } = 1.0;
-        [Input("Nucleus sampling mass; 1 = off")] public double TopP { get; init; } = 1.0;
-        [Input("Top-k cut-off; 0 = off")] public int TopK { get; init; }
-        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
-        [Input("Rows decoded together")] public int BatchSize { get; init; } = 64;
+        [Option(typeof(SamplingOptions))] public double Temperature { get; init; } = Defaults.Temperature;
+        [Option(typeof(SamplingOptions))] public double TopP { get; init; } = Defaults.TopP;
+        [Option(typeof(SamplingOptions))] public int TopK { get; init; } = Defaults.TopK;
+        [Option(typeof(SamplingOptions))] public int MaxNewTokens { get; init; } = Defaults.MaxNewTokens;
+        [Option(typeof(SamplingOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
         [Input("System prompt for this round; empty = none")] public string SystemPrompt { get; init; } = "";
     }
 
@@ -54,8 +55,8 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         var file = Path.Combine(context.WorkDirectory, $"samples-{input.Shard:D4}.jsonl");
         SampleFile.Write(file, result.Responses);
         var artifact = StageSupport.StoreFile(context, file);
-        context.RecordMetric("sample/tokens_per_second", result.Stats.TokensPerSecond);
-        context.RecordMetric("sample/responses", result.Stats.Sequences);
+        context.RecordMetric(MetricKeys.Sample.TokensPerSecond, result.Stats.TokensPerSecond);
+        context.RecordMetric(MetricKeys.Sample.Responses, result.Stats.Sequences);
         return Task.FromResult(new Outputs { Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond });
     }
 }

@@ -14,13 +14,14 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
 {
     public sealed class Inputs
     {
+        private static readonly RejectionOptions Defaults = new();
         [Input("Sample shards, merged in this order", Required = true)] public ArtifactRef[] Samples { get; init; } = [];
         [Input("Reward model checkpoint", Required = true)] public ArtifactRef RewardModel { get; init; }
         [Input("Task set, for the checker modes")] public ArtifactRef? Tasks { get; init; }
         [Input("Round index, recorded in provenance")] public int Round { get; init; }
-        [Input("Minimum reward for the best response to be kept; empty = no threshold")] public double? MinScore { get; init; }
-        [Input("Reward gap best − worst needed to keep a DPO pair")] public double PairMargin { get; init; } = 0.5;
-        [Input("Checker use on verifiable prompts: Off (RM alone), PreferCorrect, RequireCorrect")] public string Checker { get; init; } = nameof(CheckerMode.Off);
+        [Option(typeof(RejectionOptions))] public double? MinScore { get; init; } = Defaults.MinScore;
+        [Option(typeof(RejectionOptions))] public double PairMargin { get; init; } = Defaults.PairMargin;
+        [Option(typeof(RejectionOptions))] public string Checker { get; init; } = Defaults.Checker.ToString();
     }
 
     public sealed class Outputs
@@ -40,7 +41,7 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         var merged = SamplingShards.Merge(shards);
         // An empty answer is never a training target, and an empty rejected side is not a valid preference pair.
         var responses = merged.Where(r => !string.IsNullOrWhiteSpace(r.Response)).ToList();
-        context.RecordMetric("reject/empty_responses", merged.Count - responses.Count);
+        context.RecordMetric(MetricKeys.Reject.EmptyResponses, merged.Count - responses.Count);
         var taskSet = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")) : null;
         var tasks = taskSet?.ById();
         var verifier = taskSet?.CreateVerifier() ?? new CheckerVerifier();
@@ -52,16 +53,16 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         var pairsPath = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         RejectionSampler.Write(result, sftPath, pairsPath);
         var s = result.Stats;
-        context.RecordMetric("reject/sft_kept", s.SftKept);
-        context.RecordMetric("reject/pairs_kept", s.PairsKept);
-        context.RecordMetric("reject/duplicates", s.Duplicates);
-        if (double.IsFinite(s.MeanScore)) context.RecordMetric("reject/mean_score", s.MeanScore);
-        if (double.IsFinite(s.MeanBestScore)) context.RecordMetric("reject/mean_best_score", s.MeanBestScore);
+        context.RecordMetric(MetricKeys.Reject.SftKept, s.SftKept);
+        context.RecordMetric(MetricKeys.Reject.PairsKept, s.PairsKept);
+        context.RecordMetric(MetricKeys.Reject.Duplicates, s.Duplicates);
+        if (double.IsFinite(s.MeanScore)) context.RecordMetric(MetricKeys.Reject.MeanScore, s.MeanScore);
+        if (double.IsFinite(s.MeanBestScore)) context.RecordMetric(MetricKeys.Reject.MeanBestScore, s.MeanBestScore);
         if (tasks is not null)
         {
             var verdicts = result.Scored.Where(x => tasks.ContainsKey(x.Response.PromptId)).Select(x => verifier.Verify(tasks[x.Response.PromptId], x.Response.Response))
                 .Where(v => v is not null).ToList();
-            if (verdicts.Count > 0) context.RecordMetric("reject/sample_accuracy", verdicts.Count(v => v == true) / (double)verdicts.Count);
+            if (verdicts.Count > 0) context.RecordMetric(MetricKeys.Reject.SampleAccuracy, verdicts.Count(v => v == true) / (double)verdicts.Count);
         }
         if (s.SftKept == 0)
             context.Logger.LogWarning("rejection sampling kept no SFT example from {Responses} responses (threshold {MinScore}, checker {Checker}); SFT will keep the policy", s.Responses, input.MinScore, checker);

@@ -38,17 +38,17 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
         if (!index.TryGetValue(selection.Best, out var best))
             throw new InvalidDataException($"{reportPath}: best candidate '{selection.Best}' is not among the {input.Candidates.Length} candidates given");
         var e = selection.Ranking[0];
-        context.RecordMetric("select/win_rate", e.WinRate);
-        context.RecordMetric("select/win_rate_low", e.WinRateLow);
-        context.RecordMetric("select/win_rate_high", e.WinRateHigh);
-        context.RecordMetric("select/correct", e.Correct);
-        context.RecordMetric("select/checked", e.Checked);
-        if (e.ExactMatch is { } em) context.RecordMetric("select/exact_match", em);
-        foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric($"select/exact_match/{kind}", kem);
+        context.RecordMetric(MetricKeys.Select.WinRate, e.WinRate);
+        context.RecordMetric(MetricKeys.Select.WinRateLow, e.WinRateLow);
+        context.RecordMetric(MetricKeys.Select.WinRateHigh, e.WinRateHigh);
+        context.RecordMetric(MetricKeys.Select.Correct, e.Correct);
+        context.RecordMetric(MetricKeys.Select.Checked, e.Checked);
+        if (e.ExactMatch is { } em) context.RecordMetric(MetricKeys.Select.ExactMatch, em);
+        foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric(MetricKeys.Select.ExactMatchOf(kind), kem);
         if (report.BaselineExactMatch is { } b)
         {
-            context.RecordMetric("select/baseline_exact_match", b);
-            context.RecordMetric("select/baseline_correct", Math.Round(b * e.Checked));
+            context.RecordMetric(MetricKeys.Select.BaselineExactMatch, b);
+            context.RecordMetric(MetricKeys.Select.BaselineCorrect, Math.Round(b * e.Checked));
         }
         // The winner's own training figures (a DPO checkpoint's metadata carries them), for the round table.
         var meta = Path.Combine(context.Artifacts.PathOf(best), Checkpoint.MetadataFile);
@@ -57,7 +57,7 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
         {
             using var metrics = JsonDocument.Parse(metricsJson.GetString()!);
             foreach (var p in metrics.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number && double.IsFinite(p.Value.GetDouble())) context.RecordMetric("select/dpo/" + p.Name, p.Value.GetDouble());
+                if (p.Value.ValueKind == JsonValueKind.Number && double.IsFinite(p.Value.GetDouble())) context.RecordMetric(MetricKeys.Select.DpoPrefix + p.Name, p.Value.GetDouble());
         }
         context.RegisterCheckpoint(best, "selected", sampler: input.Sampler, rewardModel: input.RewardModel,
             name: context.Round is int r ? $"round {r + 1} selected" : "selected");

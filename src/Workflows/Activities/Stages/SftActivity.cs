@@ -9,13 +9,14 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
 {
     public sealed class Inputs
     {
+        private static readonly SftOptions Defaults = new();
         [Input("Policy to fine-tune (the round's sampler)", Required = true)] public ArtifactRef Policy { get; init; }
         [Input("SFT examples (JSONL)", Required = true)] public ArtifactRef Data { get; init; }
         [Input("Reward model that selected the data, recorded in lineage")] public ArtifactRef? RewardModel { get; init; }
-        [Input("Passes over the data")] public int Epochs { get; init; } = 2;
-        [Input("Peak learning rate")] public double LearningRate { get; init; } = 1e-4;
-        [Input("Examples per step")] public int BatchSize { get; init; } = 16;
-        [Input("Pack examples into blocks (block-diagonal attention)")] public bool Packing { get; init; }
+        [Option(typeof(SftOptions))] public int Epochs { get; init; } = Defaults.Epochs;
+        [Option(typeof(SftOptions))] public double LearningRate { get; init; } = Defaults.LearningRate;
+        [Option(typeof(SftOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
+        [Option(typeof(SftOptions))] public bool Packing { get; init; } = Defaults.Packing;
     }
 
     public sealed class Outputs
@@ -31,7 +32,7 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
         if (new FileInfo(dataPath).Length == 0)
         {
             // Rejection sampling kept nothing this round (e.g. no correct answer under RequireCorrect): nothing to imitate.
-            context.RecordMetric("sft/skipped_no_data", 1);
+            context.RecordMetric(MetricKeys.Sft.SkippedNoData, 1);
             return Task.FromResult(new Outputs { Checkpoint = input.Policy, Loss = null });
         }
         var trainer = new SftTrainer(new SftOptions
@@ -47,7 +48,7 @@ public sealed class SftActivity : Activity<SftActivity.Inputs, SftActivity.Outpu
         var checkpoint = context.Artifacts.PutDirectory(dir =>
             result = trainer.Run(policyDir, dataPath, null, dir, StageSupport.Device(context), context.Progress, context.CancellationToken));
         context.RegisterCheckpoint(checkpoint, "sft", parent: input.Policy, sampler: input.Policy, rewardModel: input.RewardModel, name: "sft");
-        foreach (var (name, value) in result!.Metrics().Where(m => double.IsFinite(m.Value))) context.RecordMetric("sft/" + name, value);
+        foreach (var (name, value) in result!.Metrics().Where(m => double.IsFinite(m.Value))) context.RecordMetric(MetricKeys.Sft.Prefix + name, value);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Loss = result.TrainLoss });
     }
 }

@@ -13,19 +13,20 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
 {
     public sealed class Inputs
     {
+        private static readonly RewardModelOptions Defaults = new();
         [Input("Policy checkpoint the reward model starts from", Required = true)] public ArtifactRef Base { get; init; }
         [Input("Preference pairs (JSONL)", Required = true)] public ArtifactRef Preferences { get; init; }
         [Input("More preference datasets, e.g. imported human data")] public ArtifactRef[] Extra { get; init; } = [];
         [Input("Reference answers (SFT JSONL, e.g. AnnotatePreferences' references) the backbone learns before the pairs; none or empty = start from the base as it is")] public ArtifactRef? References { get; init; }
         [Input("Passes over the reference answers", Min = 1)] public int ReferenceEpochs { get; init; } = 1;
         [Input("Peak learning rate on the reference answers")] public double ReferenceLearningRate { get; init; } = 1e-3;
-        [Input("Passes over the pairs")] public int Epochs { get; init; } = 3;
-        [Input("Peak learning rate")] public double LearningRate { get; init; } = 1e-4;
+        [Option(typeof(RewardModelOptions))] public int Epochs { get; init; } = Defaults.Epochs;
+        [Option(typeof(RewardModelOptions))] public double LearningRate { get; init; } = Defaults.LearningRate;
         [Input("λ in r = score(h_last) + λ·log π(response | prompt) with the backbone's own LM; 0 = the head alone (Llama 2 and 3). The likelihood lets the RM start from what the policy can already work out")] public double LikelihoodWeight { get; init; } = 1.0;
-        [Input("Pairs per step")] public int BatchSize { get; init; } = 16;
-        [Input("Use each pair's margin m in -log σ(r_c − r_r − m) (Llama 2)")] public bool UseMargin { get; init; }
-        [Input("Reward centering coefficient c in + c·mean((r_c + r_r)²); 0.01 is usual, 0 = off")] public double Centering { get; init; }
-        [Input("Weight w of the SFT term w·CE(chosen response) that keeps the backbone's own knowledge (GRM, Yang et al. 2024); 0 = off, as Llama 3")] public double LanguageModelingWeight { get; init; }
+        [Option(typeof(RewardModelOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
+        [Option(typeof(RewardModelOptions))] public bool UseMargin { get; init; } = Defaults.UseMargin;
+        [Option(typeof(RewardModelOptions), nameof(RewardModelOptions.CenteringCoefficient))] public double Centering { get; init; } = Defaults.CenteringCoefficient;
+        [Option(typeof(RewardModelOptions))] public double LanguageModelingWeight { get; init; } = Defaults.LanguageModelingWeight;
         [Input("Fraction of prompts whose pairs are held out for accuracy", Min = 0, Max = 0.99)] public double HeldOutFraction { get; init; } = 0.1;
         [Input("The user's own reward model to use instead of training one: a Hugging Face LlamaForSequenceClassification directory, sha256:… or a model name; it is only scored on the held-out pairs")] public string Given { get; init; } = "";
     }
@@ -59,11 +60,10 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         var metadata = new Dictionary<string, string> { ["base_checkpoint"] = Checkpoint.ComputeHash(basePath), ["pairs"] = $"{pairs.Count}", ["reference_answers"] = $"{references.Count}" };
         var checkpoint = context.Artifacts.PutDirectory(dir => model.Save(dir, metadata));
         context.RegisterCheckpoint(checkpoint, "reward_model", parent: input.Base, name: "reward model");
-        foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric("rm/" + name, value);
-        foreach (var (name, count) in new[] { ("rm/heldout_pairs", heldOut.Count), ("rm/reference_answers", references.Count) }) context.RecordMetric(name, count);
-        if (learned is not null) context.RecordMetric("rm/reference_loss", learned.TrainLoss);
-        foreach (var (kind, evaluation) in AccuracyByKind.Evaluate(model, heldOutPairs, template))
-            context.RecordMetric($"rm/heldout_accuracy/{kind.ToLowerInvariant()}", evaluation.Accuracy);
+        foreach (var (name, value) in metrics.ToDictionary().Where(m => double.IsFinite(m.Value))) context.RecordMetric(MetricKeys.RewardModel.Prefix + name, value);
+        foreach (var (name, count) in new[] { (MetricKeys.RewardModel.HeldOutPairs, heldOut.Count), (MetricKeys.RewardModel.ReferenceAnswers, references.Count) }) context.RecordMetric(name, count);
+        if (learned is not null) context.RecordMetric(MetricKeys.RewardModel.ReferenceLoss, learned.TrainLoss);
+        foreach (var (kind, evaluation) in AccuracyByKind.Evaluate(model, heldOutPairs, template)) context.RecordMetric(MetricKeys.RewardModel.HeldOutAccuracyOf(kind), evaluation.Accuracy);
         return Task.FromResult(new Outputs { Checkpoint = checkpoint, Accuracy = metrics.HeldOutAccuracy, Margin = metrics.MeanMargin });
     }
 
@@ -74,7 +74,7 @@ public sealed class TrainRewardModelActivity : Activity<TrainRewardModelActivity
         using var model = RM.Load(context.Artifacts.PathOf(checkpoint), StageSupport.Device(context));
         var (evaluation, heldOut) = GivenRewardModel.Evaluate(model, pairs, heldOutFraction, given);
         context.RegisterCheckpoint(checkpoint, "reward_model", name: "given reward model");
-        foreach (var (name, value) in new[] { ("rm/heldout_accuracy", evaluation.Accuracy), ("rm/heldout_pairs", heldOut) }) context.RecordMetric(name, value);
+        foreach (var (name, value) in new[] { (MetricKeys.RewardModel.HeldOutAccuracy, evaluation.Accuracy), (MetricKeys.RewardModel.HeldOutPairs, heldOut) }) context.RecordMetric(name, value);
         return new Outputs { Checkpoint = checkpoint, Accuracy = evaluation.Accuracy, Margin = evaluation.MeanMargin };
     }
 }
