@@ -94,6 +94,7 @@ public sealed class Pretrainer
 
         model.train();
         using var optimizer = OptimizerGroups.AdamW(model.named_parameters(), o.LearningRate, o.AdamBeta1, o.AdamBeta2, 1e-8, o.WeightDecay);
+        var optimizerStep = new OptimizerStep(optimizer, model.parameters().ToList(), o.MaxGradNorm, Schedule);
         if (resumeFrom is not null)
         {
             // Moments, Adam step counts, group learning rates and libtorch's RNG state.
@@ -109,24 +110,19 @@ public sealed class Pretrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var lr = LearningRate(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            var lr = optimizerStep.SetLearningRate(step);
             var inAnneal = step >= annealStart && o.AnnealFraction > 0;
             var (rows, order, micro0) = inAnneal
                 ? (anneal, annealOrder, (long)(step - annealStart) * o.GradientAccumulation)
                 : (main, mainOrder, (long)step * o.GradientAccumulation);
-            optimizer.zero_grad();
             var lossSum = 0.0;
-            for (var m = 0; m < o.GradientAccumulation; m++)
+            optimizerStep.Step(o.GradientAccumulation, m =>
             {
-                using var microScope = NewDisposeScope();
                 var batch = rows.Rows.index_select(0, tensor(order.Batch(micro0 + m, o.BatchSize))).to(device); // (B, T+1)
                 var loss = LanguageModelLoss(model, batch);
-                (loss / o.GradientAccumulation).backward();
                 lossSum += loss.item<float>();
-            }
-            if (o.MaxGradNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), o.MaxGradNorm);
-            optimizer.step();
+                return loss / o.GradientAccumulation;
+            });
             trainLoss = lossSum / o.GradientAccumulation;
             if (!double.IsFinite(trainLoss))
                 throw new InvalidOperationException($"training loss is {trainLoss} at step {step + 1}; lower LearningRate (now {o.LearningRate}) or raise WarmupSteps (now {o.WarmupSteps})");

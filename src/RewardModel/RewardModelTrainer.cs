@@ -105,6 +105,7 @@ public sealed class RewardModelTrainer
             named.AddRange(head.named_parameters().Select(p => ("lm_head." + p.name, p.parameter)));
         var parameters = named.Select(p => p.parameter).ToList();
         using var optimizer = OptimizerGroups.AdamW(named, o.LearningRate, o.AdamBeta1, o.AdamBeta2, 1e-8, o.WeightDecay);
+        var optimizerStep = new OptimizerStep(optimizer, parameters, o.MaxGradNorm, schedule);
         _model.train();
         double epochLoss = 0;
         for (var epoch = 0; epoch < o.Epochs; epoch++)
@@ -117,17 +118,15 @@ public sealed class RewardModelTrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var lr = schedule.At(step);
-                foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+                var lr = optimizerStep.SetLearningRate(step);
                 var batch = trainSet.GetRange(b * o.BatchSize, Math.Min(o.BatchSize, trainSet.Count - b * o.BatchSize));
                 // Micro-batches (gradient accumulation), each weighted by its share of the step's comparisons.
                 var parts = Math.Min(o.GradientAccumulationSteps, batch.Count);
                 var l = 0f;
                 var diffs = new List<Tensor>();
-                optimizer.zero_grad();
-                for (int k = 0, first = 0; k < parts; k++)
+                var first = 0;
+                optimizerStep.Step(parts, k =>
                 {
-                    using var micro = NewDisposeScope();
                     var size = batch.Count / parts + (k < batch.Count % parts ? 1 : 0);
                     var part = batch.GetRange(first, size);
                     first += size;
@@ -150,12 +149,10 @@ public sealed class RewardModelTrainer
                         loss = loss + o.LanguageModelingWeight * lm;
                     }
                     if (parts > 1) loss = loss * ((double)B / batch.Count);
-                    loss.backward();
                     l += loss.item<float>();
                     diffs.Add((rc - rr).detach().MoveToOuterDisposeScope());
-                }
-                nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm);
-                optimizer.step();
+                    return loss;
+                });
 
                 if (!float.IsFinite(l)) throw new InvalidOperationException($"reward model loss is {l} at step {step}, expected a finite value; lower RewardModelOptions.LearningRate ({o.LearningRate})");
                 var d = cat(diffs, 0);

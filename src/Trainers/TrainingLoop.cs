@@ -10,7 +10,8 @@ namespace PostTrain.Trainers;
 /// <summary>
 /// The optimisation SFT and DPO share, built from <see cref="TrainerOptions"/>: seeding, the item order of each epoch,
 /// AdamW with the learning rate set per step from a <see cref="LearningRateSchedule"/> (warmup, then cosine or WSD), and
-/// global gradient-norm clipping, gradient accumulation over micro-batches, and LoRA adapters when the options ask for
+/// the <see cref="OptimizerStep"/> every trainer takes (gradient accumulation over micro-batches, global gradient-norm
+/// clipping, the AdamW step), and LoRA adapters when the options ask for
 /// them (only the adapters then reach the optimizer; <see cref="MergeAdapters"/> folds them into the policy at the end).
 /// Each trainer keeps its own batches, loss and metrics.
 /// </summary>
@@ -18,28 +19,24 @@ namespace PostTrain.Trainers;
 /// trainer's random draws begin.</remarks>
 internal sealed class TrainingLoop : IDisposable
 {
-    private readonly IReadOnlyList<Parameter> _trainable;
     private readonly LoraAdapters? _adapters;
-    private readonly double _maxGradNorm;
     private readonly int _items;
     private readonly Random _rng;
-    private readonly LearningRateSchedule _schedule;
-    private readonly AdamW _optimizer;
+    private readonly OptimizerStep _step;
 
     /// <param name="items">Training examples (SFT) or pairs (DPO); a step takes BatchSize of them, an epoch's last step the rest.</param>
     public TrainingLoop(LlamaForCausalLM model, TrainerOptions options, int items)
     {
-        _maxGradNorm = options.MaxGradNorm;
         _items = items;
         MicroBatches = options.GradientAccumulationSteps;
         Determinism.Seed(options.Seed);
         _rng = Determinism.ManagedRandom(options.Seed);
         // After seeding, so the adapters' initial A is reproducible.
         _adapters = options.Lora() is { } lora ? LoraAdapters.Attach(model, lora) : null;
-        _trainable = _adapters is not null ? _adapters.Parameters().ToList() : model.parameters().ToList();
+        var trainable = _adapters is not null ? _adapters.Parameters().ToList() : model.parameters().ToList();
         var stepsPerEpoch = (items + options.BatchSize - 1) / options.BatchSize;
         TotalSteps = stepsPerEpoch * options.Epochs;
-        _schedule = new LearningRateSchedule
+        var schedule = new LearningRateSchedule
         {
             Kind = options.LrScheduler,
             PeakLearningRate = options.LearningRate,
@@ -53,8 +50,9 @@ internal sealed class TrainingLoop : IDisposable
             : model.named_parameters().Select(p => (p.name, p.parameter));
         // SFT and DPO decay every parameter, as they always have: the reward model's reference learning runs SFT with
         // WeightDecay 0.1 in iterate.json, so the shared matrices-only rule would change the default run's figures.
-        _optimizer = OptimizerGroups.AdamW(named, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay,
+        var optimizer = OptimizerGroups.AdamW(named, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay,
             decays: (_, _) => true);
+        _step = new OptimizerStep(optimizer, trainable, options.MaxGradNorm, schedule);
     }
 
     /// <summary>Optimizer steps over all epochs: ceil(items / BatchSize) × Epochs.</summary>
@@ -69,12 +67,7 @@ internal sealed class TrainingLoop : IDisposable
     }
 
     /// <summary>Sets every param group's learning rate to the schedule's value at <paramref name="step"/> (0-based) and returns it.</summary>
-    public double SetLearningRate(int step)
-    {
-        var lr = _schedule.At(step);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
-        return lr;
-    }
+    public double SetLearningRate(int step) => _step.SetLearningRate(step);
 
     /// <summary>Micro-batches per optimizer step (<see cref="TrainerOptions.GradientAccumulationSteps"/>).</summary>
     public int MicroBatches { get; }
@@ -100,30 +93,15 @@ internal sealed class TrainingLoop : IDisposable
     /// MaxGradNorm &gt; 0. Returns the norm before clipping, NaN when clipping is off.</summary>
     public double Step(Tensor loss) => Step(1, _ => loss);
 
-    /// <summary>
-    /// One optimizer step over <paramref name="microBatches"/> losses, each already weighted by its share of the step:
-    /// <paramref name="microLoss"/>(k) is built, backpropagated and released in its own dispose scope, so only one
-    /// micro-batch's activations are alive at a time. Then clipping and the AdamW step, as <see cref="Step(Tensor)"/>.
-    /// </summary>
-    public double Step(int microBatches, Func<int, Tensor> microLoss)
-    {
-        _optimizer.zero_grad();
-        for (var k = 0; k < microBatches; k++)
-        {
-            using var scope = NewDisposeScope();
-            microLoss(k).backward();
-        }
-        var gradNorm = _maxGradNorm > 0 ? nn.utils.clip_grad_norm_(_trainable, _maxGradNorm) : double.NaN;
-        _optimizer.step();
-        return gradNorm;
-    }
+    /// <inheritdoc cref="OptimizerStep.Step"/>
+    public double Step(int microBatches, Func<int, Tensor> microLoss) => _step.Step(microBatches, microLoss);
 
     /// <summary>Folds trained LoRA adapters into the policy's weights (nothing to do in full fine-tuning).</summary>
     public void MergeAdapters() => _adapters?.Merge();
 
     public void Dispose()
     {
-        _optimizer.Dispose();
+        _step.Optimizer.Dispose();
         _adapters?.Dispose();
     }
 }
