@@ -96,6 +96,7 @@ public sealed class StudioHost : IAsyncDisposable
         app.MapOpenApi("/openapi");
         WorkflowEndpoints.Map(app, options);
         ActivityEndpoints.Map(app);
+        ReferenceEndpoints.Map(app, options);
         RunEndpoints.Map(app);
         app.MapFallback("/api/{**rest}", (string? rest) => Results.NotFound(new ErrorResponse($"no API endpoint /api/{rest}")));
         app.MapFallback(async context =>
