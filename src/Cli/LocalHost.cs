@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PostTrain.Engine.Bus;
@@ -11,10 +12,15 @@ namespace PostTrain.Cli;
 /// <summary>Starts this process as the home's owner (engine, and a worker unless told otherwise) for run/resume/cancel/host.</summary>
 public sealed class LocalHost : IAsyncDisposable
 {
+    // Runs this engine has advanced since it started, with their latest state: a run left Running by a dead process
+    // and never resumed here is not among them.
+    private readonly ConcurrentDictionary<Guid, RunState> _advanced = new();
+
     private LocalHost(IHost host, OwnerServer? server)
     {
         Host = host;
         Server = server;
+        Engine.RunChanged += run => _advanced[run.Id] = run.State;
     }
 
     public IHost Host { get; }
@@ -54,6 +60,26 @@ public sealed class LocalHost : IAsyncDisposable
             throw;
         }
         return new LocalHost(host, server);
+    }
+
+    /// <summary>
+    /// A command that became the home's owner may have accepted runs from other commands meanwhile (a second
+    /// <c>iterate</c> queued behind its own): it keeps serving until those end, so their clients are not left without
+    /// an owner. <paramref name="cancellationToken"/> (Ctrl+C) stops waiting; the runs stay resumable.
+    /// </summary>
+    public async Task ServeRemainingAsync(CancellationToken cancellationToken)
+    {
+        if (Server is null) return;
+        var told = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued).Select(r => r.Key).ToList();
+            if (active.Count == 0) return;
+            if (!told) Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
+            told = true;
+            try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
+            catch (OperationCanceledException) { return; }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -130,6 +130,27 @@ public sealed class OwnerTests
     }
 
     [Fact]
+    public async Task Run_SecondCommandOnAHomeARunOwns_IsQueuedThroughIt_AndTheFirstServesItToTheEnd()
+    {
+        using var home = new TempHome("owner-cmd");
+        var workflow = Posttrain.TestWorkflow("two-delays.json");
+        using var first = Posttrain.Start(home.Root, "run", workflow, "--param", "seconds=4", "--json", "--home", home.Root);
+        var owner = await WaitForOwnerAsync(home.Root, first);
+        Assert.Equal(first.Id, owner.Pid);
+
+        // Same workflow: queued behind the first run; its owner exits only after serving it to the end.
+        var second = await Posttrain.RunAsync(home.Root, TimeSpan.FromMinutes(3), "run", workflow, "--param", "seconds=1", "--home", home.Root);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains($"owned by pid {first.Id} (posttrain run)", second.Stderr);
+        Assert.Matches(@"(?m)^\| join \| Delay \| cpu \| Done", second.Stdout);
+
+        var done = await first.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(done.ExitCode == 0, done.ToString());
+        Assert.Equal("Succeeded", (string?)JsonNode.Parse(done.Stdout)!["state"]);
+        Assert.False(File.Exists(OwnerFile.PathOf(new PostTrainHome(home.Root))), "the owner removes owner.json when it stops");
+    }
+
+    [Fact]
     public void OwnerFile_OfADeadProcess_IsStaleAndRemoved()
     {
         using var dir = new TempHome("owner-stale");

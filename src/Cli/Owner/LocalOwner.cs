@@ -6,7 +6,8 @@ using PostTrain.Workflows.Reports;
 namespace PostTrain.Cli.Owner;
 
 /// <summary>This process owns the home: the engine of its <see cref="LocalHost"/>, which also serves it to other commands.</summary>
-public sealed class LocalOwner(LocalHost host) : IHomeOwner
+/// <param name="stop">The command's Ctrl+C: before it stops, the owner serves the runs other commands gave it until they end, unless this fires.</param>
+public sealed class LocalOwner(LocalHost host, CancellationToken stop = default) : IHomeOwner
 {
     public LocalHost Host { get; } = host;
 
@@ -47,5 +48,9 @@ public sealed class LocalOwner(LocalHost host) : IHomeOwner
 
     public Task<bool> InterruptAsync(Guid runId) => Host.Engine.InterruptAsync(runId);
 
-    public ValueTask DisposeAsync() => Host.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Host.ServeRemainingAsync(stop);
+        await Host.DisposeAsync();
+    }
 }

@@ -16,10 +16,11 @@ public static class OwnerConnection
     /// process that started at the same moment and took the lock first is waited for until it serves; a lock held by
     /// a process that serves nothing (an older posttrain, <c>report</c>, <c>data import</c>) fails with its owner named.
     /// </summary>
-    public static async Task<IHomeOwner> OpenAsync(PostTrainHome home, Func<Task<LocalHost>> startLocal)
+    /// <param name="stop">The command's Ctrl+C, which also ends an owner's wait for runs other commands gave it.</param>
+    public static async Task<IHomeOwner> OpenAsync(PostTrainHome home, Func<Task<LocalHost>> startLocal, CancellationToken stop)
     {
         if (OwnerClient.Find(home) is { } client) return client;
-        try { return new LocalOwner(await startLocal()); }
+        try { return new LocalOwner(await startLocal(), stop); }
         catch (HomeLockedException)
         {
             var deadline = DateTime.UtcNow + ServeWait;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -43,7 +42,7 @@ public sealed class OwnerServer : IAsyncDisposable
     /// <param name="workflowsDirectory">Where POST /api/runs finds workflows by name.</param>
     public static async Task<OwnerServer> StartAsync(IServiceProvider owner, string purpose, string workflowsDirectory, CancellationToken cancellationToken = default)
     {
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        var token = StudioAccess.ChooseToken([], configured: null, require: true)!;
         var home = owner.GetRequiredService<PostTrainHome>();
         var engine = owner.GetRequiredService<WorkflowEngine>();
         var store = owner.GetRequiredService<WorkflowStore>();
