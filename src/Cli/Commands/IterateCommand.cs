@@ -100,7 +100,7 @@ public static class IterateCommand
 
         // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
         IHomeOwner owner;
-        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device, serve: true), ct); }
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (owner)
         {

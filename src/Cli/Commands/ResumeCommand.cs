@@ -32,7 +32,7 @@ public static class ResumeCommand
         var snap = SnapshotReader.Find(home, runText);
         if (snap is null) return Output.Error($"no run '{runText}' in {home.RunsDirectory}");
         IHomeOwner owner;
-        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "resume", worker: true, resumeOnStart: false, device: device, serve: true), ct); }
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "resume", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
         catch (HomeLockedException)
         {
             // An owner that serves no API picks the request up from HOME/control/ on its next tick.

@@ -72,7 +72,7 @@ public static class RunCommand
 
         // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
         IHomeOwner owner;
-        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, busSettings, dirs, "run", worker: true, resumeOnStart: false, device: device, serve: true), ct); }
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, busSettings, dirs, "run", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (owner)
         {

@@ -17,21 +17,29 @@ public static class OwnerConnection
     /// a process that serves nothing (an older posttrain, <c>report</c>, <c>data import</c>) fails with its owner named.
     /// </summary>
     /// <param name="stop">The command's Ctrl+C, which also ends an owner's wait for runs other commands gave it.</param>
-    public static async Task<IHomeOwner> OpenAsync(PostTrainHome home, Func<Task<LocalHost>> startLocal, CancellationToken stop)
+    /// <param name="device">The command's --device: it names this process's worker, which a client does not run.</param>
+    public static async Task<IHomeOwner> OpenAsync(PostTrainHome home, Func<Task<LocalHost>> startLocal, CancellationToken stop, string device = "cpu")
     {
-        if (OwnerClient.Find(home) is { } client) return client;
+        if (OwnerClient.Find(home) is { } client) return Noted(client, device);
         try { return new LocalOwner(await startLocal(), stop); }
         catch (HomeLockedException)
         {
             var deadline = DateTime.UtcNow + ServeWait;
             while (DateTime.UtcNow < deadline && HomeLock.IsHeld(home) && LockHolderServes(home))
             {
-                if (OwnerClient.Find(home) is { } late) return late;
+                if (OwnerClient.Find(home) is { } late) return Noted(late, device);
                 await Task.Delay(250);
             }
-            if (OwnerClient.Find(home) is { } last) return last;
+            if (OwnerClient.Find(home) is { } last) return Noted(last, device);
             throw;
         }
+    }
+
+    private static OwnerClient Noted(OwnerClient client, string device)
+    {
+        if (!string.Equals(device, "cpu", StringComparison.OrdinalIgnoreCase))
+            Console.Error.WriteLine($"note: --device {device} is for a worker in this process; the steps run on the workers of {client.Remote}");
+        return client;
     }
 
     /// <summary>Long-running owners serve their API; one-off ones (report, data import, cancel) do not.</summary>

@@ -48,8 +48,9 @@ public sealed class RunReportService(WorkflowEngine engine, ArtifactStore artifa
         try
         {
             await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                // Model loading and sampling are synchronous and long: off the host's threads.
-                await Task.Run(() => Write(id), stoppingToken).ConfigureAwait(false);
+                // Model loading and sampling are synchronous and long: off the host's threads. Stopping does not wait for
+                // a report half built: it is written temp-then-rename, so an owner that exits leaves none or a whole one.
+                await Task.Run(() => Write(id), stoppingToken).WaitAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
