@@ -128,6 +128,7 @@ public sealed class StudioHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Owner is not null) await Owner.DisposeAsync().ConfigureAwait(false);
+        Owner = null;
         try { await App.StopAsync().ConfigureAwait(false); }
         catch (ObjectDisposedException) { }
         await App.DisposeAsync().ConfigureAwait(false);
