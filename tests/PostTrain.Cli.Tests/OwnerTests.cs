@@ -87,6 +87,11 @@ public sealed class OwnerTests
             var runs = await Posttrain.RunAsync(home.Root, "runs", "--home", home.Root);
             Assert.Matches($@"(?m)^\| {(string)final["id"]!} \| two-delays \| Succeeded \| 3/3 \| ", runs.Stdout);
 
+            // data import records its dataset through the owner instead of refusing the locked home.
+            var import = await Posttrain.RunAsync(home.Root, "data", "import", Path.Combine(AppContext.BaseDirectory, "Fixtures", "gsm8k-style.jsonl"), "--kind", "prompts", "--name", "mine", "--json", "--home", home.Root);
+            Assert.True(import.ExitCode == 0, import.ToString());
+            Assert.StartsWith("sha256:", (string?)JsonNode.Parse(import.Stdout)!["artifact"]);
+
             // cancel: a client's run cancelled by another client; the first sees it end (exit 1).
             using (var client = Posttrain.Start(home.Root, "run", workflow, "--param", "seconds=60", "--home", home.Root))
             {
