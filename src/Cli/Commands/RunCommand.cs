@@ -7,7 +7,6 @@ using PostTrain.Workflows.Activities;
 using PostTrain.Engine.Bus;
 using PostTrain.Workflows.Contracts;
 using PostTrain.Engine.Definitions;
-using PostTrain.Engine.Hosting;
 using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
 using PostTrain.Engine.Store;
@@ -66,8 +65,9 @@ public static class RunCommand
             return Output.Error($"{load.Source}: bad parameters; nothing was run");
         }
 
-        // A home whose owner serves no API (another machine's host on a shared broker) still takes a submission over the bus.
-        if (!busSettings.IsInMemory && HomeLock.IsHeld(home) && OwnerFile.Find(home) is null)
+        // With --bus and an owner, the run is handed over the broker and not followed (the owner may be on another
+        // machine, reachable only through the broker): the id is printed for `posttrain status`.
+        if (!busSettings.IsInMemory && HomeLock.IsHeld(home))
             return await SubmitAsync(home, busSettings, load.Source, parameters, seed, json);
 
         // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
