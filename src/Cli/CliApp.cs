@@ -53,6 +53,12 @@ public static class CliApp
             await error.WriteLineAsync($"error: {e.Message}");
             return Failure;
         }
+        catch (Owner.OwnerUnreachableException e)
+        {
+            // The home's owner went away under a client: say so, and how to go on, without a stack trace.
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Failure;
+        }
         catch (OperationCanceledException)
         {
             await error.WriteLineAsync("error: interrupted");

@@ -1,23 +1,37 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
 using PostTrain.Engine.Store;
+using PostTrain.Studio.Owner;
 
 namespace PostTrain.Cli;
 
 /// <summary>Starts this process as the home's owner (engine, and a worker unless told otherwise) for run/resume/cancel/host.</summary>
 public sealed class LocalHost : IAsyncDisposable
 {
-    private LocalHost(IHost host) => Host = host;
+    // Runs this engine has advanced since it started, with their latest state: a run left Running by a dead process
+    // and never resumed here is not among them.
+    private readonly ConcurrentDictionary<Guid, RunState> _advanced = new();
+
+    private LocalHost(IHost host, OwnerServer? server)
+    {
+        Host = host;
+        Server = server;
+        Engine.RunChanged += run => _advanced[run.Id] = run.State;
+    }
 
     public IHost Host { get; }
     public WorkflowEngine Engine => Host.Services.GetRequiredService<WorkflowEngine>();
     public RunLauncher Launcher => Host.Services.GetRequiredService<RunLauncher>();
+    /// <summary>The API other commands on this home use while this process owns it; null for a short-lived owner (cancel, data import).</summary>
+    public OwnerServer? Server { get; }
 
     /// <summary>Throws <see cref="HomeLockedException"/> if another process owns the home.</summary>
-    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null)
+    /// <param name="serve">Serve the owner's API (HOME/owner.json) so other commands on this home talk to this process.</param>
+    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null, bool serve = false)
     {
         var host = PostTrainHostFactory.Build(new PostTrainHostOptions
         {
@@ -33,31 +47,44 @@ public sealed class LocalHost : IAsyncDisposable
                 ? new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory, HeartbeatTimeout = timeout }
                 : new EngineOptions { RedispatchRunningOnStart = bus.IsInMemory },
         });
+        OwnerServer? server = null;
         try
         {
             await host.StartAsync();
+            if (serve) server = await OwnerServer.StartAsync(host.Services, $"posttrain {purpose}", workflowDirs.LastOrDefault() ?? Path.Combine(home.Root, "workflows"));
         }
         catch
         {
+            await host.StopAsync(TimeSpan.FromSeconds(15));
             host.Dispose();
             throw;
         }
-        return new LocalHost(host);
+        return new LocalHost(host, server);
     }
 
     /// <summary>
-    /// After Ctrl+C: marks the run interrupted (so status shows it is not running) and prints the command that continues it.
+    /// A command that became the home's owner may have accepted runs from other commands meanwhile (a second
+    /// <c>iterate</c> queued behind its own): it keeps serving until those end, so their clients are not left without
+    /// an owner. <paramref name="cancellationToken"/> (Ctrl+C) stops waiting; the runs stay resumable.
     /// </summary>
-    public async Task<int> InterruptedAsync(Guid runId, PostTrainHome home)
+    public async Task ServeRemainingAsync(CancellationToken cancellationToken)
     {
-        await Engine.InterruptAsync(runId);
-        Console.Error.WriteLine($"interrupted; run {runId} is marked Interrupted and keeps its finished steps. Continue it with:");
-        Console.Error.WriteLine($"posttrain resume {runId} --home {home.Root}");
-        return CliApp.Interrupted;
+        if (Server is null) return;
+        var told = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued).Select(r => r.Key).ToList();
+            if (active.Count == 0) return;
+            if (!told) Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
+            told = true;
+            try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
+            catch (OperationCanceledException) { return; }
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Server is not null) await Server.DisposeAsync();
         try { await Host.StopAsync(TimeSpan.FromSeconds(15)); }
         finally { Host.Dispose(); }
     }

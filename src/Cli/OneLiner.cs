@@ -75,7 +75,7 @@ public static class OneLiner
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }
             if (!json) Console.Error.WriteLine($"run {id} ({workflow}) started; home {home.Root}");
             RunSnapshot final;
-            try { final = await RunProgressRenderer.FollowAsync(host.Engine, id, quiet: json, ct); }
+            try { final = await RunProgressRenderer.FollowAsync(new Owner.LocalOwner(host), id, quiet: json, ct); }
             catch (OperationCanceledException) { return Output.Error($"interrupted; run {id} stays resumable: posttrain resume {id} --home {home.Root}"); }
             if (final.State != RunState.Succeeded)
             {

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using PostTrain.Studio.Api;
 using PostTrain.Studio.Files;
 using PostTrain.Studio.Hosting;
+using PostTrain.Studio.Owner;
 using PostTrain.Studio.Runs;
 using PostTrain.Workflows.Hosting;
 using PostTrain.Engine.Store;
@@ -115,12 +116,20 @@ public sealed class StudioHost : IAsyncDisposable
         return new StudioHost(app, access, options);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+    /// <summary>The API other <c>posttrain</c> commands on this home use (HOME/owner.json), once started.</summary>
+    public OwnerServer? Owner { get; private set; }
 
-    public Task RunAsync(CancellationToken cancellationToken = default) => App.RunAsync(cancellationToken);
+    /// <summary>Listens, then serves the owner's API to the other commands on this home.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await App.StartAsync(cancellationToken).ConfigureAwait(false);
+        Owner = await OwnerServer.StartAsync(App.Services, "studio", Options.WorkflowsDirectory, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (Owner is not null) await Owner.DisposeAsync().ConfigureAwait(false);
+        Owner = null;
         try { await App.StopAsync().ConfigureAwait(false); }
         catch (ObjectDisposedException) { }
         await App.DisposeAsync().ConfigureAwait(false);

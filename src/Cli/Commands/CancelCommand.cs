@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PostTrain.Cli.Owner;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
 using PostTrain.Engine.Store;
@@ -30,6 +31,14 @@ public static class CancelCommand
         if (snap.State is RunState.Succeeded or RunState.Failed or RunState.Cancelled)
             return Output.Error($"run {snap.Id} already finished ({snap.State}); nothing to cancel");
 
+        if (OwnerClient.Find(home) is { } owner)
+        {
+            await using (owner)
+            {
+                if (!await owner.CancelAsync(snap.Id, "cancelled by user")) return Output.Error($"run {snap.Id} already finished ({(await owner.SnapshotAsync(snap.Id)).State}); nothing to cancel");
+                return Done(await owner.SnapshotAsync(snap.Id), json);
+            }
+        }
         if (HomeLock.IsHeld(home))
         {
             ControlRequests.RequestCancel(home, snap.Id);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using PostTrain.Cli.Owner;
 using PostTrain.Engine.Bus;
 using PostTrain.Model.Data;
 using PostTrain.Model.Prompts;
@@ -88,16 +89,21 @@ public static class DataCommand
     /// <summary>Stores <paramref name="stored"/> (or the file itself) as an artifact and records the dataset, in the home's one writer.</summary>
     private static async Task<int> StoreAsync(PostTrainHome home, string path, string? stored, string kind, string? name, int rows, bool json, string file, object? extra, string? summary = null)
     {
-        if (HomeLock.IsHeld(home))
-            return Output.Error($"{home.DatabasePath} is owned by {HomeLock.DescribeOwner(home) ?? "another process"}; hand the batch to it with --notify --bus rabbitmq://HOST");
-        LocalHost host;
-        try { host = await LocalHost.StartAsync(home, BusSettings.InMemory, [], "data import", worker: false); }
-        catch (HomeLockedException e) { return Output.Error(e.Message); }
-        await using (host)
+        // A studio or host serving this home records the dataset; otherwise this process does, as the home's one writer.
+        IHomeOwner owner;
+        if (OwnerClient.Find(home) is { } client) owner = client;
+        else
         {
-            var artifact = host.Host.Services.GetRequiredService<ArtifactStore>().ImportFile(stored ?? path);
+            if (HomeLock.IsHeld(home))
+                return Output.Error($"{home.DatabasePath} is owned by {HomeLock.DescribeOwner(home) ?? "another process"}; hand the batch to it with --notify --bus rabbitmq://HOST");
+            try { owner = new LocalOwner(await LocalHost.StartAsync(home, BusSettings.InMemory, [], "data import", worker: false)); }
+            catch (HomeLockedException e) { return Output.Error(e.Message); }
+        }
+        await using (owner)
+        {
+            var artifact = new ArtifactStore(home.Root).ImportFile(stored ?? path);
             var id = Guid.NewGuid();
-            host.Engine.RecordDataset(new DatasetRecord { Id = id, Kind = kind, Name = name ?? "", Artifact = artifact.ToString(), Records = rows, Source = path, At = DateTime.UtcNow });
+            await owner.RecordDatasetAsync(new DatasetRecord { Id = id, Kind = kind, Name = name ?? "", Artifact = artifact.ToString(), Records = rows, Source = path, At = DateTime.UtcNow });
             if (json) Output.WriteJson(new { artifact = artifact.ToString(), kind, rows, datasetId = id, name, pairs = kind == Preferences ? rows : (int?)null, details = extra });
             else Console.Out.WriteLine($"{file}: {rows} {(kind == Preferences ? "pairs" : kind == Sft ? "SFT examples" : "prompts")} stored as dataset {id}{(string.IsNullOrEmpty(name) ? "" : $" '{name}'")} ({artifact}){(summary is null ? "" : $"; {summary}")}");
         }

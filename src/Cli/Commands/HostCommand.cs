@@ -33,7 +33,7 @@ public static class HostCommand
         catch (ArgumentException e) { return Output.Error(e.Message, CliApp.Usage); }
         var home = PostTrainHome.Resolve(homeOption);
         LocalHost host;
-        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "host", worker: !noWorker, resumeOnStart: true, device: device, heartbeatTimeout: heartbeatTimeout); }
+        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "host", worker: !noWorker, resumeOnStart: true, device: device, heartbeatTimeout: heartbeatTimeout, serve: true); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (host)
         {

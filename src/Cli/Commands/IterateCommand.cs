@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using PostTrain.Cli.Owner;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Activities;
 using PostTrain.Engine.Definitions;
@@ -97,16 +98,17 @@ public static class IterateCommand
             return Output.Error($"{load.Source}: bad parameters; nothing was run", CliApp.Usage);
         }
 
-        LocalHost host;
-        try { host = await LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device); }
+        // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
+        IHomeOwner owner;
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
-        await using (host)
+        await using (owner)
         {
-            var engine = host.Engine;
+            if (owner.Remote is { } remote && !json) Console.Error.WriteLine($"{home.Root} is owned by {remote}: the run goes to it");
             string? verifierUsed = null;
             if (!string.IsNullOrWhiteSpace(promptsOption))
             {
-                var resolved = UserPrompts.Resolve(host, promptsOption, verifierOption, json);
+                var resolved = await UserPrompts.ResolveAsync(owner, new ArtifactStore(home.Root), promptsOption, verifierOption, json);
                 if (resolved.Error is not null) return Output.Error(resolved.Error);
                 parameters["promptSet"] = resolved.Artifact!;
                 parameters["verifier"] = verifierOption ?? "";
@@ -124,7 +126,7 @@ public static class IterateCommand
             if (!parameters.ContainsKey("preferences"))
             {
                 // Imported human data joins the checker's pairs; without any, the checker alone annotates.
-                var imported = engine.Datasets().Where(d => d.Kind == "preferences").Select(d => d.Artifact).Distinct().ToList();
+                var imported = (await owner.DatasetsAsync()).Where(d => d.Kind == "preferences").Select(d => d.Artifact).Distinct().ToList();
                 parameters["preferences"] = new JsonArray(imported.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()).ToJsonString();
                 if (!json) Console.Error.WriteLine(imported.Count == 0
                     ? "no imported preference data: the checker annotates the base model's samples for the reward model"
@@ -133,20 +135,21 @@ public static class IterateCommand
             if (verifierUsed == Model.Prompts.Verifiers.None && parameters["preferences"] == "[]")
                 return Output.Error("--verifier none: the reward model would have no pairs to learn from; import preference data first (posttrain data import FILE --kind preferences) or name a verifier");
             Guid id;
-            try { id = await host.Launcher.StartAsync(load.Source, parameters, seed); }
+            // This command writes the report itself, with its --device and --report-prompts.
+            try { id = await owner.StartRunAsync(load.Source, parameters, seed, reportByCaller: true); }
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }
             if (!json) Console.Error.WriteLine($"run {id} (iterate, {rounds} rounds, preset {preset}) started; home {home.Root}");
             RunSnapshot final;
-            try { final = await RunProgressRenderer.FollowAsync(engine, id, quiet: json, ct, rounds); }
-            catch (OperationCanceledException) { return await host.InterruptedAsync(id, home); }
+            try { final = await RunProgressRenderer.FollowAsync(owner, id, quiet: json, ct, rounds); }
+            catch (OperationCanceledException) { return await OwnerConnection.InterruptedAsync(owner, id, home); }
             if (final.State != RunState.Succeeded)
             {
                 if (json) Output.WriteJson(final); else RunPrinter.Print(final);
                 return CliApp.Failure;
             }
-            var run = engine.Runs().Single(r => r.Id == id);
-            var code = ReportCommand.Write(run, engine.Steps(id), engine.Metrics(id), home, device, reportPrompts, json);
-            if (!json && Workflows.Models.RunOutputs.FinalCheckpoint(run.OutputsJson) is { } finalModel)
+            var stored = await owner.RecordsAsync(id);
+            var code = ReportCommand.Write(stored.Run, stored.Steps, stored.Metrics, home, device, reportPrompts, json);
+            if (!json && Workflows.Models.RunOutputs.FinalCheckpoint(stored.Run.OutputsJson) is { } finalModel)
                 Console.Out.WriteLine($"final model: {finalModel} (write it as a Hugging Face directory: posttrain export {id} --out DIR --home {home.Root})");
             return code;
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PostTrain.Cli.Owner;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Reports;
 using PostTrain.Engine.Store;
@@ -16,13 +17,25 @@ public static class ReportCommand
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var command = new Command("report", "Write and show the quality report of a run: accuracy per round with confidence intervals, RM accuracy, win rates, Elo") { run, prompts, device, home, json };
-        command.SetAction(p => Execute(p.GetValue(run)!, p.GetValue(prompts), p.GetValue(device)!, p.GetValue(home), p.GetValue(json)));
+        command.SetAction(p => ExecuteAsync(p.GetValue(run)!, p.GetValue(prompts), p.GetValue(device)!, p.GetValue(home), p.GetValue(json)));
         return command;
     }
 
-    private static int Execute(string runText, int prompts, string device, string? homeOption, bool json)
+    private static async Task<int> ExecuteAsync(string runText, int prompts, string device, string? homeOption, bool json)
     {
         var home = PostTrainHome.Resolve(homeOption);
+        if (OwnerClient.Find(home) is { } owner)
+        {
+            // A studio or host owns the database: it hands over the run's records; the report is built here, as below.
+            await using (owner)
+            {
+                var runs = await owner.SnapshotsAsync();
+                var matches = runs.Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
+                if (matches.Count != 1) return NoSingleRun(runText, matches.Count, home);
+                var stored = await owner.RecordsAsync(matches[0].Id);
+                return Write(stored.Run, stored.Steps, stored.Metrics, home, device, prompts, json);
+            }
+        }
         if (!File.Exists(home.DatabasePath)) return Output.Error($"{home.DatabasePath}: no PostTrain database here; pass --home");
         HomeLock ownership;
         try { ownership = HomeLock.Acquire(home, "report"); }
@@ -31,12 +44,14 @@ public static class ReportCommand
         using (var store = new WorkflowStore(home, ownership))
         {
             var matches = store.Runs.FindAll().Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (matches.Count != 1)
-                return Output.Error(matches.Count == 0 ? $"no run '{runText}' in {home.DatabasePath} (ids: posttrain runs --home {home.Root})" : $"run '{runText}': {matches.Count} runs match; give more of the id");
+            if (matches.Count != 1) return NoSingleRun(runText, matches.Count, home);
             var record = matches[0];
             return Write(record, store.StepsOf(record.Id), store.Metrics.Find(m => m.RunId == record.Id).ToList(), home, device, prompts, json);
         }
     }
+
+    private static int NoSingleRun(string runText, int matches, PostTrainHome home) =>
+        Output.Error(matches == 0 ? $"no run '{runText}' in {home.DatabasePath} (ids: posttrain runs --home {home.Root})" : $"run '{runText}': {matches} runs match; give more of the id");
 
     /// <summary>Builds, writes (HOME/runs/RUN/report.md and charts) and prints a run's report; shared with <c>iterate</c>.</summary>
     public static int Write(RunRecord run, IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics, PostTrainHome home,

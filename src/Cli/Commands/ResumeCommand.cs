@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PostTrain.Cli.Owner;
 using PostTrain.Cli.Rendering;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
@@ -30,22 +31,22 @@ public static class ResumeCommand
         var home = PostTrainHome.Resolve(homeOption);
         var snap = SnapshotReader.Find(home, runText);
         if (snap is null) return Output.Error($"no run '{runText}' in {home.RunsDirectory}");
-        if (HomeLock.IsHeld(home))
+        IHomeOwner owner;
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "resume", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
+        catch (HomeLockedException)
         {
+            // An owner that serves no API picks the request up from HOME/control/ on its next tick.
             ControlRequests.RequestResume(home, snap.Id);
             if (json) Output.WriteJson(new { id = snap.Id, resumeRequested = true, owner = HomeLock.DescribeOwner(home) });
             else Console.Out.WriteLine($"asked the owner of {home.Root} ({HomeLock.DescribeOwner(home)}) to resume run {snap.Id}; follow it with: posttrain status {snap.Id}");
             return CliApp.Success;
         }
-        LocalHost host;
-        try { host = await LocalHost.StartAsync(home, bus, CliOptions.WorkflowDirectories(workflowDirs, home), "resume", worker: true, resumeOnStart: false, device: device); }
-        catch (HomeLockedException e) { return Output.Error(e.Message); }
-        await using (host)
+        await using (owner)
         {
-            await host.Engine.ResumeAsync(snap.Id);
+            await owner.ResumeAsync(snap.Id);
             RunSnapshot final;
-            try { final = await RunProgressRenderer.FollowAsync(host.Engine, snap.Id, quiet: json, ct); }
-            catch (OperationCanceledException) { return await host.InterruptedAsync(snap.Id, home); }
+            try { final = await RunProgressRenderer.FollowAsync(owner, snap.Id, quiet: json, ct); }
+            catch (OperationCanceledException) { return await OwnerConnection.InterruptedAsync(owner, snap.Id, home); }
             if (json) Output.WriteJson(final);
             else RunPrinter.Print(final);
             return final.State == RunState.Succeeded ? CliApp.Success : CliApp.Failure;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using PostTrain.Cli.Owner;
 using PostTrain.Cli.Rendering;
 using PostTrain.Workflows.Activities;
 using PostTrain.Engine.Bus;
@@ -13,7 +14,7 @@ using PostTrain.Workflows.Validation;
 
 namespace PostTrain.Cli.Commands;
 
-/// <summary><c>posttrain run WORKFLOW [--param k=v]...</c>: validates, runs in this process (or submits to the running host over RabbitMQ), shows progress.</summary>
+/// <summary><c>posttrain run WORKFLOW [--param k=v]...</c>: validates, runs in this process or on the home's owner (a studio or host), shows progress.</summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -64,26 +65,24 @@ public static class RunCommand
             return Output.Error($"{load.Source}: bad parameters; nothing was run");
         }
 
-        if (HomeLock.IsHeld(home))
-        {
-            if (busSettings.IsInMemory)
-                return Output.Error($"{home.DatabasePath} is owned by {HomeLock.DescribeOwner(home) ?? "another process"}. " +
-                    "Submit to it over a shared bus (--bus rabbitmq://HOST, the host must use the same bus) or wait for it to finish.");
+        // With --bus and an owner, the run is handed over the broker and not followed (the owner may be on another
+        // machine, reachable only through the broker): the id is printed for `posttrain status`.
+        if (!busSettings.IsInMemory && HomeLock.IsHeld(home))
             return await SubmitAsync(home, busSettings, load.Source, parameters, seed, json);
-        }
 
-        LocalHost host;
-        try { host = await LocalHost.StartAsync(home, busSettings, dirs, "run", worker: true, resumeOnStart: false, device: device); }
+        // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
+        IHomeOwner owner;
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, busSettings, dirs, "run", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
-        await using (host)
+        await using (owner)
         {
             Guid id;
-            try { id = await host.Launcher.StartAsync(load.Source, parameters, seed); }
+            try { id = await owner.StartRunAsync(load.Source, parameters, seed, reportByCaller: false); }
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }
-            if (!json) Console.Error.WriteLine($"run {id} ({load.Definition!.Id}) started; home {home.Root}");
+            if (!json) Console.Error.WriteLine($"run {id} ({load.Definition!.Id}) started; home {home.Root}{(owner.Remote is { } remote ? $", owned by {remote}" : "")}");
             RunSnapshot final;
-            try { final = await RunProgressRenderer.FollowAsync(host.Engine, id, quiet: json, ct); }
-            catch (OperationCanceledException) { return await host.InterruptedAsync(id, home); }
+            try { final = await RunProgressRenderer.FollowAsync(owner, id, quiet: json, ct); }
+            catch (OperationCanceledException) { return await OwnerConnection.InterruptedAsync(owner, id, home); }
             if (json) Output.WriteJson(final);
             else RunPrinter.Print(final);
             return final.State == RunState.Succeeded ? CliApp.Success : CliApp.Failure;

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using PostTrain.Cli.Owner;
 using PostTrain.Cli.Rendering;
 using PostTrain.Engine.Store;
 
 namespace PostTrain.Cli.Commands;
 
-/// <summary><c>posttrain runs</c>: every run in the home, newest first; safe while another process owns the home.</summary>
+/// <summary><c>posttrain runs</c>: every run in the home, newest first, from its owner when one serves it, else from the snapshot files.</summary>
 public static class RunsCommand
 {
     public static Command Create()
@@ -12,13 +13,13 @@ public static class RunsCommand
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var command = new Command("runs", "List runs with their ids and states") { home, json };
-        command.SetAction(p => Run(p.GetValue(home), p.GetValue(json)));
+        command.SetAction(p => RunAsync(p.GetValue(home), p.GetValue(json)));
         return command;
     }
 
-    public static int Run(string? homeOption, bool json)
+    public static async Task<int> RunAsync(string? homeOption, bool json)
     {
-        var runs = SnapshotReader.List(PostTrainHome.Resolve(homeOption));
+        var runs = await RunList.ListAsync(PostTrainHome.Resolve(homeOption));
         if (json)
             Output.WriteJson(runs.Select(r => new
             {

@@ -16,7 +16,7 @@ public static class StudioCommand
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "Listen URLs, ';'-separated; a non-loopback address requires an access token", DefaultValueFactory = _ => StudioOptions.DefaultUrl };
-        var workflows = new Option<string>("--workflows") { Description = "Directory of workflow files the designer lists and saves", DefaultValueFactory = _ => "workflows" };
+        var workflows = new Option<string?>("--workflows") { Description = "Directory of workflow files the designer lists and saves (default HOME/workflows, with the shipped workflows written there)" };
         var token = new Option<string?>("--token") { Description = $"Access token (default ${StudioOptions.TokenEnvironmentVariable}, else generated when needed)" };
         var requireToken = new Option<bool>("--require-token") { Description = "Require the token on loopback too" };
         var noWorker = new Option<bool>("--no-worker") { Description = "Do not run activities here (remote workers only)" };
@@ -25,23 +25,30 @@ public static class StudioCommand
         var bus = CliOptions.Bus();
         var command = new Command("studio", "Open PostTrain Studio: design workflows and watch runs in a browser (Ctrl+C stops)")
             { urls, home, workflows, token, requireToken, noWorker, device, bus };
-        command.SetAction((p, ct) => RunAsync(p.GetValue(urls)!, p.GetValue(home), p.GetValue(workflows)!, p.GetValue(token), p.GetValue(requireToken),
+        command.SetAction((p, ct) => RunAsync(p.GetValue(urls)!, p.GetValue(home), p.GetValue(workflows), p.GetValue(token), p.GetValue(requireToken),
             p.GetValue(noWorker), p.GetValue(device)!, p.GetValue(bus), ct, CliOptions.JsonOf(p)));
         return command;
     }
 
-    public static async Task<int> RunAsync(string urls, string? homeOption, string workflows, string? token, bool requireToken, bool noWorker, string device, string? busOption, CancellationToken ct, bool json = false)
+    public static async Task<int> RunAsync(string urls, string? homeOption, string? workflows, string? token, bool requireToken, bool noWorker, string device, string? busOption, CancellationToken ct, bool json = false)
     {
         BusSettings bus;
         try { bus = CliOptions.ResolveBus(busOption); }
         catch (ArgumentException e) { return Output.Error($"--bus: {e.Message}", CliApp.Usage); }
+        var home = PostTrainHome.Resolve(homeOption);
+        if (workflows is null)
+        {
+            // Started from anywhere, the studio shows the home's workflows: the shipped ones are written there once (a user's edit wins).
+            workflows = Path.Combine(home.Root, "workflows");
+            foreach (var name in EmbeddedWorkflows.Names) EmbeddedWorkflows.WriteIfMissing(name, Path.Combine(workflows, name + ".json"));
+        }
         StudioHost studio;
         try
         {
             studio = StudioHost.Create(new StudioOptions
             {
                 Urls = urls,
-                Home = PostTrainHome.Resolve(homeOption).Root,
+                Home = home.Root,
                 WorkflowsDirectory = Path.GetFullPath(workflows),
                 AccessToken = token,
                 RequireToken = requireToken,

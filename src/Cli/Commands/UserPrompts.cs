@@ -1,4 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
+using PostTrain.Cli.Owner;
 using PostTrain.Model.Prompts;
 using PostTrain.Engine.Store;
 
@@ -14,10 +14,10 @@ internal static class UserPrompts
     /// <param name="Verifier">The verifier that will check the prompts (the given one, or the one chosen from the rows).</param>
     public sealed record Resolution(string? Artifact, string? Error, string? Verifier = null);
 
-    public static Resolution Resolve(LocalHost host, string prompts, string? verifier, bool json)
+    /// <param name="owner">The home's owner, which records an imported file (this process's engine or another's).</param>
+    public static async Task<Resolution> ResolveAsync(IHomeOwner owner, ArtifactStore artifacts, string prompts, string? verifier, bool json)
     {
-        var artifacts = host.Host.Services.GetRequiredService<ArtifactStore>();
-        var datasets = host.Engine.Datasets().Where(d => d.Kind == DataCommand.Prompts).ToList();
+        var datasets = (await owner.DatasetsAsync()).Where(d => d.Kind == DataCommand.Prompts).ToList();
         string artifact, source = prompts;
         if (prompts.StartsWith("sha256:", StringComparison.Ordinal))
         {
@@ -38,7 +38,7 @@ internal static class UserPrompts
                     return new(null, $"{prompts}: {(result.ErrorCount == 0 ? "no prompts" : $"{result.ErrorCount} bad line(s)")}; nothing was run");
                 }
                 artifact = artifacts.ImportFile(staged).ToString();
-                host.Engine.RecordDataset(new DatasetRecord { Id = Guid.NewGuid(), Kind = DataCommand.Prompts, Artifact = artifact, Records = result.Rows, Source = Path.GetFullPath(prompts), At = DateTime.UtcNow });
+                await owner.RecordDatasetAsync(new DatasetRecord { Id = Guid.NewGuid(), Kind = DataCommand.Prompts, Artifact = artifact, Records = result.Rows, Source = Path.GetFullPath(prompts), At = DateTime.UtcNow });
                 if (!json) Console.Error.WriteLine($"{prompts}: {result.Rows} prompts imported ({result.HeldOut} held out by prompt hash) as {artifact}");
             }
             finally { File.Delete(staged); }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using PostTrain.Engine.Runtime;
+using PostTrain.Cli.Owner;
 using PostTrain.Engine.Store;
 using PostTrain.Workflows.Reports;
 using Spectre.Console;
@@ -10,20 +10,32 @@ namespace PostTrain.Cli.Rendering;
 /// Shows a run while it goes: a Spectre.Console progress bar per step on a terminal, or one plain line per change
 /// (state or a 10% step of progress) on stderr when output is redirected. With <c>rounds</c> it also shows "round x/N"
 /// with an ETA and prints each round's row of the report (<see cref="ReportPrinter.LiveHeaders"/>) as the round ends.
-/// Returns the finished run's snapshot.
+/// Polls the run's owner (this process's engine or another's API) and returns the finished run's snapshot.
 /// </summary>
 public static class RunProgressRenderer
 {
-    public static async Task<RunSnapshot> FollowAsync(WorkflowEngine engine, Guid runId, bool quiet, CancellationToken cancellationToken, int? rounds = null)
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Follows the run on its owner, this process's engine or another process's API alike.</summary>
+    public static async Task<RunSnapshot> FollowAsync(IHomeOwner owner, Guid runId, bool quiet, CancellationToken cancellationToken, int? rounds = null)
     {
-        var finished = engine.WaitForRunAsync(runId, cancellationToken);
-        if (quiet) return await finished;
-        var tracker = rounds is { } n ? new RoundTracker(engine, runId, n) : null;
-        if (Output.Interactive) return await Bars(engine, runId, finished, tracker, cancellationToken);
-        return await Lines(engine, runId, finished, tracker, cancellationToken);
+        if (quiet)
+        {
+            while (true)
+            {
+                var snap = await owner.SnapshotAsync(runId);
+                if (IsFinished(snap)) return snap;
+                await Task.Delay(Poll, cancellationToken);
+            }
+        }
+        var tracker = rounds is { } n ? new RoundTracker(owner, runId, n) : null;
+        if (Output.Interactive) return await Bars(owner, runId, tracker, cancellationToken);
+        return await Lines(owner, runId, tracker, cancellationToken);
     }
 
-    private static async Task<RunSnapshot> Bars(WorkflowEngine engine, Guid runId, Task<RunSnapshot> finished, RoundTracker? tracker, CancellationToken ct)
+    private static bool IsFinished(RunSnapshot run) => run.State is RunState.Succeeded or RunState.Failed or RunState.Cancelled;
+
+    private static async Task<RunSnapshot> Bars(IHomeOwner owner, Guid runId, RoundTracker? tracker, CancellationToken ct)
     {
         RunSnapshot? result = null;
         await AnsiConsole.Progress()
@@ -35,7 +47,7 @@ public static class RunProgressRenderer
                 var tasks = new Dictionary<string, ProgressTask>();
                 while (true)
                 {
-                    var snap = engine.Snapshot(runId);
+                    var snap = await owner.SnapshotAsync(runId);
                     foreach (var s in snap.Steps)
                     {
                         if (!tasks.TryGetValue(s.Path, out var t)) tasks[s.Path] = t = ctx.AddTask(Output.Escape(s.Path), autoStart: false, maxValue: 100);
@@ -47,28 +59,28 @@ public static class RunProgressRenderer
                     }
                     if (tracker is not null && roundTask is not null)
                     {
-                        foreach (var row in tracker.Update(snap)) AnsiConsole.MarkupLine(Output.Escape(RoundLine(row)));
+                        foreach (var row in await tracker.UpdateAsync(snap)) AnsiConsole.MarkupLine(Output.Escape(RoundLine(row)));
                         roundTask.Description = Output.Escape(tracker.Describe());
                         roundTask.Value = tracker.Completed;
                         if (tracker.Completed >= tracker.Total && roundTask.StopTime is null) roundTask.StopTask();
                     }
-                    if (finished.IsCompleted || ct.IsCancellationRequested) { result = snap; break; }
-                    try { await Task.WhenAny(finished, Task.Delay(250, ct)).ConfigureAwait(false); }
+                    if (IsFinished(snap) || ct.IsCancellationRequested) { result = snap; break; }
+                    try { await Task.Delay(Poll, ct).ConfigureAwait(false); }
                     catch (OperationCanceledException) { }
                 }
             });
         ct.ThrowIfCancellationRequested();
-        return finished.IsCompletedSuccessfully ? finished.Result : result!;
+        return result!;
     }
 
-    private static async Task<RunSnapshot> Lines(WorkflowEngine engine, Guid runId, Task<RunSnapshot> finished, RoundTracker? tracker, CancellationToken ct)
+    private static async Task<RunSnapshot> Lines(IHomeOwner owner, Guid runId, RoundTracker? tracker, CancellationToken ct)
     {
         var seen = new Dictionary<string, (StepState State, int Decile)>();
         var round = -1;
         var headerPrinted = false;
         while (true)
         {
-            var snap = engine.Snapshot(runId);
+            var snap = await owner.SnapshotAsync(runId);
             foreach (var s in snap.Steps)
             {
                 var key = (s.State, (int)(s.Progress * 10));
@@ -79,7 +91,7 @@ public static class RunProgressRenderer
             }
             if (tracker is not null)
             {
-                foreach (var row in tracker.Update(snap))
+                foreach (var row in await tracker.UpdateAsync(snap))
                 {
                     if (!headerPrinted) foreach (var line in TextTable.HeaderLines(ReportPrinter.LiveHeaders)) Console.Out.WriteLine(line);
                     headerPrinted = true;
@@ -88,12 +100,9 @@ public static class RunProgressRenderer
                 if (tracker.Current != round && tracker.Current > 0) Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {tracker.Describe()}");
                 round = tracker.Current;
             }
-            if (finished.IsCompleted || ct.IsCancellationRequested)
-            {
-                ct.ThrowIfCancellationRequested();
-                return finished.IsCompletedSuccessfully ? finished.Result : snap;
-            }
-            try { await Task.WhenAny(finished, Task.Delay(250, ct)).ConfigureAwait(false); }
+            ct.ThrowIfCancellationRequested();
+            if (IsFinished(snap)) return snap;
+            try { await Task.Delay(Poll, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }
     }
@@ -102,7 +111,7 @@ public static class RunProgressRenderer
         string.Join(" · ", ReportPrinter.LiveHeaders.Zip(ReportPrinter.LiveCells(r)).Select(p => p.First == "round" ? p.Second : $"{p.First} {p.Second}"));
 
     /// <summary>Which round of N is running, when each ended, and the rows of the rounds that ended since the last look.</summary>
-    private sealed class RoundTracker(WorkflowEngine engine, Guid runId, int total)
+    private sealed class RoundTracker(IHomeOwner owner, Guid runId, int total)
     {
         private int _selectsDone;
         private int _printed;
@@ -113,9 +122,9 @@ public static class RunProgressRenderer
         public int Current { get; private set; }
         private TimeSpan? _eta;
 
-        public IReadOnlyList<RoundSummary> Update(RunSnapshot snap)
+        public async Task<IReadOnlyList<RoundSummary>> UpdateAsync(RunSnapshot snap)
         {
-            var records = engine.Rounds(runId);
+            var records = await owner.RoundsAsync(runId);
             var top = records.Select(r => r.Container).OrderBy(c => c.Length).FirstOrDefault();
             var mine = records.Where(r => r.Container == top).ToList();
             var done = mine.Where(r => r.Completed && r.FinishedAt is not null).ToList();
@@ -132,7 +141,8 @@ public static class RunProgressRenderer
             var selects = snap.Steps.Count(s => s.ActivityType == "SelectBest" && s.State == StepState.Done);
             if (selects == _selectsDone) return [];
             _selectsDone = selects;
-            var rows = RunReportBuilder.Rounds(engine.Steps(runId), engine.Metrics(runId));
+            var stored = await owner.RecordsAsync(runId);
+            var rows = RunReportBuilder.Rounds(stored.Steps, stored.Metrics);
             var fresh = rows.Skip(_printed).ToList();
             _printed = rows.Count;
             return fresh;

@@ -19,10 +19,14 @@ public static class SnapshotReader
             .OrderByDescending(r => r.CreatedAt).ToList();
 
     /// <summary>A run by full id or unique id prefix; null if none matches.</summary>
-    public static RunSnapshot? Find(PostTrainHome home, string idOrPrefix)
+    public static RunSnapshot? Find(PostTrainHome home, string idOrPrefix) =>
+        Guid.TryParse(idOrPrefix, out var id) ? TryRead(home.SnapshotPath(id)) : Match(List(home), idOrPrefix);
+
+    /// <summary>The run among <paramref name="runs"/> with this full id or unique id prefix; null if none or several match.</summary>
+    public static RunSnapshot? Match(IEnumerable<RunSnapshot> runs, string idOrPrefix)
     {
-        if (Guid.TryParse(idOrPrefix, out var id)) return TryRead(home.SnapshotPath(id));
-        var matches = List(home).Where(r => r.Id.ToString("D").StartsWith(idOrPrefix, StringComparison.OrdinalIgnoreCase) || r.Id.ToString("N").StartsWith(idOrPrefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (Guid.TryParse(idOrPrefix, out var id)) return runs.FirstOrDefault(r => r.Id == id);
+        var matches = runs.Where(r => r.Id.ToString("D").StartsWith(idOrPrefix, StringComparison.OrdinalIgnoreCase) || r.Id.ToString("N").StartsWith(idOrPrefix, StringComparison.OrdinalIgnoreCase)).ToList();
         return matches.Count == 1 ? matches[0] : null;
     }
 

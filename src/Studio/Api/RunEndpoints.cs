@@ -59,11 +59,12 @@ public static class RunEndpoints
             return Results.Ok(views.Get(id));
         }).WithSummary("Resumes a failed, cancelled or interrupted run: finished steps stay done.").Produces<RunView>();
 
-        api.MapPost("/runs/{id:guid}/cancel", async (Guid id, WorkflowEngine engine, RunViews views) =>
+        api.MapPost("/runs/{id:guid}/cancel", async (Guid id, string? reason, WorkflowEngine engine, RunViews views) =>
         {
             try
             {
-                if (!await engine.CancelAsync(id, "cancelled in the studio").ConfigureAwait(false))
+                // ?reason= names who cancelled (`posttrain cancel` says "cancelled by user", as it does without an owner).
+                if (!await engine.CancelAsync(id, string.IsNullOrWhiteSpace(reason) ? "cancelled in the studio" : reason).ConfigureAwait(false))
                     return Results.Conflict(new ErrorResponse($"run {id} has finished already ({views.Get(id)?.State})"));
             }
             catch (KeyNotFoundException e) { return Results.NotFound(new ErrorResponse(e.Message)); }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PostTrain.Engine.Hosting;
 using PostTrain.Engine.Store;
+using PostTrain.Workflows.Reports;
 using PostTrain.Workflows.Triggers;
 
 namespace PostTrain.Workflows.Hosting;
@@ -30,6 +31,9 @@ public static class PostTrainHostFactory
                 services.AddSingleton<TriggerService>();
                 // The model core's importer by default; a later registration (the caller's ConfigureServices) wins.
                 services.AddSingleton<IPreferenceDataValidator>(new PreferenceImporterValidator());
+                // Every owner writes the report of each run that succeeds in it, wherever the run was started.
+                services.AddSingleton<RunReportService>();
+                services.AddHostedService(sp => sp.GetRequiredService<RunReportService>());
             }
             options.ConfigureServices?.Invoke(services);
         },
