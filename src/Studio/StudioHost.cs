@@ -97,6 +97,7 @@ public sealed class StudioHost : IAsyncDisposable
         WorkflowEndpoints.Map(app, options);
         ActivityEndpoints.Map(app);
         RunEndpoints.Map(app);
+        RunFileEndpoints.Map(app);
         app.MapFallback("/api/{**rest}", (string? rest) => Results.NotFound(new ErrorResponse($"no API endpoint /api/{rest}")));
         app.MapFallback(async context =>
         {

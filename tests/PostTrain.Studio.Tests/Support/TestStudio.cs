@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Studio.Tests.Support;
@@ -60,6 +63,17 @@ public sealed class TestStudio : IAsyncDisposable
     }
 
     public string PathOf(string name) => Path.Combine(Workflows, name + ".json");
+
+    /// <summary>Starts a run through the API and waits until it has finished; returns its id.</summary>
+    public async Task<string> RunToEndAsync(string workflow, object? parameters = null)
+    {
+        var response = await Client.PostAsJsonAsync("api/runs", new { workflow, parameters });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var id = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        var events = await SseReader.ReadUntilAsync(Client, $"api/runs/{id}/events", (e, _) => e == "end", TimeSpan.FromSeconds(60));
+        Assert.Equal("end", events[^1].Event);
+        return id;
+    }
 
     public async ValueTask DisposeAsync()
     {
