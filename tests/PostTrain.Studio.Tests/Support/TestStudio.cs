@@ -17,11 +17,14 @@ public sealed class TestStudio : IAsyncDisposable
         Backoff = TimeSpan.FromMilliseconds(50),
     };
 
-    private TestStudio(StudioHost host, string root, HttpClient client)
+    private readonly bool _keepRoot;
+
+    private TestStudio(StudioHost host, string root, HttpClient client, bool keepRoot)
     {
         Host = host;
         Root = root;
         Client = client;
+        _keepRoot = keepRoot;
     }
 
     public StudioHost Host { get; }
@@ -30,7 +33,8 @@ public sealed class TestStudio : IAsyncDisposable
     public HttpClient Client { get; }
     public Uri BaseAddress => Client.BaseAddress!;
 
-    public static async Task<TestStudio> StartAsync(string urls = "http://127.0.0.1:0", string? token = null, bool copyWorkflows = true)
+    /// <param name="keepRoot">Leave the home and workflows on disk after disposal (the caller deletes <see cref="Root"/>).</param>
+    public static async Task<TestStudio> StartAsync(string urls = "http://127.0.0.1:0", string? token = null, bool copyWorkflows = true, bool keepRoot = false)
     {
         var root = Path.Combine(Path.GetTempPath(), "posttrain-studio-tests", Guid.NewGuid().ToString("N"));
         var workflows = Path.Combine(root, "workflows");
@@ -52,7 +56,7 @@ public sealed class TestStudio : IAsyncDisposable
         // A wildcard binding answers on loopback too; talk to it there.
         var address = host.Addresses[0].Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "127.0.0.1");
         var client = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
-        return new TestStudio(host, root, client);
+        return new TestStudio(host, root, client, keepRoot);
     }
 
     public HttpClient AuthorizedClient(string token)
@@ -79,6 +83,7 @@ public sealed class TestStudio : IAsyncDisposable
     {
         Client.Dispose();
         await Host.DisposeAsync();
+        if (_keepRoot) return;
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
