@@ -22,6 +22,9 @@ const browser = spawn(chromium, [
 ], { stdio: ['ignore', 'ignore', 'pipe'] });
 
 const stop = () => { browser.kill('SIGTERM'); try { rmSync(profile, { recursive: true, force: true }); } catch { /* it is a temp dir */ } };
+// However the script ends (an exception included), the browser it started goes with it.
+process.on('exit', () => browser.kill('SIGTERM'));
+process.on('uncaughtException', (e) => fail(e.message));
 const fail = (message) => { console.error(`screenshots: ${message}`); stop(); process.exit(1); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
