@@ -99,6 +99,7 @@ public sealed class StudioHost : IAsyncDisposable
         ActivityEndpoints.Map(app);
         ReferenceEndpoints.Map(app, options);
         RunEndpoints.Map(app);
+        RunFileEndpoints.Map(app);
         app.MapFallback("/api/{**rest}", (string? rest) => Results.NotFound(new ErrorResponse($"no API endpoint /api/{rest}")));
         app.MapFallback(async context =>
         {

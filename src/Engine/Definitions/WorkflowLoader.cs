@@ -29,7 +29,7 @@ namespace PostTrain.Engine.Definitions;
 public static class WorkflowLoader
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-    private static readonly HashSet<string> TopLevelKeys = ["$schema", "id", "version", "description", "parameters", "triggers", "activities", "connections", "outputs"];
+    private static readonly HashSet<string> TopLevelKeys = ["$schema", "id", "version", "description", "parameters", "triggers", "activities", "connections", "outputs", "layout"];
     private static readonly HashSet<string> NodeKeys = ["id", "type", "pool", "inputs", "retry", "count", "items", "body", "outputs", "description"];
     private static readonly HashSet<string> ParameterKeys = ["type", "default", "min", "max", "description"];
 
@@ -75,7 +75,20 @@ public static class WorkflowLoader
             Source = source,
             Json = json,
         };
+        CheckLayout(obj["layout"], problems);
         return new(def, problems, source);
+    }
+
+    /// <summary>"layout": where the studio's designer drew each node, <c>{"nodeId": {"x": 0, "y": 0}}</c>; the engine only checks its shape.</summary>
+    private static void CheckLayout(JsonNode? node, List<WorkflowProblem> problems)
+    {
+        if (node is null) return;
+        if (node is not JsonObject layout) { problems.Add(new("$.layout", $"expected an object of node positions {{\"id\": {{\"x\": 0, \"y\": 0}}}}, got {Kind(node)}")); return; }
+        foreach (var (id, value) in layout)
+            if (value is not JsonObject p || p.Count != 2 || !IsNumber(p["x"]) || !IsNumber(p["y"]))
+                problems.Add(new($"$.layout.{id}", $"expected {{\"x\": number, \"y\": number}}, got {value?.ToJsonString() ?? "null"}"));
+
+        static bool IsNumber(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d);
     }
 
     /// <summary>Reads one input value: <c>{"param"}</c>, <c>{"from"}</c>, <c>{"fromPrevious","initial"}</c>, <c>{"var"}</c>, <c>{"literal"}</c> or any other JSON literal.</summary>

@@ -59,7 +59,19 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
             Store.Steps.Update(step);
             machine.RecordMetrics(run, step, m.Metrics);
             foreach (var c in m.Checkpoints)
+            {
+                // A later step of the same run registering a checkpoint again (a selection marks the DPO model it
+                // picked) fills what the record lacks; it never erases the parent the step that made it recorded.
+                if (Store.Checkpoints.FindById(c.Artifact) is { } made && made.RunId == run.Id)
+                {
+                    made.Parent ??= c.Parent;
+                    made.Sampler ??= c.Sampler;
+                    made.RewardModel ??= c.RewardModel;
+                    Store.Checkpoints.Update(made);
+                    continue;
+                }
                 Store.Checkpoints.Upsert(new CheckpointRecord { Id = c.Artifact, Kind = c.Kind, Name = c.Name, RunId = run.Id, StepPath = step.Path, Round = c.Round ?? step.Round, Sampler = c.Sampler, Parent = c.Parent, RewardModel = c.RewardModel, At = Now });
+            }
             foreach (var a in ArtifactsIn(JsonNode.Parse(m.OutputsJson)))
                 if (Store.Artifacts.FindById(a) is null) Store.Artifacts.Insert(new ArtifactRecord { Id = a, RunId = run.Id, StepPath = step.Path, At = Now });
             Store.StepCache.Upsert(new StepCacheEntry { Id = step.CacheKey, ActivityType = step.ActivityType, OutputsJson = m.OutputsJson, Metrics = [.. m.Metrics], Checkpoints = [.. m.Checkpoints], At = Now });

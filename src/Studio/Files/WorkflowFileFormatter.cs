@@ -12,7 +12,7 @@ namespace PostTrain.Studio.Files;
 /// </summary>
 public static class WorkflowFileFormatter
 {
-    private static readonly string[] TopOrder = ["$schema", "id", "version", "description", "parameters", "triggers", "activities", "connections", "outputs"];
+    private static readonly string[] TopOrder = ["$schema", "id", "version", "description", "parameters", "triggers", "activities", "connections", "outputs", "layout"];
     private static readonly string[] NodeOrder = ["id", "type", "description", "pool", "count", "items", "inputs", "body", "outputs", "retry"];
     private static readonly string[] ParameterOrder = ["type", "default", "min", "max", "description"];
     private static readonly string[] RetryOrder = ["maxAttempts", "backoffSeconds"];

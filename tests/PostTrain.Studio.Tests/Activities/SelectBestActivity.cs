@@ -25,6 +25,8 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
             throw new ArgumentException($"expected as many scores as candidates, got {input.Scores.Length} scores for {input.Candidates.Length} candidates");
         var best = Enumerable.Range(0, input.Scores.Length).MaxBy(i => input.Scores[i]);
         context.RecordMetric("heldout_accuracy", input.Scores[best] / (input.Scores[best] + 1));
+        // As the real SelectBest does: the picked checkpoint is registered again, by a step that did not make it.
+        context.RegisterCheckpoint(input.Candidates[best], "selected", name: "selected");
         return Task.FromResult(new Outputs { Best = input.Candidates[best], Score = input.Scores[best] });
     }
 }

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using PostTrain.Studio.Tests.Support;
 
@@ -30,9 +32,14 @@ public sealed class RunMonitorBrowserTests
             Assert.True(states.Count >= 9, $"expected at least 9 steps, got {states.Count}");
             Assert.All(states, s => Assert.StartsWith("done", s));
             Assert.All(await page.Locator("[data-testid=step-worker]").AllInnerTextsAsync(), w => Assert.NotEqual("—", w));
-            await page.Locator("[data-testid=chart-sft_loss]").WaitForAsync();
-            await page.Locator("[data-testid=chart-heldout_accuracy]").WaitForAsync();
+            // Metrics by family: sft_loss is a loss, heldout_accuracy an accuracy, win_rate a win rate.
+            await page.Locator("[data-testid=chart-loss]").WaitForAsync();
+            await page.Locator("[data-testid=chart-accuracy]").WaitForAsync();
+            await page.Locator("[data-testid=chart-win-rate]").WaitForAsync();
+            Assert.Equal(3, await page.Locator("[data-testid=charts] figure").CountAsync());
             await page.Locator("[data-testid=lineage]").WaitForAsync();
+            await CanvasGeometry.AssertAllInsideAsync(page, "run-canvas");
+            await AssertCleanChainAsync(page, studio);
 
             // A step's log comes from the worker's reports.
             await page.Locator("[data-testid^='step-rounds[1]/select']").ClickAsync();
@@ -55,5 +62,27 @@ public sealed class RunMonitorBrowserTests
             await StudioBrowser.ShotAsync(page, "run-monitor-failure");
             throw;
         }
+    }
+
+    /// <summary>
+    /// One node per checkpoint, at most one parent edge into each, none from a node to itself, all pointing right;
+    /// the checkpoint a selection registered again still hangs from the model it was trained from.
+    /// </summary>
+    private static async Task AssertCleanChainAsync(IPage page, TestStudio studio)
+    {
+        var runId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        var records = (await studio.Client.GetFromJsonAsync<JsonArray>($"api/checkpoints?run={runId}"))!;
+        var artifacts = records.Select(c => c!["artifact"]!.GetValue<string>()).Distinct().Order().ToList();
+        await Assertions.Expect(page.Locator("[data-testid=lineage-canvas] .react-flow__node")).ToHaveCountAsync(artifacts.Count);
+        await page.WaitForTimeoutAsync(300); // the fit-view
+        var nodes = await CanvasGeometry.NodesAsync(page, "lineage-canvas");
+        var edges = await CanvasGeometry.EdgesAsync(page, "lineage-canvas");
+        Assert.Equal(artifacts, nodes.Keys.Order().ToList());
+        Assert.DoesNotContain(edges, e => e.Source == e.Target);
+        Assert.All(edges.GroupBy(e => e.Target), g => Assert.Single(g));
+        Assert.All(edges, e => Assert.True(nodes[e.Target].X > nodes[e.Source].Right, $"edge {e.Source} -> {e.Target} does not point right"));
+        // base has no parent; every other checkpoint (7 of them, the selected ones included) has exactly one.
+        Assert.Equal(artifacts.Count - 1, edges.Count);
+        await CanvasGeometry.AssertAllInsideAsync(page, "lineage-canvas");
     }
 }

@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Studio.Tests.Support;
@@ -14,11 +17,14 @@ public sealed class TestStudio : IAsyncDisposable
         Backoff = TimeSpan.FromMilliseconds(50),
     };
 
-    private TestStudio(StudioHost host, string root, HttpClient client)
+    private readonly bool _keepRoot;
+
+    private TestStudio(StudioHost host, string root, HttpClient client, bool keepRoot)
     {
         Host = host;
         Root = root;
         Client = client;
+        _keepRoot = keepRoot;
     }
 
     public StudioHost Host { get; }
@@ -27,7 +33,8 @@ public sealed class TestStudio : IAsyncDisposable
     public HttpClient Client { get; }
     public Uri BaseAddress => Client.BaseAddress!;
 
-    public static async Task<TestStudio> StartAsync(string urls = "http://127.0.0.1:0", string? token = null, bool copyWorkflows = true)
+    /// <param name="keepRoot">Leave the home and workflows on disk after disposal (the caller deletes <see cref="Root"/>).</param>
+    public static async Task<TestStudio> StartAsync(string urls = "http://127.0.0.1:0", string? token = null, bool copyWorkflows = true, bool keepRoot = false)
     {
         var root = Path.Combine(Path.GetTempPath(), "posttrain-studio-tests", Guid.NewGuid().ToString("N"));
         var workflows = Path.Combine(root, "workflows");
@@ -49,7 +56,7 @@ public sealed class TestStudio : IAsyncDisposable
         // A wildcard binding answers on loopback too; talk to it there.
         var address = host.Addresses[0].Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "127.0.0.1");
         var client = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
-        return new TestStudio(host, root, client);
+        return new TestStudio(host, root, client, keepRoot);
     }
 
     public HttpClient AuthorizedClient(string token)
@@ -61,10 +68,22 @@ public sealed class TestStudio : IAsyncDisposable
 
     public string PathOf(string name) => Path.Combine(Workflows, name + ".json");
 
+    /// <summary>Starts a run through the API and waits until it has finished; returns its id.</summary>
+    public async Task<string> RunToEndAsync(string workflow, object? parameters = null)
+    {
+        var response = await Client.PostAsJsonAsync("api/runs", new { workflow, parameters });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var id = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        var events = await SseReader.ReadUntilAsync(Client, $"api/runs/{id}/events", (e, _) => e == "end", TimeSpan.FromSeconds(60));
+        Assert.Equal("end", events[^1].Event);
+        return id;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         await Host.DisposeAsync();
+        if (_keepRoot) return;
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -1,15 +1,19 @@
-// The studio shell: designer and run monitor, addressed by the URL hash (#/designer/NAME, #/runs, #/runs/ID).
+// The studio shell: designer and run monitor, addressed by the URL hash
+// (#/designer/NAME, #/runs, #/runs/ID, #/runs/ID/report, #/checkpoints/sha256:...).
 import { useEffect, useState } from 'react';
 import { api } from './api';
 import { Designer } from './Designer';
 import type { ActivityDescriptor } from './model';
+import { CheckpointPage, ReportPage } from './Pages';
 import { RunMonitor, RunsList } from './RunMonitor';
 
-type Route = { page: 'designer'; name: string | null } | { page: 'runs' } | { page: 'run'; id: string };
+type Route = { page: 'designer'; name: string | null } | { page: 'runs' } | { page: 'run'; id: string } | { page: 'report'; id: string } | { page: 'checkpoint'; reference: string };
 
 function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'runs' && parts[1] && parts[2] === 'report') return { page: 'report', id: parts[1] };
   if (parts[0] === 'runs' && parts[1]) return { page: 'run', id: parts[1] };
+  if (parts[0] === 'checkpoints' && parts[1]) return { page: 'checkpoint', reference: parts[1] };
   if (parts[0] === 'runs') return { page: 'runs' };
   return { page: 'designer', name: parts[0] === 'designer' && parts[1] ? parts[1] : null };
 }
@@ -41,6 +45,8 @@ export function App() {
       </div>
       {route.page === 'runs' && <RunsList onOpen={(id) => go(`#/runs/${id}`)} />}
       {route.page === 'run' && <RunMonitor id={route.id} onBack={() => go('#/runs')} />}
+      {route.page === 'report' && <ReportPage id={route.id} />}
+      {route.page === 'checkpoint' && <CheckpointPage reference={route.reference} />}
     </div>
   );
 }

@@ -1,16 +1,17 @@
-// The designer: workflow list, activity palette, canvas, inspector, and the toolbar
-// (new, rename, duplicate, undo/redo, export/import, validate, save, run).
+// The designer: workflow list, activity palette (with search), canvas, inspector, and the toolbar
+// (new, rename, duplicate, delete, undo/redo, copy/paste, auto layout, export/import, validate, save, run).
+// Dragged nodes keep their places in the workflow file's "layout"; Auto layout forgets them.
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import {
-  Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow,
+  Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow,
   type Connection, type Edge, type Node, type NodeChange,
 } from '@xyflow/react';
 import { api, ApiError, type WorkflowSummary } from './api';
 import { Inspector } from './Inspector';
-import { layout, type NodeData } from './layout';
+import { EMPTY_LAYOUT, layout, type Laid, type NodeData } from './layout';
 import {
-  addNode, clone, find, FOREACH, isContainer, locateProblem, NAME_PATTERN, removeNode, renameNode, REPEAT, uniqueId, updateNode,
-  type ActivityDescriptor, type NodeDoc, type Problem, type WorkflowDoc,
+  addNode, asFragment, clone, find, FOREACH, isContainer, locateProblem, NAME_PATTERN, pasteNodes, removeNode, renameNode, REPEAT, uniqueId, updateNode,
+  type ActivityDescriptor, type Fragment, type NodeDoc, type Problem, type WorkflowDoc,
 } from './model';
 import { nodeTypes } from './nodes';
 import { useFlowNodes } from './flow';
@@ -45,7 +46,9 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [conflict, setConflict] = useState(false);
   const [runDialog, setRunDialog] = useState(false);
-  const [dragged, setDragged] = useState<Map<string, { x: number; y: number }>>(new Map());
+  const [query, setQuery] = useState('');
+  const clipboard = useRef<NodeDoc[] | null>(null);
+  const fitted = useRef('');
   const flow = useReactFlow();
   const wrapper = useRef<HTMLDivElement>(null);
   const importInput = useRef<HTMLInputElement>(null);
@@ -60,7 +63,7 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
       const { doc, etag } = await api.workflow(name);
       setEditing({ name, doc, etag, past: [], future: [], saved: JSON.stringify(doc) });
       setSelected(null);
-      setDragged(new Map());
+      fitted.current = '';
       setMessage(null);
       setConflict(false);
       history.replaceState(null, '', `#/designer/${encodeURIComponent(name)}`);
@@ -116,31 +119,103 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
     return { byNode, byField, general, workflowFields };
   }, [doc, problems]);
 
-  const laid = useMemo(() => (doc ? layout(doc, { problemsByNode: located.byNode, categories }) : { nodes: [], edges: [] }), [doc, located, categories]);
-  const nodes = useMemo<Node<NodeData>[]>(
-    () => laid.nodes.map((n) => ({ ...n, position: dragged.get(n.id) ?? n.position, selected: n.id === selected })),
-    [laid, dragged, selected],
-  );
+  // ELK lays out asynchronously; an answer for an older document is dropped.
+  const [laid, setLaid] = useState<Laid>(EMPTY_LAYOUT);
+  useEffect(() => {
+    if (!doc) { setLaid(EMPTY_LAYOUT); return; }
+    let live = true;
+    layout(doc, { problemsByNode: located.byNode, categories })
+      .then((l) => { if (live) setLaid(l); })
+      .catch((e: Error) => { if (live) setMessage({ kind: 'error', text: `layout failed: ${e.message}` }); });
+    return () => { live = false; };
+  }, [doc, located, categories]);
+  const nodes = useMemo<Node<NodeData>[]>(() => laid.nodes.map((n) => ({ ...n, selected: n.id === selected })), [laid, selected]);
+  // Edge labels only around the selected node: on a workflow like iterate.json forty labels hide the graph.
+  const edges = useMemo<Edge[]>(() => laid.edges.map((e) => (selected && (e.source === selected || e.target === selected)
+    ? { ...e, label: (e.data as { text?: string } | undefined)?.text, className: `${e.className ?? ''} edge-focus` } : e)), [laid, selected]);
 
   const [flowNodes, applyFlowChanges] = useFlowNodes(nodes);
-  // Re-fit when nodes come or go (a dropped node may land outside the view); not on edits of a node's fields.
+  // Fit once the laid-out nodes are measured, again whenever nodes come or go; not on edits of a node's fields.
+  const initialized = useNodesInitialized();
   const structure = laid.nodes.map((n) => n.id).join(',');
   useEffect(() => {
-    const t = setTimeout(() => void flow.fitView({ maxZoom: 1, padding: 0.15, duration: 150 }), 60);
-    return () => clearTimeout(t);
-  }, [structure, flow]);
+    if (!initialized || !structure || fitted.current === structure) return;
+    fitted.current = structure;
+    void flow.fitView({ maxZoom: 1, padding: 0.08 });
+  }, [initialized, structure, flow]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
     applyFlowChanges(changes);
-    // Dragged positions survive re-layouts until the document's structure puts the node elsewhere.
-    const moved = changes.filter((c) => c.type === 'position' && c.position);
-    if (moved.length)
-      setDragged((d) => {
-        const m = new Map(d);
-        for (const c of moved) if (c.type === 'position' && c.position) m.set(c.id, c.position);
-        return m;
-      });
     for (const c of changes) if (c.type === 'select' && c.selected) setSelected(c.id);
   }, [applyFlowChanges]);
+
+  // A drag ends: every node's place goes into the document (so the picture stays as the user left it), undoably.
+  const onNodeDragStop = useCallback((_: unknown, __: Node, moved: Node[]) => {
+    if (!doc) return;
+    const d = clone(doc);
+    d.layout = Object.fromEntries(laid.nodes.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
+    for (const n of moved) d.layout[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+    edit(d);
+  }, [doc, laid, edit]);
+  const autoLayout = () => {
+    if (!doc?.layout) return;
+    const d = clone(doc);
+    delete d.layout;
+    fitted.current = '';
+    edit(d);
+  };
+
+  // Copy and paste: the selected node (a container with its body) as JSON, on the system clipboard too, so it
+  // pastes into another workflow or tab. It lands in the selected container, else beside the selected node.
+  const copySelection = useCallback((): Fragment | null => {
+    const l = doc && selected ? find(doc, selected) : undefined;
+    if (!l) return null;
+    clipboard.current = [clone(l.node)];
+    return { posttrain: 'nodes', nodes: clipboard.current };
+  }, [doc, selected]);
+  const paste = useCallback((fragment: NodeDoc[] | null) => {
+    if (!doc || !fragment?.length) return;
+    const l = selected ? find(doc, selected) : undefined;
+    const into = l ? (isContainer(l.node) ? l.node.id : l.ancestors[l.ancestors.length - 1]?.id ?? null) : null;
+    const r = pasteNodes(doc, fragment, into);
+    edit(r.doc);
+    setSelected(r.ids[0] ?? null);
+    setMessage({ kind: 'ok', text: `pasted ${r.ids.join(', ')}${into ? ` into ${into}` : ''}` });
+  }, [doc, selected, edit]);
+  useEffect(() => {
+    const inField = (e: Event) => !!(e.target as HTMLElement | null)?.closest?.('input, textarea, select');
+    const onCopy = (e: ClipboardEvent) => {
+      if (inField(e) || (window.getSelection()?.toString() ?? '') !== '') return;
+      const f = copySelection();
+      if (!f || !e.clipboardData) return;
+      e.clipboardData.setData('text/plain', JSON.stringify(f, null, 2));
+      e.preventDefault();
+    };
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const onPaste = (e: ClipboardEvent) => {
+      if (inField(e)) return;
+      clearTimeout(pending);
+      const f = asFragment(e.clipboardData?.getData('text/plain') ?? '');
+      if (!f && !clipboard.current) return;
+      e.preventDefault();
+      paste(f?.nodes ?? clipboard.current);
+    };
+    // Where the browser sends no copy/paste event for a page without a text selection or focus (headless ones),
+    // the keys alone copy into and paste from this page's clipboard.
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || inField(e)) return;
+      if (e.key.toLowerCase() === 'c') copySelection();
+      if (e.key.toLowerCase() === 'v') { clearTimeout(pending); pending = setTimeout(() => paste(clipboard.current), 80); }
+    };
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('paste', onPaste);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      clearTimeout(pending);
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('paste', onPaste);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [copySelection, paste]);
 
   const onConnect = useCallback((c: Connection) => {
     if (!doc || !c.source || !c.target || c.source === c.target) return;
@@ -258,6 +333,24 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
       void refreshList();
     } catch (e) { setMessage({ kind: 'error', text: (e as Error).message }); }
   };
+  // Deleting asks first, and names the file; a file changed on disk since it was opened is not deleted (If-Match).
+  const deleteWorkflow = async () => {
+    if (!editing) return;
+    const what = editing.etag === null ? `Discard the unsaved workflow ${editing.name}?` : `Delete workflows/${editing.name}.json? This cannot be undone.`;
+    if (!window.confirm(what)) return;
+    try {
+      if (editing.etag !== null) await api.remove(editing.name, editing.etag);
+      setMessage({ kind: 'ok', text: editing.etag === null ? `discarded ${editing.name}` : `deleted workflows/${editing.name}.json` });
+      setEditing(null);
+      setSelected(null);
+      setProblems([]);
+      history.replaceState(null, '', '#/designer');
+      void refreshList();
+    } catch (e) {
+      const err = e as ApiError;
+      setMessage({ kind: 'error', text: err.status === 412 ? `not deleted: workflows/${editing.name}.json changed on disk since you opened it` : `not deleted: ${err.message}` });
+    }
+  };
   const exportJson = () => {
     if (!editing) return;
     const blob = new Blob([JSON.stringify(editing.doc, null, 2) + '\n'], { type: 'application/json' });
@@ -282,11 +375,17 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
 
   const dirty = !!editing && JSON.stringify(editing.doc) !== editing.saved;
   const selectedNode = doc && selected ? find(doc, selected)?.node : undefined;
+  // Palette search: every word must appear in the type, the category or the description.
+  const matching = useMemo(() => {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    return descriptors.filter((d) => words.every((w) => `${d.type} ${d.category} ${d.description}`.toLowerCase().includes(w)));
+  }, [descriptors, query]);
   const grouped = useMemo(() => {
     const g = new Map<string, ActivityDescriptor[]>();
-    for (const d of descriptors) g.set(d.category, [...(g.get(d.category) ?? []), d]);
+    for (const d of matching) g.set(d.category, [...(g.get(d.category) ?? []), d]);
     return [...g.entries()].sort(([a], [b]) => a.localeCompare(b));
-  }, [descriptors]);
+  }, [matching]);
+  const addToSelection = (type: string) => addActivity(type, selectedNode && isContainer(selectedNode) ? selectedNode.id : null);
 
   return (
     <div className="designer">
@@ -305,13 +404,20 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
         </section>
         <section className="palette" data-testid="palette">
           <h4>Activities</h4>
+          <input type="search" className="palette-search" placeholder="search activities" value={query} data-testid="palette-search"
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && matching.length && editing) { addToSelection(matching[0].type); setQuery(''); }
+              if (e.key === 'Escape') setQuery('');
+            }} />
+          {query && !matching.length && <div className="muted" data-testid="palette-empty">no activity matches '{query}'</div>}
           {grouped.map(([category, ds]) => (
             <details key={category} open>
               <summary>{category}</summary>
               {ds.map((d) => (
                 <div key={d.type} className="palette-item" draggable data-testid={`palette-${d.type}`} title={d.description}
                   onDragStart={(e) => { e.dataTransfer.setData(DRAG_TYPE, d.type); e.dataTransfer.setData('text/plain', d.type); e.dataTransfer.effectAllowed = 'move'; }}
-                  onDoubleClick={() => addActivity(d.type, selectedNode && isContainer(selectedNode) ? selectedNode.id : null)}>
+                  onDoubleClick={() => addToSelection(d.type)}>
                   <b>{d.type}</b>
                   <span className="muted">{d.description}</span>
                 </div>
@@ -326,9 +432,13 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
           <button onClick={newWorkflow}>New</button>
           <button onClick={() => void rename()} disabled={!editing}>Rename</button>
           <button onClick={duplicate} disabled={!editing}>Duplicate</button>
+          <button onClick={() => void deleteWorkflow()} disabled={!editing} data-testid="delete-workflow">Delete…</button>
           <span className="sep" />
           <button onClick={undo} disabled={!editing?.past.length} data-testid="undo">Undo</button>
           <button onClick={redo} disabled={!editing?.future.length} data-testid="redo">Redo</button>
+          <button onClick={() => copySelection()} disabled={!selectedNode} data-testid="copy" title="Ctrl+C">Copy</button>
+          <button onClick={() => paste(clipboard.current)} disabled={!editing} data-testid="paste" title="Ctrl+V">Paste</button>
+          <button onClick={autoLayout} disabled={!editing?.doc.layout} data-testid="auto-layout" title="Forget the positions saved in the file and lay the graph out again">Auto layout</button>
           <span className="sep" />
           <button onClick={exportJson} disabled={!editing}>Export</button>
           <button onClick={() => importInput.current?.click()}>Import</button>
@@ -348,23 +458,21 @@ function DesignerInner({ descriptors, onRunStarted, initial }: { descriptors: Ac
           {editing ? (
             <ReactFlow
               nodes={flowNodes}
-              edges={laid.edges}
+              edges={edges}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
+              onNodeDragStop={onNodeDragStop}
               onConnect={onConnect}
               onEdgesDelete={deleteEdges}
               onNodesDelete={(ns) => { let d = doc!; for (const n of ns) d = removeNode(d, n.id); edit(d); setSelected(null); }}
               onPaneClick={() => setSelected(null)}
               onNodeClick={(_, n) => setSelected(n.id)}
               deleteKeyCode={['Delete', 'Backspace']}
-              fitView
-              fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
-              minZoom={0.2}
+              minZoom={0.1}
               proOptions={{ hideAttribution: true }}
             >
               <Background />
               <Controls />
-              <MiniMap pannable zoomable />
             </ReactFlow>
           ) : <div className="empty">Choose a workflow on the left, or press New.</div>}
         </div>

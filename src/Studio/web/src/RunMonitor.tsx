@@ -1,11 +1,13 @@
 // Runs list and the live view of one run: node states on the workflow's canvas, steps with workers and logs,
-// per-round charts and checkpoint lineage. Updates arrive by server-sent events; nothing here polls.
+// metric charts by family, checkpoint lineage, and links to the run's report and its checkpoints.
+// Updates arrive by server-sent events; nothing here polls.
 import { useEffect, useMemo, useState } from 'react';
-import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Edge, type Node } from '@xyflow/react';
-import dagre from '@dagrejs/dagre';
+import { Background, Controls, ReactFlow, ReactFlowProvider, type Edge, type Node } from '@xyflow/react';
 import { api, type CheckpointView, type MetricPoint, type RunView, type StepView } from './api';
 import { MetricCharts } from './Charts';
-import { layout, type NodeData } from './layout';
+import { FitOnChange } from './FitOnChange';
+import { layout, type Laid, type NodeData } from './layout';
+import { Lineage } from './Lineage';
 import { walk, type WorkflowDoc } from './model';
 import { nodeTypes } from './nodes';
 import { useFlowNodes } from './flow';
@@ -76,9 +78,23 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
     try { return run?.definitionJson ? (JSON.parse(run.definitionJson) as WorkflowDoc) : null; } catch { return null; }
   }, [run?.definitionJson]);
 
+  const [laid, setLaid] = useState<Laid | null>(null);
+  useEffect(() => {
+    if (!doc) { setLaid(null); return; }
+    let live = true;
+    layout(doc).then((l) => { if (live) setLaid(l); }).catch((e: Error) => setError(`layout failed: ${e.message}`));
+    return () => { live = false; };
+  }, [doc]);
+  const [report, setReport] = useState(false);
+  useEffect(() => {
+    let live = true;
+    if (run?.state && ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(run.state))
+      api.report(id).then(() => { if (live) setReport(true); }).catch(() => { if (live) setReport(false); });
+    return () => { live = false; };
+  }, [id, run?.state]);
+
   const graph = useMemo(() => {
-    if (!doc || !run) return null;
-    const laid = layout(doc);
+    if (!doc || !run || !laid) return null;
     const byNode = new Map<string, StepView[]>();
     for (const s of run.steps) byNode.set(s.nodeId, [...(byNode.get(s.nodeId) ?? []), s]);
     const nodes: Node<NodeData>[] = laid.nodes.map((n) => {
@@ -87,7 +103,7 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
       return { ...n, data: { ...n.data, state, detail, progress }, draggable: false };
     });
     return { nodes, edges: laid.edges };
-  }, [doc, run]);
+  }, [doc, run, laid]);
 
   if (!run) return <div className="muted">loading run {id}…</div>;
   const selectedStep = run.steps.find((s) => s.path === step);
@@ -99,6 +115,11 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
         <span className={`state state-${run.state}`} data-testid="run-state">{run.state}</span>
         <span className="muted">{duration(run.startedAt, run.finishedAt)}</span>
         <span className={`live ${connected ? 'on' : ''}`}>{connected ? '● live' : '○'}</span>
+        <span className="sep" />
+        {report ? <a href={`#/runs/${run.id}/report`} data-testid="report-link">Report</a> : <span className="muted" data-testid="no-report">no report yet</span>}
+        {outputCheckpoints(run).map(([name, ref]) => (
+          <a key={name} href={`#/checkpoints/${ref}`} data-testid={`output-${name}`} title={ref}>{name}</a>
+        ))}
         <span className="sep" />
         <button disabled={!['failed', 'cancelled', 'interrupted'].includes(run.state)} onClick={() => api.resume(run.id).then(setRun).catch((e: Error) => setError(e.message))}>Resume</button>
         <button disabled={FINISHED.has(run.state)} data-testid="cancel-run" onClick={() => api.cancel(run.id).then(setRun).catch((e: Error) => setError(e.message))}>Cancel</button>
@@ -139,7 +160,7 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
           )}
         </div>
       </div>
-      <h3>Per round</h3>
+      <h3>Metrics</h3>
       <MetricCharts points={metrics} />
       <h3>Checkpoint lineage</h3>
       <Lineage checkpoints={checkpoints} />
@@ -150,32 +171,19 @@ export function RunMonitor({ id, onBack }: { id: string; onBack: () => void }) {
 function RunGraph({ nodes, edges, onPick }: { nodes: Node<NodeData>[]; edges: Edge[]; onPick: (id: string) => void }) {
   const [flowNodes, onNodesChange] = useFlowNodes(nodes);
   return (
-    <ReactFlow nodes={flowNodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1, padding: 0.1 }} nodesConnectable={false}
+    <ReactFlow nodes={flowNodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} minZoom={0.1} nodesConnectable={false}
       onNodeClick={(_, n) => onPick(n.id)} proOptions={{ hideAttribution: true }}>
       <Background />
       <Controls showInteractive={false} />
-      <FitOnChange count={nodes.length} />
+      <FitOnChange structure={nodes.map((n) => n.id).join(',')} />
     </ReactFlow>
   );
 }
 
-/** Fits the view again when nodes arrive after the first render (the stream delivers them later). */
-function FitOnChange({ count }: { count: number }) {
-  const flow = useReactFlow();
-  const initialized = useNodesInitialized();
-  useEffect(() => {
-    if (initialized) void flow.fitView({ maxZoom: 1, padding: 0.1 });
-  }, [count, initialized, flow]);
-  return null;
-}
-
-function LineageGraph({ nodes, edges }: { nodes: Node[]; edges: Edge[] }) {
-  const [flowNodes, onNodesChange] = useFlowNodes(nodes);
-  return (
-    <ReactFlow nodes={flowNodes} edges={edges} onNodesChange={onNodesChange} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }}>
-      <FitOnChange count={nodes.length} />
-    </ReactFlow>
-  );
+/** The run's outputs that are artifacts (final model, reward model, report JSON), as links to the checkpoint page. */
+function outputCheckpoints(run: RunView): [string, string][] {
+  const outputs = run.outputs && typeof run.outputs === 'object' ? run.outputs as Record<string, unknown> : {};
+  return Object.entries(outputs).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].startsWith('sha256:'));
 }
 
 /** A node's state from its steps: a container summarises the steps inside it, an activity shows its latest step. */
@@ -211,55 +219,4 @@ function duration(from: string | null, to: string | null): string {
   if (ms < 1000) return `${ms} ms`;
   const s = Math.round(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
-/** Checkpoints as a graph: parent → child (solid), sampler → child (dashed), reward model → child (dotted). */
-function Lineage({ checkpoints }: { checkpoints: CheckpointView[] }) {
-  const graph = useMemo(() => {
-    const ids = new Set(checkpoints.map((c) => c.artifact));
-    const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 60 });
-    g.setDefaultEdgeLabel(() => ({}));
-    for (const c of checkpoints) g.setNode(c.artifact, { width: 190, height: 58 });
-    const edges: Edge[] = [];
-    const link = (from: string | null, to: string, kind: string) => {
-      if (!from || !ids.has(from) || from === to) return;
-      g.setEdge(from, to);
-      edges.push({ id: `${kind}:${from}->${to}`, source: from, target: to, label: kind, className: `edge-${kind}` });
-    };
-    for (const c of checkpoints) { link(c.parent, c.artifact, 'parent'); link(c.sampler, c.artifact, 'sampler'); link(c.rewardModel, c.artifact, 'rm'); }
-    dagre.layout(g);
-    const nodes: Node[] = checkpoints.map((c) => {
-      const p = g.node(c.artifact);
-      return {
-        id: c.artifact,
-        position: { x: p.x - 95, y: p.y - 29 },
-        data: { label: `${c.kind}${c.round !== null ? ` · round ${c.round}` : ''}${c.selected ? ' ★' : ''}\n${c.name ?? c.artifact.slice(7, 19)}` },
-        className: `ckpt ${c.selected ? 'selected-ckpt' : ''}`,
-        style: { width: 190, whiteSpace: 'pre-line', fontSize: 11 },
-      };
-    });
-    return { nodes, edges };
-  }, [checkpoints]);
-  if (!checkpoints.length) return <div className="muted" data-testid="no-checkpoints">No checkpoints registered yet.</div>;
-  return (
-    <div className="lineage" data-testid="lineage">
-      <div className="canvas small">
-        <ReactFlowProvider>
-          <LineageGraph nodes={graph.nodes} edges={graph.edges} />
-        </ReactFlowProvider>
-      </div>
-      <table>
-        <thead><tr><th>round</th><th>kind</th><th>checkpoint</th><th>from sampler</th><th>RM</th><th>selected</th></tr></thead>
-        <tbody>
-          {checkpoints.map((c) => (
-            <tr key={c.artifact}>
-              <td>{c.round ?? '—'}</td><td>{c.kind}</td><td title={c.artifact}><code>{c.name ?? c.artifact.slice(0, 19)}</code></td>
-              <td><code>{c.sampler?.slice(0, 19) ?? '—'}</code></td><td><code>{c.rewardModel?.slice(0, 19) ?? '—'}</code></td><td>{c.selected ? '★' : ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
 }

@@ -38,6 +38,7 @@ export interface RunView {
   finishedAt: string | null;
   error: string | null;
   parameters: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
   definitionJson: string;
   steps: StepView[];
 }
@@ -63,6 +64,24 @@ export interface CheckpointView {
   name: string | null;
   selected: boolean;
   createdAt: string | null;
+}
+
+export interface RunReport {
+  runId: string;
+  path: string;
+  markdown: string;
+  files: string[];
+}
+
+export interface ArtifactView {
+  artifact: string;
+  path: string;
+  isDirectory: boolean;
+  files: { name: string; bytes: number }[];
+  config: Record<string, unknown> | null;
+  metadata: Record<string, unknown> | null;
+  lineage: CheckpointView[];
+  exportCommand: string;
 }
 
 export class ApiError extends Error {
@@ -119,6 +138,8 @@ export const api = {
   resume: (id: string) => call<RunView>('POST', `api/runs/${id}/resume`).then((r) => r.data),
   cancel: (id: string) => call<RunView>('POST', `api/runs/${id}/cancel`).then((r) => r.data),
   metrics: (id: string) => call<MetricPoint[]>('GET', `api/runs/${id}/metrics`).then((r) => r.data),
+  report: (id: string) => call<RunReport>('GET', `api/runs/${id}/report`).then((r) => r.data),
+  artifact: (ref: string) => call<ArtifactView>('GET', `api/artifacts/${encodeURIComponent(ref)}`).then((r) => r.data),
   checkpoints: (runId?: string) =>
     call<CheckpointView[]>('GET', runId ? `api/checkpoints?run=${runId}` : 'api/checkpoints').then((r) => r.data),
 };

@@ -25,6 +25,12 @@ export interface ParamDoc {
   description?: string;
 }
 
+/** Where a node sits on the canvas, relative to its container (or the canvas at the top level). */
+export interface Position {
+  x: number;
+  y: number;
+}
+
 export interface WorkflowDoc {
   $schema?: string;
   id: string;
@@ -35,6 +41,8 @@ export interface WorkflowDoc {
   activities: NodeDoc[];
   connections?: { from: string; to: string }[];
   outputs?: Record<string, Json>;
+  /** Node positions the user placed in the designer, by node id; the engine ignores them. */
+  layout?: Record<string, Position>;
 }
 
 export interface PortDescriptor {
@@ -247,6 +255,7 @@ export function renameNode(doc: WorkflowDoc, from: string, to: string): Workflow
   d.activities.forEach(fixNode);
   if (d.outputs) for (const k of Object.keys(d.outputs)) d.outputs[k] = fix(d.outputs[k]);
   d.connections = (d.connections ?? []).map((c) => ({ from: c.from === from ? to : c.from, to: c.to === from ? to : c.to }));
+  if (d.layout?.[from]) { d.layout[to] = d.layout[from]; delete d.layout[from]; }
   return d;
 }
 
@@ -271,6 +280,10 @@ export function removeNode(doc: WorkflowDoc, id: string): WorkflowDoc {
   d.activities.forEach(clean);
   d.connections = (d.connections ?? []).filter((c) => !removed.has(c.from) && !removed.has(c.to));
   if (d.connections.length === 0) delete d.connections;
+  if (d.layout) {
+    for (const r of removed) delete d.layout[r];
+    if (Object.keys(d.layout).length === 0) delete d.layout;
+  }
   return d;
 }
 
@@ -325,3 +338,47 @@ export function stepNodeId(stepPath: string): string {
 }
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** What the designer puts on the clipboard: copies of nodes (a container with its body), as stored in a workflow file. */
+export interface Fragment {
+  posttrain: 'nodes';
+  nodes: NodeDoc[];
+}
+
+export function asFragment(text: string): Fragment | null {
+  try {
+    const v = JSON.parse(text) as Partial<Fragment>;
+    return v && v.posttrain === 'nodes' && Array.isArray(v.nodes) && v.nodes.every((n) => n && typeof n.id === 'string' && typeof n.type === 'string')
+      ? (v as Fragment) : null;
+  } catch { return null; }
+}
+
+/**
+ * Adds copies of nodes to the top level or a container. Every pasted id is new (the copied id with the next free
+ * number), and references among the pasted nodes follow the renaming; references to nodes outside still point
+ * there. Returns the document and the new ids of the pasted nodes, in order.
+ */
+export function pasteNodes(doc: WorkflowDoc, fragment: NodeDoc[], containerId: string | null): { doc: WorkflowDoc; ids: string[] } {
+  const existing = new Set(walk(doc).map((l) => l.node.id));
+  const copies = fragment.map((n) => clone(n));
+  const taken = new Set([...existing, ...walk({ id: '', activities: copies }).map((l) => l.node.id)]);
+  const renamed = new Map<string, string>();
+  // An id still free in the target keeps its name (pasting into another workflow); a taken one gets the next number.
+  const allocate = (n: NodeDoc) => {
+    if (existing.has(n.id)) {
+      const base = n.id.replace(/\d+$/, '') || 'node';
+      let i = 2;
+      while (taken.has(`${base}${i}`)) i++;
+      renamed.set(n.id, `${base}${i}`);
+      taken.add(`${base}${i}`);
+    }
+    (n.body ?? []).forEach(allocate);
+  };
+  copies.forEach(allocate);
+  // Rename inside a scratch document so renameNode rewrites every reference among the copies.
+  let scratch: WorkflowDoc = { id: '', activities: copies };
+  for (const [from, to] of renamed) scratch = renameNode(scratch, from, to);
+  let d = doc;
+  for (const n of scratch.activities) d = addNode(d, n, containerId);
+  return { doc: d, ids: scratch.activities.map((n) => n.id) };
+}
