@@ -12,15 +12,17 @@ public static class ReportCommand
     {
         var run = new Argument<string>("run") { Description = "Run id (or a unique prefix of one)" };
         var prompts = new Option<int>("--prompts") { Description = "Held-out prompts for the head-to-head Elo comparisons; 0 = all", DefaultValueFactory = _ => 0 };
+        var ablation = new Option<string?>("--ablation") { Description = "A run (id or unique prefix) that spent the same post-training work in fewer rounds: adds the ablation table (fresh held-out exact match per kind, McNemar p)" };
+        var ablationHome = new Option<string?>("--ablation-home") { Description = "The home of the --ablation run; default the same home" };
         var device = CliOptions.Device("cpu | cuda");
         var home = CliOptions.Home();
         var json = CliOptions.Json();
-        var command = new Command("report", "Write and show the quality report of a run: accuracy per round with confidence intervals, RM accuracy, win rates, Elo") { run, prompts, device, home, json };
-        command.SetAction(p => Execute(p.GetValue(run)!, p.GetValue(prompts), p.GetValue(device)!, p.GetValue(home), p.GetValue(json)));
+        var command = new Command("report", "Write and show the quality report of a run: accuracy per round with confidence intervals, RM accuracy, win rates, Elo") { run, prompts, device, home, json, ablation, ablationHome };
+        command.SetAction(p => Execute(p.GetValue(run)!, p.GetValue(prompts), p.GetValue(device)!, p.GetValue(home), p.GetValue(json), p.GetValue(ablation), p.GetValue(ablationHome)));
         return command;
     }
 
-    private static int Execute(string runText, int prompts, string device, string? homeOption, bool json)
+    private static int Execute(string runText, int prompts, string device, string? homeOption, bool json, string? ablationText = null, string? ablationHomeOption = null)
     {
         var home = PostTrainHome.Resolve(homeOption);
         if (!File.Exists(home.DatabasePath)) return Output.Error($"{home.DatabasePath}: no PostTrain database here; pass --home");
@@ -30,23 +32,48 @@ public static class ReportCommand
         using (ownership)
         using (var store = new WorkflowStore(home, ownership))
         {
-            var matches = store.Runs.FindAll().Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (matches.Count != 1)
-                return Output.Error(matches.Count == 0 ? $"no run '{runText}' in {home.DatabasePath} (ids: posttrain runs --home {home.Root})" : $"run '{runText}': {matches.Count} runs match; give more of the id");
-            var record = matches[0];
-            return Write(record, store.StepsOf(record.Id), store.Metrics.Find(m => m.RunId == record.Id).ToList(), home, device, prompts, json);
+            if (Find(store, home, runText, out var error) is not { } record) return Output.Error(error);
+            var steps = store.StepsOf(record.Id);
+            var metrics = store.Metrics.Find(m => m.RunId == record.Id).ToList();
+            if (string.IsNullOrWhiteSpace(ablationText)) return Write(record, steps, metrics, home, device, prompts, json);
+            var otherHome = string.IsNullOrWhiteSpace(ablationHomeOption) ? home : PostTrainHome.Resolve(ablationHomeOption);
+            if (otherHome.Root == home.Root) return WithAblation(store, home);
+            if (!File.Exists(otherHome.DatabasePath)) return Output.Error($"--ablation-home: {otherHome.DatabasePath}: no PostTrain database here");
+            HomeLock otherOwnership;
+            try { otherOwnership = HomeLock.Acquire(otherHome, "report"); }
+            catch (HomeLockedException e) { return Output.Error($"--ablation-home: {e.Message}"); }
+            using (otherOwnership)
+            using (var otherStore = new WorkflowStore(otherHome, otherOwnership))
+                return WithAblation(otherStore, otherHome);
+
+            int WithAblation(WorkflowStore s, PostTrainHome h)
+            {
+                if (Find(s, h, ablationText, out var why) is not { } other) return Output.Error($"--ablation: {why}");
+                var data = new AblationBuilder.RunData(other, s.StepsOf(other.Id), s.Metrics.Find(m => m.RunId == other.Id).ToList(), new ArtifactStore(h.Root));
+                return Write(record, steps, metrics, home, device, prompts, json, data);
+            }
         }
+    }
+
+    private static RunRecord? Find(WorkflowStore store, PostTrainHome home, string runText, out string error)
+    {
+        var matches = store.Runs.FindAll().Where(r => r.Id.ToString("D").StartsWith(runText, StringComparison.OrdinalIgnoreCase)).ToList();
+        error = matches.Count == 0 ? $"no run '{runText}' in {home.DatabasePath} (ids: posttrain runs --home {home.Root})" : $"run '{runText}': {matches.Count} runs match; give more of the id";
+        return matches.Count == 1 ? matches[0] : null;
     }
 
     /// <summary>Builds, writes (HOME/runs/RUN/report.md and charts) and prints a run's report; shared with <c>iterate</c>.</summary>
     public static int Write(RunRecord run, IReadOnlyList<StepRecord> steps, IReadOnlyList<MetricRecord> metrics, PostTrainHome home,
-        string device, int prompts, bool json)
+        string device, int prompts, bool json, AblationBuilder.RunData? ablation = null)
     {
         QualityReport report;
         try
         {
             report = RunReportBuilder.Build(run, steps, metrics, new ArtifactStore(home.Root), device, prompts,
                 json ? null : new Progress<string>(m => Console.Error.WriteLine(m)));
+            if (ablation is not null)
+                report = report with { Ablation = AblationBuilder.Build(new AblationBuilder.RunData(run, steps, metrics, new ArtifactStore(home.Root)), ablation, device, prompts,
+                    json ? null : new Progress<string>(m => Console.Error.WriteLine(m))) };
         }
         catch (InvalidOperationException e) { return Output.Error(e.Message); }
         var dir = Path.Combine(home.RunsDirectory, run.Id.ToString("D"));
