@@ -122,7 +122,7 @@ public static class QualityReportWriter
         foreach (var x in a.Rows)
             sb.AppendLine(inv, $"| {x.Name} | {x.Accuracy} | {string.Join(" | ", kinds.Select(k => x.ByKind.TryGetValue(k, out var v) ? Pct(v) : "–"))} | {x.SampledResponses:0} | {x.SftExamples:0} | {x.DpoPairs:0} | {x.PostTrainSeconds:F0} |");
         sb.AppendLine();
-        sb.AppendLine(inv, $"{loop.Name} answered {a.OnlyLoop} fresh prompts right that the one-round policy got wrong, and it {a.OnlyAblation} that {loop.Name} got wrong: exact McNemar test p = {a.PValue:G3}.");
+        sb.AppendLine(inv, $"On those prompts {loop.Name} answered {a.OnlyLoop} right that the {one.Name} policy got wrong, and that policy {a.OnlyAblation} that {loop.Name} got wrong: exact McNemar test p = {a.PValue:G3}.");
         sb.AppendLine();
     }
 

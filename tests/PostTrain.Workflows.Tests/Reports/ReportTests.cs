@@ -119,7 +119,7 @@ public class ReportTests
             Assert.Contains("| 6 rounds | 60.0% [", text);
             Assert.Contains("| 1 round, the same prompts and samples | 45.0% [", text);
             Assert.Contains("| 25.0% | – | 73728 | 15000 | 8000 | 500 |", text);
-            Assert.Contains("exact McNemar test p = 0.00195", text);
+            Assert.Contains("6 rounds answered 10 right that the 1 round, the same prompts and samples policy got wrong, and that policy 0 that 6 rounds got wrong: exact McNemar test p = 0.00195", text);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
