@@ -104,6 +104,10 @@ public sealed record PretrainOptions
     /// <summary>Default 2 (the TaskGenerator default the later stages use: numbers up to 3 digits). Difficulty of the embedded task corpus.</summary>
     public int TaskDifficulty { get; init; } = 2;
 
+    /// <summary>Default false (the answer alone). Numeric answers of the embedded corpus in the worked form "521 reversed is 125"
+    /// (<see cref="PostTrain.Model.Prompts.ReversedAnswer"/>); a task set's corpus recipe sets it.</summary>
+    public bool TaskReversedDigits { get; init; }
+
     /// <summary>Default Multiplication and WordProblem: the kinds that need more than one digit-wise pass. The
     /// high-quality subset the annealing phase upsamples.</summary>
     public IReadOnlyList<PostTrain.Model.Prompts.TaskKind> AnnealKinds { get; init; } =

@@ -38,6 +38,7 @@ public sealed class BuiltInPromptSource : IPromptSource
             SamplingPrompts = samplingPrompts,
             Seed = options.Seed,
             Difficulty = options.Difficulty,
+            ReversedDigits = options.ReversedDigits,
         };
     }
 
@@ -55,7 +56,7 @@ public sealed class BuiltInPromptSource : IPromptSource
         var o = corpus.Options;
         try
         {
-            return TaskGenerator.GenerateBalanced(SeedStreams.References(o.Seed), o.Difficulty, o.HeldOutFraction, count, TaskSplit.Train, used);
+            return PretrainCorpus.Formatted(o, TaskGenerator.GenerateBalanced(SeedStreams.References(o.Seed), o.Difficulty, o.HeldOutFraction, count, TaskSplit.Train, used));
         }
         catch (InvalidOperationException e)
         {

@@ -8,5 +8,5 @@ public sealed class CheckerVerifier : IVerifier
     public bool? Verify(VerifiableTask task, string response) => TaskChecker.IsCorrect(task, response ?? "");
 
     public string? ReferenceProblem(string answer) =>
-        TaskChecker.ExtractNumber(answer ?? "") is null ? $"no integer in the reference answer \"{Verifiers.Clip(answer)}\"" : null;
+        TaskChecker.AnswerOf(answer ?? "") is null ? $"no integer in the reference answer \"{Verifiers.Clip(answer)}\"" : null;
 }

@@ -28,12 +28,12 @@ public sealed class PretrainCorpus
         ArgumentOutOfRangeException.ThrowIfNegative(options.HeldOutExamples);
         ArgumentOutOfRangeException.ThrowIfNegative(options.SamplingPrompts);
         var generator = new TaskGenerator(options.Seed, options.Difficulty, options.HeldOutFraction);
-        var train = generator.Generate(options.Examples, TaskSplit.Train);
+        var train = Formatted(options, generator.Generate(options.Examples, TaskSplit.Train));
         // Kind-balanced and drawn apart from the pretraining prompts: a plain draw excluding them is mostly word
         // problems at difficulty 1 (the small kinds are used up by pretraining), and rejection-sampling SFT on such a
         // set shifts the policy away from the kinds the held-out set weighs equally.
-        var sampling = TaskGenerator.GenerateBalanced(SeedStreams.Sampling(options.Seed), options.Difficulty, options.HeldOutFraction,
-            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal));
+        var sampling = Formatted(options, TaskGenerator.GenerateBalanced(SeedStreams.Sampling(options.Seed), options.Difficulty, options.HeldOutFraction,
+            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal)));
         return new PretrainCorpus(options, train, HeldOutTasksFor(options, options.HeldOutExamples), sampling);
     }
 
@@ -46,7 +46,15 @@ public sealed class PretrainCorpus
     public static IReadOnlyList<VerifiableTask> HeldOutTasksFor(PretrainCorpusOptions options, int count)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new TaskGenerator(SeedStreams.HeldOut(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut);
+        return Formatted(options, new TaskGenerator(SeedStreams.HeldOut(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut));
+    }
+
+    /// <summary>The tasks with their answers in the corpus's response format (<see cref="PretrainCorpusOptions.ReversedDigits"/>).
+    /// The prompts, ids and splits do not depend on it, so the held-out set is the same tasks in either format.</summary>
+    public static IReadOnlyList<VerifiableTask> Formatted(PretrainCorpusOptions options, IReadOnlyList<VerifiableTask> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.ReversedDigits ? tasks.Select(ReversedAnswer.Of).ToList() : tasks;
     }
 
     /// <summary>

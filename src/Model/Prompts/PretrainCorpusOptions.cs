@@ -22,6 +22,12 @@ public sealed record PretrainCorpusOptions
     /// <summary>Default 0.1. Share of prompt space reserved for held-out evaluation.</summary>
     public double HeldOutFraction { get; init; } = 0.1;
 
+    /// <summary>Default false: the answer alone ("125"), as task sets written before the worked format read. True: numeric
+    /// answers in the worked form "521 reversed is 125" (<see cref="ReversedAnswer"/>). Omitted from JSON when false, so
+    /// plain task sets keep their bytes.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ReversedDigits { get; init; }
+
     /// <summary>Default null (no system turn).</summary>
     public string? SystemPrompt { get; init; }
 }

@@ -24,6 +24,10 @@ public sealed record TaskSetOptions
     /// <summary>Default 1. Built-in task difficulty 1..6: numbers have up to difficulty+1 digits. 1 suits the small preset's demo budget.</summary>
     public int Difficulty { get; init; } = 1;
 
+    /// <summary>Default true. Numeric answers in the worked form "521 reversed is 125" (digits least-significant first, then
+    /// the answer; <see cref="ReversedAnswer"/>), which the small preset learns to carry in; false = the answer alone.</summary>
+    public bool ReversedDigits { get; init; } = true;
+
     /// <summary>Default 1234. Seed of the task generator.</summary>
     public int Seed { get; init; } = 1234;
 }

@@ -57,6 +57,7 @@ public sealed class PretrainDocuments
             HeldOutExamples = Math.Max(options.ExactMatchTasks, 64),
             Seed = options.Seed,
             Difficulty = options.TaskDifficulty,
+            ReversedDigits = options.TaskReversedDigits,
         });
         var hard = options.AnnealKinds.ToHashSet();
         return new PretrainDocuments(

@@ -12,4 +12,8 @@ public sealed record QualityReport(
     IReadOnlyList<RoundSummary> Rounds,
     IReadOnlyList<PairwiseResult> RmJudged,
     IReadOnlyList<PairwiseResult> CheckerJudged,
-    IReadOnlyDictionary<string, double> ActivitySeconds);
+    IReadOnlyDictionary<string, double> ActivitySeconds)
+{
+    /// <summary>The loop against the same work in one round (<c>posttrain report RUN --ablation RUN2</c>); null = none asked.</summary>
+    public AblationComparison? Ablation { get; init; }
+}

@@ -78,6 +78,7 @@ public static class QualityReportWriter
                 sb.AppendLine("| " + x.Name + " | " + string.Join(" | ", kinds.Select(k => F(x.ExactMatchByKind?.TryGetValue(k, out var v) == true ? v : null, "P1"))) + " |");
             sb.AppendLine();
         }
+        if (r.Ablation is { } ablation) AppendAblation(sb, ablation);
         if (rmElo.Count > 0 || checkerElo.Count > 0)
         {
             sb.AppendLine("## Elo ratings");
@@ -105,6 +106,24 @@ public static class QualityReportWriter
             sb.AppendLine();
         }
         return sb.ToString();
+    }
+
+    private static void AppendAblation(StringBuilder sb, AblationComparison a)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var kinds = a.Rows.SelectMany(x => x.ByKind.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var (loop, one) = (a.Rows[^2], a.Rows[^1]);
+        sb.AppendLine("## Ablation: iterating vs the same work in one round");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Run {a.AblationRunId} spent its post-training in {one.Rounds} round{(one.Rounds == 1 ? "" : "s")} from the same base and reward model (the rounds' prompts sampled as often, SFT and DPO on everything rejection kept); every policy answers the same {loop.Total} fresh held-out prompts.");
+        sb.AppendLine();
+        sb.AppendLine("| policy | fresh exact match (95% CI) | " + string.Join(" | ", kinds) + " | sampled responses | SFT examples | DPO pairs | post-training wall s |");
+        sb.AppendLine("|---|---|" + string.Concat(kinds.Select(_ => "---|")) + "---|---|---|---|");
+        foreach (var x in a.Rows)
+            sb.AppendLine(inv, $"| {x.Name} | {x.Accuracy} | {string.Join(" | ", kinds.Select(k => x.ByKind.TryGetValue(k, out var v) ? Pct(v) : "–"))} | {x.SampledResponses:0} | {x.SftExamples:0} | {x.DpoPairs:0} | {x.PostTrainSeconds:F0} |");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"On those prompts {loop.Name} answered {a.OnlyLoop} right that the {one.Name} policy got wrong, and that policy {a.OnlyAblation} that {loop.Name} got wrong: exact McNemar test p = {a.PValue:G3}.");
+        sb.AppendLine();
     }
 
     private static Plot RoundsPlot(QualityReport r)

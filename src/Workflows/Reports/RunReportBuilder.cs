@@ -87,7 +87,7 @@ public static class RunReportBuilder
         return rounds;
     }
 
-    private static string Output(StepRecord step, string name)
+    internal static string Output(StepRecord step, string name)
     {
         var outputs = JsonNode.Parse(step.OutputsJson ?? "{}") as JsonObject;
         var value = outputs?.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;

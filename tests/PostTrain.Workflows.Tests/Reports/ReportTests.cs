@@ -98,4 +98,29 @@ public class ReportTests
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Writer_Ablation_TableAndPairedTestOfTheLoopAgainstOneRound()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "posttrain-report-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var kinds = new Dictionary<string, double> { ["Addition"] = 0.5, ["Sorting"] = 0.9 };
+            var report = new QualityReport("r3", "iterate", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(3),
+                [new RoundSummary(0, "aaaa", 20, 100), new RoundSummary(6, "bbbb", 60, 100)], [], [], new Dictionary<string, double>())
+            {
+                Ablation = new AblationComparison("abl-1",
+                    [new AblationRow("base", 0, "aaaa", 20, 100, kinds, 0, 0, 0, 0), new AblationRow("6 rounds", 6, "bbbb", 60, 100, kinds, 73728, 20000, 9000, 700),
+                     new AblationRow("1 round, the same prompts and samples", 1, "cccc", 45, 100, new Dictionary<string, double> { ["Addition"] = 0.25 }, 73728, 15000, 8000, 500)],
+                    OnlyLoop: 10, OnlyAblation: 0),
+            };
+            var text = File.ReadAllText(QualityReportWriter.Write(report, dir));
+            Assert.Contains("## Ablation: iterating vs the same work in one round", text);
+            Assert.Contains("| 6 rounds | 60.0% [", text);
+            Assert.Contains("| 1 round, the same prompts and samples | 45.0% [", text);
+            Assert.Contains("| 25.0% | – | 73728 | 15000 | 8000 | 500 |", text);
+            Assert.Contains("6 rounds answered 10 right that the 1 round, the same prompts and samples policy got wrong, and that policy 0 that 6 rounds got wrong: exact McNemar test p = 0.00195", text);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }

@@ -67,6 +67,7 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
             Seed = recipe.Seed,
             CorpusSize = recipe.Examples,
             TaskDifficulty = recipe.Difficulty,
+            TaskReversedDigits = recipe.ReversedDigits,
             Device = context.Device,
             // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
             OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
