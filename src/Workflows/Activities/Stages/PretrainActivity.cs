@@ -20,6 +20,8 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Input("wsd: fraction of the final steps that decay; 0 = the annealing fraction")] public double DecayFraction { get; init; }
         [Input("SFT JSONL mixed into the annealing (decay) phase (MiniCPM); empty = none")] public ArtifactRef? AnnealSft { get; init; }
         [Input("Times each AnnealSft conversation appears in the annealing mix; 0 = the pretrainer's default")] public int AnnealSftUpsample { get; init; }
+        [Input("Width (hidden_size) instead of the preset's, the MLP scaled with it; 0 = the preset's (scaling-law grids)", Min = 0)] public int HiddenSize { get; init; }
+        [Input("Decoder blocks instead of the preset's; 0 = the preset's", Min = 0)] public int Layers { get; init; }
     }
 
     public sealed class Outputs
@@ -27,6 +29,8 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Output("The base policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
         [Output("Held-out greedy exact-match accuracy of the base (null when passed through)")] public double? ExactMatch { get; init; }
         [Output("Held-out loss (nats/token)")] public double? HeldOutLoss { get; init; }
+        [Output("Non-embedding parameters N (0 when passed through)")] public long Parameters { get; init; }
+        [Output("Training tokens D: steps × batch × sequence length (0 when passed through)")] public long Tokens { get; init; }
     }
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
@@ -41,12 +45,10 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
         context.RegisterCheckpoint(checkpoint, "base", name: $"pretrained {input.Preset}");
-        context.RecordMetric("pretrain/train_loss", result.TrainLoss);
-        context.RecordMetric("pretrain/heldout_loss", result.HeldOutLoss);
-        context.RecordMetric("pretrain/unigram_entropy", result.UnigramEntropy);
-        context.RecordMetric("pretrain/tokens_per_second", result.TokensPerSecond);
+        foreach (var (name, value) in new[] { ("train_loss", result.TrainLoss), ("heldout_loss", result.HeldOutLoss), ("unigram_entropy", result.UnigramEntropy), ("tokens_per_second", result.TokensPerSecond) })
+            context.RecordMetric("pretrain/" + name, value);
         if (result.ExactMatch is { } em) context.RecordMetric("pretrain/exact_match", em);
-        return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss });
+        return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss, Parameters = result.NonEmbeddingParameters, Tokens = result.TrainingTokens });
     }
 
     /// <summary>The pretrainer's options for these inputs: 0 or empty inputs keep <see cref="PretrainOptions"/>' defaults.</summary>
@@ -75,6 +77,8 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
             DecayFraction = input.DecayFraction > 0 ? input.DecayFraction : defaults.DecayFraction,
             AnnealSftFiles = input.AnnealSft is { } sft ? [StageSupport.PathOf(context, sft, "AnnealSft")] : [],
             AnnealSftUpsample = input.AnnealSftUpsample > 0 ? input.AnnealSftUpsample : defaults.AnnealSftUpsample,
+            HiddenSize = input.HiddenSize > 0 ? input.HiddenSize : defaults.HiddenSize,
+            Layers = input.Layers > 0 ? input.Layers : defaults.Layers,
         };
     }
 }
