@@ -58,6 +58,13 @@ public static class RunReportBuilder
             .Where(s => s.ActivityType == activity && s.State == StepState.Done && (round is null || s.Round == round))
             .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
 
+        IReadOnlyList<double>? Cosines(int? round)
+        {
+            var step = steps.Where(s => s.ActivityType == "LayerSimilarity" && s.State == StepState.Done && s.Round == round)
+                .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
+            var byBlock = ByKind(step, LayerSimilarityActivity.MetricPrefix);
+            return byBlock?.OrderBy(kv => int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture)).Select(kv => kv.Value).ToList();
+        }
         var pretrain = Single("Pretrain");
         var rm = Single("TrainRewardModel");
         var selects = steps.Where(s => s.ActivityType == "SelectBest" && s.State == StepState.Done && s.Round is not null)
@@ -69,7 +76,9 @@ public static class RunReportBuilder
         var first = selects[0];
         var checkedCount = (int)(Metric(first, "select/checked") ?? 0);
         rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, "select/baseline_correct") ?? 0), checkedCount,
-            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), "eval/baseline_exact_match/")));
+            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), "eval/baseline_exact_match/"),
+            FewShotExactMatch: Metric(first, "select/baseline_exact_match_fewshot"), FewShots: (int)(Metric(Single("Evaluate", first.Round), "eval/fewshot_k") ?? 0),
+            LayerCosines: Cosines(null)));
         foreach (var s in selects)
         {
             var r = s.Round!.Value;
@@ -82,7 +91,9 @@ public static class RunReportBuilder
                 SftExactMatch: Metric(evaluate, $"eval/{EvaluateActivity.SftName}/exact_match"),
                 DpoRewardAccuracy: Metric(s, "select/dpo/rewards/accuracies"),
                 DpoRewardMargin: Metric(s, "select/dpo/rewards/margins"),
-                ExactMatchByKind: ByKind(s, "select/exact_match/")));
+                ExactMatchByKind: ByKind(s, "select/exact_match/"),
+                FewShotExactMatch: Metric(s, "select/exact_match_fewshot"), FewShots: (int)(Metric(evaluate, "eval/fewshot_k") ?? 0),
+                LayerCosines: Cosines(r)));
         }
         return rounds;
     }

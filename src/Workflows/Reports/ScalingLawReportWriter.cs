@@ -81,14 +81,31 @@ public static class ScalingLawReportWriter
         plot.Title(byTokens ? "Held-out loss against training tokens D" : "Held-out loss against non-embedding parameters N");
         plot.XLabel(byTokens ? "training tokens D (log scale)" : "non-embedding parameters N (log scale)");
         plot.YLabel("held-out loss (nats/token)");
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-        };
+        plot.Axes.Bottom.TickGenerator = LogTicks(lo, hi);
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
     }
+
+    /// <summary>Ticks at 1, 2 and 5 times each power of ten inside [10^lo, 10^hi], labelled 20k, 5M, ...</summary>
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (var decade = (int)Math.Floor(lo); decade <= (int)Math.Ceiling(hi); decade++)
+        foreach (var m in new[] { 1, 2, 5 })
+        {
+            var x = Math.Log10(m) + decade;
+            if (x >= lo && x <= hi) ticks.AddMajor(x, Short(m * Math.Pow(10, decade)));
+        }
+        return ticks;
+    }
+
+    private static string Short(double v) => v switch
+    {
+        >= 1e9 => (v / 1e9).ToString("0.#", CultureInfo.InvariantCulture) + "G",
+        >= 1e6 => (v / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M",
+        >= 1e3 => (v / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
+        _ => v.ToString("0.#", CultureInfo.InvariantCulture),
+    };
 
     private static void WritePng(string path, Plot plot) => AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 560, ImageFormat.Png));
 }

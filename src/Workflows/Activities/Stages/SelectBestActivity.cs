@@ -44,6 +44,8 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
         context.RecordMetric("select/correct", e.Correct);
         context.RecordMetric("select/checked", e.Checked);
         if (e.ExactMatch is { } em) context.RecordMetric("select/exact_match", em);
+        if (e.FewShotExactMatch is { } fem) context.RecordMetric("select/exact_match_fewshot", fem);
+        if (report.BaselineFewShotExactMatch is { } bfem) context.RecordMetric("select/baseline_exact_match_fewshot", bfem);
         foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric($"select/exact_match/{kind}", kem);
         if (report.BaselineExactMatch is { } b)
         {
