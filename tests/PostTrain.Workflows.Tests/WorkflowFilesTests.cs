@@ -21,6 +21,7 @@ public sealed class WorkflowFilesTests
     [InlineData("dpo.json")]
     [InlineData("reward.json")]
     [InlineData("scaling-law.json")]
+    [InlineData("distill.json")]
     public void RepoWorkflow_Parses_AndOnlyMissesStageActivities(string file)
     {
         var load = WorkflowLoader.LoadFile(Path.Combine(RepoWorkflows(), file));
