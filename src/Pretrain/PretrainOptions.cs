@@ -13,6 +13,13 @@ public sealed record PretrainOptions
     /// The vocab size is replaced by the tokenizer's.</summary>
     public string Preset { get; init; } = "small";
 
+    /// <summary>Default: the preset's. Width of the network (hidden_size); the MLP keeps the preset's ratio to it
+    /// (<see cref="Scaling.ScaledPreset"/>). The model sizes of a scaling-law grid.</summary>
+    public int? HiddenSize { get; init; }
+
+    /// <summary>Default: the preset's. Decoder blocks (num_hidden_layers).</summary>
+    public int? Layers { get; init; }
+
     /// <summary>Default "runs/pretrain". Receives <c>checkpoints/step-NNNNNN/</c> and the final model in <c>final/</c>.</summary>
     public string OutputDir { get; init; } = Path.Combine("runs", "pretrain");
 
@@ -137,6 +144,8 @@ public sealed record PretrainOptions
             if (!ok) throw new ArgumentException($"option {name} is {value ?? "null"}, expected {expected}", name);
         }
         Check(Model.LlamaConfig.PresetNames.Contains(Preset), nameof(Preset), Preset, $"one of {string.Join(", ", Model.LlamaConfig.PresetNames)}");
+        Check(HiddenSize is null or > 0, nameof(HiddenSize), HiddenSize, "> 0 (a multiple of twice the preset's heads)");
+        Check(Layers is null or > 0, nameof(Layers), Layers, ">= 1");
         Check(!string.IsNullOrWhiteSpace(OutputDir), nameof(OutputDir), OutputDir, "a directory path");
         Check(Steps >= 1, nameof(Steps), Steps, ">= 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");

@@ -12,4 +12,11 @@ namespace PostTrain.Pretrain;
 /// <param name="Elapsed">Wall time of the whole run (corpus, tokenizer, training, evaluation).</param>
 public sealed record PretrainResult(
     string CheckpointDir, int Steps, double TrainLoss, double HeldOutLoss, double UnigramEntropy,
-    double? ExactMatch, double TokensPerSecond, TimeSpan Elapsed);
+    double? ExactMatch, double TokensPerSecond, TimeSpan Elapsed)
+{
+    /// <summary>Parameters outside the embedding and output head: N of a scaling law (Kaplan et al. 2020).</summary>
+    public long NonEmbeddingParameters { get; init; }
+
+    /// <summary>Token slots trained on (steps × batch × sequence length × accumulation): D of a scaling law.</summary>
+    public long TrainingTokens { get; init; }
+}

@@ -69,7 +69,7 @@ public sealed class Pretrainer
         }
         else
         {
-            var preset = LlamaConfig.Preset(o.Preset);
+            var preset = Scaling.ScaledPreset.For(o.Preset, o.HiddenSize, o.Layers);
             tokenizer = ByteBpeTokenizer.Train(corpus.TokenizerTexts(), o.TokenizerVocabSize ?? preset.VocabSize, cancellationToken: cancellationToken);
             var config = preset with
             {
@@ -171,7 +171,11 @@ public sealed class Pretrainer
             if (exactMatch is not null) metadata["exact_match"] = exactMatch.Value.ToString("R", CultureInfo.InvariantCulture);
             Checkpoint.Save(finalDir, final.Model, tokenizer, metadata: metadata);
             _log.LogInformation("pretrain done: held-out loss {Loss:F3} vs unigram entropy {Entropy:F3}, exact match {ExactMatch}", heldOutLoss, entropy, exactMatch);
-            return new PretrainResult(finalDir, o.Steps, trainLoss, heldOutLoss, entropy, exactMatch, tokensPerSecond, wall.Elapsed);
+            return new PretrainResult(finalDir, o.Steps, trainLoss, heldOutLoss, entropy, exactMatch, tokensPerSecond, wall.Elapsed)
+            {
+                NonEmbeddingParameters = Scaling.ScaledPreset.NonEmbeddingParameters(final.Model.Config),
+                TrainingTokens = tokensPerStep * o.Steps,
+            };
         }
     }
 
@@ -284,6 +288,8 @@ public sealed class Pretrainer
         };
         // Only when set, so checkpoints written before these options existed still resume.
         if (o.DecayFraction is { } decay) fingerprint["option.decay_fraction"] = S(decay);
+        if (o.HiddenSize is { } hidden) fingerprint["option.hidden_size"] = S(hidden);
+        if (o.Layers is { } layers) fingerprint["option.layers"] = S(layers);
         if (o.AnnealSftFiles.Count > 0)
         {
             fingerprint["option.anneal_sft_files"] = string.Join("|", o.AnnealSftFiles.Select(Path.GetFullPath));

@@ -20,6 +20,8 @@ public sealed class WorkflowFilesTests
     [InlineData("sft.json")]
     [InlineData("dpo.json")]
     [InlineData("reward.json")]
+    [InlineData("scaling-law.json")]
+    [InlineData("distill.json")]
     public void RepoWorkflow_Parses_AndOnlyMissesStageActivities(string file)
     {
         var load = WorkflowLoader.LoadFile(Path.Combine(RepoWorkflows(), file));

@@ -47,6 +47,10 @@ public static class RunCommand
         var home = PostTrainHome.Resolve(homeOption);
         var dirs = CliOptions.WorkflowDirectories(workflowDirs, home);
 
+        // A shipped workflow (scaling-law, pretrain, ...) runs from any directory, as iterate does: its embedded copy
+        // goes to HOME/workflows unless a file of that name is found first.
+        if (EmbeddedWorkflows.Names.Contains(workflow) && !dirs.Any(d => File.Exists(Path.Combine(d, workflow + ".json"))))
+            EmbeddedWorkflows.WriteIfMissing(workflow, Path.Combine(home.Root, "workflows", workflow + ".json"));
         // Check everything before touching the home, so a bad file or parameter fails fast and names the field.
         var catalog = new WorkflowCatalog(dirs);
         var load = catalog.Load(workflow);

@@ -55,4 +55,29 @@ public static class LayerSimilarity
             foreach (var s in states) s.Dispose();
         }
     }
+
+    /// <summary>
+    /// <see cref="BlockCosines"/> over whole conversations (each encoded by <paramref name="template"/>, cut to the
+    /// model's positions, right-padded into one batch, padding left out of the mean): the figure per checkpoint that the
+    /// workflow records. Right padding cannot change a real position under the causal mask.
+    /// </summary>
+    public static double[] OnConversations(LlamaForCausalLM model, Tokenization.ChatTemplate template,
+        IReadOnlyList<(IReadOnlyList<Tokenization.ChatMessage> Prompt, string Response)> conversations)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(conversations);
+        if (conversations.Count == 0) throw new ArgumentException("no conversations to measure, expected at least 1", nameof(conversations));
+        var max = model.Config.MaxPositionEmbeddings;
+        var encoded = conversations.Select(c => template.EncodeExample(c.Prompt, c.Response).Ids.Take(max).ToArray()).ToList();
+        var T = encoded.Max(e => e.Length);
+        var ids = new long[encoded.Count * T];
+        var keep = new bool[encoded.Count * T];
+        for (var b = 0; b < encoded.Count; b++)
+            for (var t = 0; t < encoded[b].Length; t++)
+                (ids[b * T + t], keep[b * T + t]) = (encoded[b][t], true);
+        using var scope = NewDisposeScope();
+        var device = model.parameters().First().device;
+        return BlockCosines(model, tensor(ids, [encoded.Count, T]).to(device), tensor(keep, [encoded.Count, T]).to(device));
+    }
 }

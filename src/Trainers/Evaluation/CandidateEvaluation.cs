@@ -37,4 +37,8 @@ public sealed record CandidateEvaluation
     /// <summary>Exact match per task kind (e.g. "Addition"); empty when no prompt has a checker. A change in the total
     /// often hides opposite moves of the kinds: rejection sampling keeps more data from the kinds the policy already solves.</summary>
     public IReadOnlyDictionary<string, double> ExactMatchByKind { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Exact match with k solved tasks of the same kind before each prompt (<see cref="FewShotPrompts"/>);
+    /// null when not measured (k = 0) or nothing checked.</summary>
+    public double? FewShotExactMatch { get; init; }
 }

@@ -175,6 +175,27 @@ public sealed class Evaluator
 
     private static string Fmt(double? v) => v?.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a";
 
+    /// <summary>Exact match of one checkpoint's greedy answers to other prompts than the round's (k-shot ones, say):
+    /// no reward model involved; null when no prompt has a checker.</summary>
+    public (double? ExactMatch, int Checked, int Correct) ExactMatchOf(string checkpointDir, IReadOnlyList<EvalPrompt> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var (checkedCount, correct, _) = ExactMatch(prompts, Generate(checkpointDir, prompts.Select(p => p.Messages).ToList()));
+        return (checkedCount > 0 ? (double)correct / checkedCount : null, checkedCount, correct);
+    }
+
+    /// <summary><paramref name="selection"/> with the k-shot exact match of the baseline and of every candidate except
+    /// <paramref name="skip"/>, answering <paramref name="fewShotPrompts"/> (<see cref="FewShotPrompts.Build"/>).
+    /// The ranking is not changed: the round is chosen zero-shot, as before; the k-shot figure is reported beside it.</summary>
+    public SelectionResult WithFewShot(SelectionResult selection, IReadOnlyList<EvalPrompt> fewShotPrompts, int shots, IReadOnlySet<string>? skip = null)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shots, 1);
+        var ranking = selection.Ranking.Select(e => skip?.Contains(e.Name) == true ? e : e with { FewShotExactMatch = ExactMatchOf(e.CheckpointDir, fewShotPrompts).ExactMatch }).ToList();
+        var baseline = selection.BaselineCheckpointDir is { } dir ? ExactMatchOf(dir, fewShotPrompts).ExactMatch : null;
+        return selection with { Ranking = ranking, FewShots = shots, BaselineFewShotExactMatch = baseline };
+    }
+
     private static readonly IVerifier Checker = new CheckerVerifier();
 
     private static (int Checked, int Correct, IReadOnlyDictionary<string, double> ByKind) ExactMatch(IReadOnlyList<EvalPrompt> prompts, IReadOnlyList<string> responses)

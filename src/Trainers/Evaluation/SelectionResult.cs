@@ -12,6 +12,8 @@ namespace PostTrain.Trainers.Evaluation;
 /// <param name="BaselineCheckpointDir">The current sampler the win rates are against, when known.</param>
 /// <param name="BaselineExactMatch">The baseline's own exact-match accuracy, when a checker exists.</param>
 /// <param name="BaselineExactMatchByKind">The baseline's exact match per task kind.</param>
+/// <param name="FewShots">k of the k-shot figures (<see cref="CandidateEvaluation.FewShotExactMatch"/>); 0 = none measured.</param>
+/// <param name="BaselineFewShotExactMatch">The baseline's k-shot exact match, when measured.</param>
 public sealed record SelectionResult(
     string Best,
     string BestCheckpointDir,
@@ -20,7 +22,9 @@ public sealed record SelectionResult(
     IReadOnlyList<CandidateEvaluation> Ranking,
     string? BaselineCheckpointDir = null,
     double? BaselineExactMatch = null,
-    IReadOnlyDictionary<string, double>? BaselineExactMatchByKind = null)
+    IReadOnlyDictionary<string, double>? BaselineExactMatchByKind = null,
+    int FewShots = 0,
+    double? BaselineFewShotExactMatch = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

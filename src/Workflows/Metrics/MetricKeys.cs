@@ -74,6 +74,8 @@ public static class MetricKeys
         public static string WinRate(string candidate) => $"eval/{candidate}/win_rate";
         public static string ExactMatch(string candidate) => $"eval/{candidate}/exact_match";
         public static string ExactMatchOf(string candidate, string kind) => $"{ExactMatch(candidate)}/{kind}";
+        public const string FewShots = "eval/fewshot_k", BaselineExactMatchFewShot = "eval/baseline_exact_match_fewshot";
+        public static string ExactMatchFewShot(string candidate) => $"eval/{candidate}/exact_match_fewshot";
     }
 
     public static class Select
@@ -84,6 +86,26 @@ public static class MetricKeys
         public const string DpoPrefix = "select/dpo/";
         public const string DpoRewardAccuracy = "select/dpo/rewards/accuracies", DpoRewardMargin = "select/dpo/rewards/margins";
         public static string ExactMatchOf(string kind) => $"{ExactMatch}/{kind}";
+        public const string ExactMatchFewShot = "select/exact_match_fewshot", BaselineExactMatchFewShot = "select/baseline_exact_match_fewshot";
+    }
+
+    public static class Diagnostics
+    {
+        /// <summary>Followed by the block's index: the cosine between a block's input and output hidden states.</summary>
+        public const string LayerCosine = "diag/layer_cosine/";
+        public static string LayerCosineOf(int block) => LayerCosine + block.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static class Distill
+    {
+        public const string Kl = "distill/kl", InitialKl = "distill/initial_kl", TeacherForwardPasses = "distill/teacher_forward_passes";
+    }
+
+    public static class Scaling
+    {
+        /// <summary>Followed by the fitted law's parameters (e, a, alpha, b, beta) and rms_log_residual.</summary>
+        public const string Prefix = "scaling/";
+        public const string PredictedLoss = "scaling/predicted_loss", ActualLoss = "scaling/actual_loss", RelativeError = "scaling/relative_error";
     }
 
     /// <summary>Every fixed key and prefix above, with its stage (the nested class) and its C# name.</summary>

@@ -65,6 +65,31 @@ public static class QualityReportWriter
         sb.AppendLine();
         sb.AppendLine(inv, $"![Rounds]({RoundsChart})");
         sb.AppendLine();
+        if (r.Rounds.Any(x => x.FewShotExactMatch is not null))
+        {
+            sb.AppendLine("## Few-shot exact match");
+            sb.AppendLine();
+            sb.AppendLine("The same held-out tasks with k solved tasks of the same kind as earlier turns (the shots come from tasks that are not held out): how much of a round's gain is the answer format.");
+            sb.AppendLine();
+            sb.AppendLine("| round | zero-shot | k | k-shot |");
+            sb.AppendLine("|---|---|---|---|");
+            foreach (var x in r.Rounds)
+                sb.AppendLine(inv, $"| {x.Name} | {F(x.Accuracy?.Estimate, "P1")} | {(x.FewShots > 0 ? x.FewShots.ToString(inv) : "–")} | {F(x.FewShotExactMatch, "P1")} |");
+            sb.AppendLine();
+        }
+        var blocks = r.Rounds.Max(x => x.LayerCosines?.Count ?? 0);
+        if (blocks > 0)
+        {
+            sb.AppendLine("## Layer-wise cosine similarity");
+            sb.AppendLine();
+            sb.AppendLine("Each decoder block's mean cosine between its input and output hidden states on held-out conversations (MiniCPM, Yi): a block near 1 changes the residual stream little.");
+            sb.AppendLine();
+            sb.AppendLine("| round | " + string.Join(" | ", Enumerable.Range(0, blocks).Select(i => $"block {i}")) + " |");
+            sb.AppendLine("|---|" + string.Concat(Enumerable.Range(0, blocks).Select(_ => "---|")));
+            foreach (var x in r.Rounds.Where(x => x.LayerCosines is not null))
+                sb.AppendLine("| " + x.Name + " | " + string.Join(" | ", Enumerable.Range(0, blocks).Select(i => F(i < x.LayerCosines!.Count ? x.LayerCosines[i] : null, "F3"))) + " |");
+            sb.AppendLine();
+        }
         var kinds = r.Rounds.SelectMany(x => x.ExactMatchByKind?.Keys ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
         if (kinds.Count > 0)
         {

@@ -14,6 +14,9 @@ namespace PostTrain.Workflows.Reports;
 /// <param name="ExactMatchByKind">Held-out exact match per task kind.</param>
 /// <param name="FreshCorrect">Right answers on the report's fresh test prompts (never used to select a checkpoint).</param>
 /// <param name="FreshTotal">Fresh test prompts asked; 0 when the report had none.</param>
+/// <param name="FewShotExactMatch">Held-out exact match with k solved tasks of the same kind before each prompt; null when not measured.</param>
+/// <param name="FewShots">k of <paramref name="FewShotExactMatch"/>.</param>
+/// <param name="LayerCosines">Each decoder block's mean cos(h_in, h_out) for this round's checkpoint (LayerSimilarity); null when not measured.</param>
 public sealed record RoundSummary(
     int Round,
     string Checkpoint,
@@ -27,7 +30,10 @@ public sealed record RoundSummary(
     double? DpoRewardMargin = null,
     IReadOnlyDictionary<string, double>? ExactMatchByKind = null,
     int FreshCorrect = 0,
-    int FreshTotal = 0)
+    int FreshTotal = 0,
+    double? FewShotExactMatch = null,
+    int FewShots = 0,
+    IReadOnlyList<double>? LayerCosines = null)
 {
     /// <summary>Null when nothing checked the answers (verifier <c>none</c>): the reward model's win rate is then the measure.</summary>
     public ConfidenceInterval? Accuracy => HeldOutTotal > 0 ? ConfidenceInterval.Wilson(HeldOutCorrect, HeldOutTotal) : null;

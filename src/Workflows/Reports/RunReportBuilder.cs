@@ -58,6 +58,13 @@ public static class RunReportBuilder
             .Where(s => s.ActivityType == activity && s.State == StepState.Done && (round is null || s.Round == round))
             .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
 
+        IReadOnlyList<double>? Cosines(int? round)
+        {
+            var step = steps.Where(s => s.ActivityType == "LayerSimilarity" && s.State == StepState.Done && s.Round == round)
+                .OrderBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault();
+            var byBlock = ByKind(step, MetricKeys.Diagnostics.LayerCosine);
+            return byBlock?.OrderBy(kv => int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture)).Select(kv => kv.Value).ToList();
+        }
         var pretrain = Single("Pretrain");
         var rm = Single("TrainRewardModel");
         var selects = steps.Where(s => s.ActivityType == "SelectBest" && s.State == StepState.Done && s.Round is not null)
@@ -69,7 +76,9 @@ public static class RunReportBuilder
         var first = selects[0];
         var checkedCount = (int)(Metric(first, MetricKeys.Select.Checked) ?? 0);
         rounds.Add(new RoundSummary(0, Output(pretrain, "checkpoint"), (int)(Metric(first, MetricKeys.Select.BaselineCorrect) ?? 0), checkedCount,
-            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), MetricKeys.Evaluate.BaselineExactMatchOf(""))));
+            RewardModelAccuracy: rmAccuracy, ExactMatchByKind: ByKind(Single("Evaluate", first.Round), MetricKeys.Evaluate.BaselineExactMatchOf("")),
+            FewShotExactMatch: Metric(first, MetricKeys.Select.BaselineExactMatchFewShot), FewShots: (int)(Metric(Single("Evaluate", first.Round), MetricKeys.Evaluate.FewShots) ?? 0),
+            LayerCosines: Cosines(null)));
         foreach (var s in selects)
         {
             var r = s.Round!.Value;
@@ -82,7 +91,9 @@ public static class RunReportBuilder
                 SftExactMatch: Metric(evaluate, MetricKeys.Evaluate.ExactMatch(EvaluateActivity.SftName)),
                 DpoRewardAccuracy: Metric(s, MetricKeys.Select.DpoRewardAccuracy),
                 DpoRewardMargin: Metric(s, MetricKeys.Select.DpoRewardMargin),
-                ExactMatchByKind: ByKind(s, MetricKeys.Select.ExactMatchOf(""))));
+                ExactMatchByKind: ByKind(s, MetricKeys.Select.ExactMatchOf("")),
+                FewShotExactMatch: Metric(s, MetricKeys.Select.ExactMatchFewShot), FewShots: (int)(Metric(evaluate, MetricKeys.Evaluate.FewShots) ?? 0),
+                LayerCosines: Cosines(r)));
         }
         return rounds;
     }

@@ -41,4 +41,27 @@ public sealed class LayerSimilarityTests
         Assert.All(cosines, c => Assert.InRange(c, -1.0, 1.0 + 1e-6));
         Assert.True(cosines.Skip(1).Any(c => c < 0.9999), "an untouched random block changes its input");
     }
+
+    [Fact]
+    public void OnConversations_RaggedBatch_EqualsTokenWeightedMeanOfEachAlone()
+    {
+        manual_seed(5);
+        var tokenizer = PostTrain.Model.Tokenization.ByteBpeTokenizer.Train(["What is 12 + 30? 42", "Sort 3, 1, 2. 1, 2, 3"], 300);
+        using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny") with { VocabSize = tokenizer.VocabSize });
+        model.eval();
+        var template = new PostTrain.Model.Tokenization.ChatTemplate(tokenizer);
+        (IReadOnlyList<PostTrain.Model.Tokenization.ChatMessage>, string) Conv(string q, string a) => ([PostTrain.Model.Tokenization.ChatMessage.User(q)], a);
+        var shortOne = Conv("What is 12 + 30?", "42");
+        var longOne = Conv("Sort these numbers from the smallest to the largest: 31, 7, 19, 2, 88, 40.", "2, 7, 19, 31, 40, 88");
+        double Length((IReadOnlyList<PostTrain.Model.Tokenization.ChatMessage> P, string R) c) => template.EncodeExample(c.P, c.R).Length;
+
+        var both = LayerSimilarity.OnConversations(model, template, [shortOne, longOne]);
+        var a = LayerSimilarity.OnConversations(model, template, [shortOne]);
+        var b = LayerSimilarity.OnConversations(model, template, [longOne]);
+
+        Assert.Equal(model.Config.NumHiddenLayers, both.Length);
+        Assert.True(Length(longOne) > Length(shortOne) + 5, "the batch must be ragged for the test to mean anything");
+        for (var i = 0; i < both.Length; i++)
+            Assert.Equal((a[i] * Length(shortOne) + b[i] * Length(longOne)) / (Length(shortOne) + Length(longOne)), both[i], 4);
+    }
 }

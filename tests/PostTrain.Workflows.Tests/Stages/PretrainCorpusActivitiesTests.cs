@@ -25,7 +25,7 @@ public sealed class PretrainCorpusActivitiesTests
         var sft = context.Artifacts.ImportFile(sftFile);
         var input = new PretrainActivity.Inputs { Preset = "tiny", Steps = 100, Schedule = "wsd", DecayFraction = 0.3, AnnealSft = sft, AnnealSftUpsample = 4 };
 
-        var options = PretrainActivity.OptionsFor(input, context, new PretrainCorpusOptions { Examples = 60, Seed = 9, Difficulty = 1 });
+        var options = PretrainStepOptions.For(input, context, new PretrainCorpusOptions { Examples = 60, Seed = 9, Difficulty = 1 });
 
         Assert.Equal("wsd", options.Schedule);
         Assert.Equal(0.3, options.DecayFraction);
@@ -41,7 +41,7 @@ public sealed class PretrainCorpusActivitiesTests
     public void PretrainOptionsFor_EmptyInputs_KeepTheOptionsDefaults()
     {
         using var home = new TestHome();
-        var options = PretrainActivity.OptionsFor(new PretrainActivity.Inputs(), Context(home), new PretrainCorpusOptions());
+        var options = PretrainStepOptions.For(new PretrainActivity.Inputs(), Context(home), new PretrainCorpusOptions());
         var defaults = new PretrainOptions();
         Assert.Equal(defaults.Schedule, options.Schedule);
         Assert.Equal(defaults.DecayFraction, options.DecayFraction);

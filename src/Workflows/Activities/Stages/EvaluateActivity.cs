@@ -20,6 +20,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         [Input("The round's SFT model, evaluated for the record (base → SFT → DPO) but never selected")] public ArtifactRef? Sft { get; init; }
         [Input("Held-out prompts used at most; 0 = all")] public int MaxPrompts { get; init; }
         [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
+        [Input("k of a k-shot exact match reported beside the zero-shot one (k solved tasks of the same kind before each prompt); 0 = zero-shot only", Min = 0, Max = 16)] public int FewShot { get; init; }
     }
 
     public sealed class Outputs
@@ -52,6 +53,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
             (messages, responses) => memo.Scores(input.RewardModel.Hash, responses,
                 () => rm.Score(messages.Zip(responses, (m, r) => (m, r)).ToList()).Select(x => (double)x).ToList()));
         var selection = evaluator.EvaluateRound(candidates, samplerDir, prompts, progress: context.Progress, cancellationToken: context.CancellationToken);
+        if (input.FewShot > 0) selection = FewShotEvaluation.Add(selection, tasks, input.Tasks.Hash, heldOut, verifier, input.FewShot, hashOf, context, input.MaxPrompts, input.MaxNewTokens, device);
         context.RecordMetric(MetricKeys.Evaluate.MemoHits, memo.Hits);
         var baselineCorrect = (int)Math.Round((selection.BaselineExactMatch ?? 0) * prompts.Count);
         if (selection.BaselineExactMatch is { } baseline) context.RecordMetric(MetricKeys.Evaluate.BaselineExactMatch, baseline);

@@ -20,6 +20,8 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Input("wsd: fraction of the final steps that decay; 0 = the annealing fraction")] public double DecayFraction { get; init; }
         [Input("SFT JSONL mixed into the annealing (decay) phase (MiniCPM); empty = none")] public ArtifactRef? AnnealSft { get; init; }
         [Input("Times each AnnealSft conversation appears in the annealing mix; 0 = the pretrainer's default")] public int AnnealSftUpsample { get; init; }
+        [Input("Width (hidden_size) instead of the preset's, the MLP scaled with it; 0 = the preset's (scaling-law grids)", Min = 0)] public int HiddenSize { get; init; }
+        [Input("Decoder blocks instead of the preset's; 0 = the preset's", Min = 0)] public int Layers { get; init; }
     }
 
     public sealed class Outputs
@@ -27,6 +29,8 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         [Output("The base policy checkpoint")] public ArtifactRef Checkpoint { get; init; }
         [Output("Held-out greedy exact-match accuracy of the base (null when passed through)")] public double? ExactMatch { get; init; }
         [Output("Held-out loss (nats/token)")] public double? HeldOutLoss { get; init; }
+        [Output("Non-embedding parameters N (0 when passed through)")] public long Parameters { get; init; }
+        [Output("Training tokens D: steps × batch × sequence length (0 when passed through)")] public long Tokens { get; init; }
     }
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
@@ -37,7 +41,7 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
             return Task.FromResult(new Outputs { Checkpoint = given });
         }
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
-        var options = OptionsFor(input, context, tasks.Options);
+        var options = PretrainStepOptions.For(input, context, tasks.Options);
         var result = new Pretrainer(options).Run(context.Progress, context.CancellationToken);
         var checkpoint = StageSupport.StoreDirectory(context, result.CheckpointDir);
         context.RegisterCheckpoint(checkpoint, "base", name: $"pretrained {input.Preset}");
@@ -46,36 +50,6 @@ public sealed class PretrainActivity : Activity<PretrainActivity.Inputs, Pretrai
         context.RecordMetric(MetricKeys.Pretrain.UnigramEntropy, result.UnigramEntropy);
         context.RecordMetric(MetricKeys.Pretrain.TokensPerSecond, result.TokensPerSecond);
         if (result.ExactMatch is { } em) context.RecordMetric(MetricKeys.Pretrain.ExactMatch, em);
-        return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss });
-    }
-
-    /// <summary>The pretrainer's options for these inputs: 0 or empty inputs keep <see cref="PretrainOptions"/>' defaults.</summary>
-    public static PretrainOptions OptionsFor(Inputs input, ActivityContext context, PretrainCorpusOptions recipe)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(context);
-        var defaults = new PretrainOptions();
-        var steps = input.Steps > 0 ? input.Steps : defaults.Steps;
-        return defaults with
-        {
-            Preset = input.Preset,
-            Steps = steps,
-            // A short run keeps a tenth of its steps for warmup rather than failing on the default's 40.
-            WarmupSteps = Math.Min(defaults.WarmupSteps, steps / 10),
-            BatchSize = input.BatchSize > 0 ? input.BatchSize : defaults.BatchSize,
-            // The task set's recipe, so the corpus and held-out split are the ones the later stages see.
-            Seed = recipe.Seed,
-            CorpusSize = recipe.Examples,
-            TaskDifficulty = recipe.Difficulty,
-            TaskReversedDigits = recipe.ReversedDigits,
-            Device = context.Device,
-            // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
-            OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
-            Resume = true,
-            Schedule = input.Schedule.Length > 0 ? input.Schedule : defaults.Schedule,
-            DecayFraction = input.DecayFraction > 0 ? input.DecayFraction : defaults.DecayFraction,
-            AnnealSftFiles = input.AnnealSft is { } sft ? [StageSupport.PathOf(context, sft, "AnnealSft")] : [],
-            AnnealSftUpsample = input.AnnealSftUpsample > 0 ? input.AnnealSftUpsample : defaults.AnnealSftUpsample,
-        };
+        return Task.FromResult(new Outputs { Checkpoint = checkpoint, ExactMatch = result.ExactMatch, HeldOutLoss = result.HeldOutLoss, Parameters = result.NonEmbeddingParameters, Tokens = result.TrainingTokens });
     }
 }

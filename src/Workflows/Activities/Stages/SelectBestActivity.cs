@@ -44,6 +44,8 @@ public sealed class SelectBestActivity : Activity<SelectBestActivity.Inputs, Sel
         context.RecordMetric(MetricKeys.Select.Correct, e.Correct);
         context.RecordMetric(MetricKeys.Select.Checked, e.Checked);
         if (e.ExactMatch is { } em) context.RecordMetric(MetricKeys.Select.ExactMatch, em);
+        if (e.FewShotExactMatch is { } fem) context.RecordMetric(MetricKeys.Select.ExactMatchFewShot, fem);
+        if (report.BaselineFewShotExactMatch is { } bfem) context.RecordMetric(MetricKeys.Select.BaselineExactMatchFewShot, bfem);
         foreach (var (kind, kem) in e.ExactMatchByKind) context.RecordMetric(MetricKeys.Select.ExactMatchOf(kind), kem);
         if (report.BaselineExactMatch is { } b)
         {
