@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
@@ -15,9 +16,12 @@ public sealed class LocalHost : IAsyncDisposable
     public IHost Host { get; }
     public WorkflowEngine Engine => Host.Services.GetRequiredService<WorkflowEngine>();
     public RunLauncher Launcher => Host.Services.GetRequiredService<RunLauncher>();
+    /// <summary>Where workers on other machines fetch and push artifacts; null on the in-memory bus.</summary>
+    public Uri? ArtifactUrl => Host.Services.GetService<ArtifactServer>()?.Url;
 
     /// <summary>Throws <see cref="HomeLockedException"/> if another process owns the home.</summary>
-    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null)
+    /// <remarks>With a shared broker the owner serves its artifacts (<paramref name="artifacts"/>, default any free port), so workers need no shared filesystem.</remarks>
+    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null, ArtifactServerOptions? artifacts = null)
     {
         var host = PostTrainHostFactory.Build(new PostTrainHostOptions
         {
@@ -26,6 +30,7 @@ public sealed class LocalHost : IAsyncDisposable
             Engine = true,
             Worker = worker ? new WorkerOptions { Device = device } : null,
             ResumeOnStart = resumeOnStart,
+            ArtifactServer = bus.IsInMemory ? null : artifacts ?? new ArtifactServerOptions(),
             WorkflowDirectories = workflowDirs,
             Purpose = purpose,
             // With a shared broker, remote workers may still be running what was in flight; their heartbeats decide.

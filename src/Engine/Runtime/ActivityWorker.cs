@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using PostTrain.Core.Progress;
 using PostTrain.Engine.Activities;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Contracts;
 using PostTrain.Engine.Store;
 
@@ -88,11 +89,7 @@ public sealed class ActivityWorker : IAsyncDisposable
     private async Task ExecuteAsync(ExecuteActivity cmd, CancellationToken ct)
     {
         var log = _loggers.CreateLogger($"PostTrain.Activity.{cmd.ActivityType}");
-        if (_cache.TryGet(cmd.CacheKey, out var cached))
-        {
-            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
-            return;
-        }
+        var transfer = cmd.ArtifactUrl is { Length: > 0 } url ? new ArtifactClient(_artifacts, new Uri(url), cmd.ArtifactToken ?? "", _log) : null;
         StageProgress? latest = null;
         long lastSent = 0;
         using var heartbeatStop = new CancellationTokenSource();
@@ -108,6 +105,16 @@ public sealed class ActivityWorker : IAsyncDisposable
         }, CancellationToken.None);
         try
         {
+            if (_cache.TryGet(cmd.CacheKey, out var cached))
+            {
+                if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(cached.OutputsJson, cached.Checkpoints), ct).ConfigureAwait(false);
+                await heartbeatStop.CancelAsync().ConfigureAwait(false);
+                await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+                return;
+            }
+            var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
+            // Another machine's worker: the inputs come from the owner's store into this home's, by hash.
+            if (transfer is not null) await transfer.FetchAllAsync(Parsed(ArtifactRefs.In(inputs)), ct).ConfigureAwait(false);
             var activity = _registry.Create(cmd.ActivityType);
             var context = new ActivityContext
             {
@@ -131,10 +138,11 @@ public sealed class ActivityWorker : IAsyncDisposable
                 Attempt = cmd.Attempt,
                 Round = cmd.Round,
             };
-            var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
             var outputs = await activity.RunAsync(inputs, context).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             var json = outputs.ToJsonString();
+            // Done only when the owner holds the outputs: pushed before the cache entry and the report.
+            if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(json, context.Checkpoints), ct).ConfigureAwait(false);
             _cache.Put(new StepCacheEntry { Id = cmd.CacheKey, ActivityType = cmd.ActivityType, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow });
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
@@ -155,6 +163,21 @@ public sealed class ActivityWorker : IAsyncDisposable
         {
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeats.ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<ArtifactRef> OutputArtifacts(string outputsJson, IEnumerable<CheckpointRegistration> checkpoints) =>
+        Parsed(ArtifactRefs.In(JsonNode.Parse(outputsJson)).Concat(checkpoints.Select(c => c.Artifact)).Distinct());
+
+    /// <summary>Well-formed references only: a malformed one is the activity's to refuse, with its input's name.</summary>
+    private static IEnumerable<ArtifactRef> Parsed(IEnumerable<string> references)
+    {
+        foreach (var r in references)
+        {
+            ArtifactRef? parsed = null;
+            try { parsed = ArtifactRef.Parse(r); }
+            catch (FormatException) { }
+            if (parsed is { } p) yield return p;
         }
     }
 
