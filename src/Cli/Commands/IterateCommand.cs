@@ -39,8 +39,9 @@ public static class IterateCommand
         var noWorker = new Option<bool>("--no-worker") { Description = "With --bus rabbitmq://…: run no activity here; workers on other machines run them all" };
         var artifactPort = CliOptions.ArtifactPort();
         var artifactHost = CliOptions.ArtifactHost();
+        var heartbeatTimeout = CliOptions.HeartbeatTimeout();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
-            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows, baseModel, rewardModel, bus, deployment, noWorker, artifactPort, artifactHost };
+            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows, baseModel, rewardModel, bus, deployment, noWorker, artifactPort, artifactHost, heartbeatTimeout };
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
@@ -49,20 +50,22 @@ public static class IterateCommand
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
             p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel), p.GetValue(rewardModel),
-            new Fleet(p.GetValue(bus), p.GetValue(deployment), p.GetValue(noWorker), p.GetValue(artifactPort), p.GetValue(artifactHost))));
+            new Fleet(p.GetValue(bus), p.GetValue(deployment), p.GetValue(noWorker), p.GetValue(artifactPort), p.GetValue(artifactHost), p.GetValue(heartbeatTimeout))));
         return command;
     }
 
     private static async Task<int> RunAsync(int rounds, string preset, string[] rawParams, long seed, string device, int reportPrompts,
         string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null, string? baseModel = null, string? rewardModel = null, Fleet? fleet = null)
     {
-        fleet ??= new Fleet(null, null, false, null, null);
+        fleet ??= new Fleet(null, null, false, null, null, null);
         Engine.Bus.BusSettings busSettings;
         Engine.Artifacts.ArtifactServerOptions artifacts;
+        TimeSpan? heartbeatTimeout;
         try
         {
             busSettings = CliOptions.ResolveBus(fleet.Bus, fleet.Deployment);
             artifacts = CliOptions.ResolveArtifactServer(fleet.ArtifactPort, fleet.ArtifactHost);
+            heartbeatTimeout = CliOptions.ResolveHeartbeatTimeout(fleet.HeartbeatSeconds);
         }
         catch (ArgumentException e) { return Output.Error(e.Message, CliApp.Usage); }
         if (fleet.NoWorker && busSettings.IsInMemory) return Output.Error("--no-worker: with the in-memory bus nothing else runs the activities; pass --bus rabbitmq://HOST and start workers", CliApp.Usage);
@@ -114,7 +117,7 @@ public static class IterateCommand
         }
 
         LocalHost host;
-        try { host = await LocalHost.StartAsync(home, busSettings, dirs, "iterate", worker: !fleet.NoWorker, resumeOnStart: false, device: device, artifacts: artifacts); }
+        try { host = await LocalHost.StartAsync(home, busSettings, dirs, "iterate", worker: !fleet.NoWorker, resumeOnStart: false, device: device, heartbeatTimeout: heartbeatTimeout, artifacts: artifacts); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (host)
         {
@@ -170,5 +173,5 @@ public static class IterateCommand
     }
 
     /// <summary>Where the run's activities go: the bus (in-memory unless given), and with a shared broker whether this process runs any itself and where it serves artifacts.</summary>
-    private sealed record Fleet(string? Bus, string? Deployment, bool NoWorker, int? ArtifactPort, string? ArtifactHost);
+    private sealed record Fleet(string? Bus, string? Deployment, bool NoWorker, int? ArtifactPort, string? ArtifactHost, double? HeartbeatSeconds);
 }
