@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using MassTransit;
+using Polly;
+using Polly.Retry;
 using Microsoft.Extensions.Logging;
 using PostTrain.Core.Progress;
 using PostTrain.Engine.Activities;
@@ -109,7 +111,7 @@ public sealed class ActivityWorker : IAsyncDisposable
             {
                 if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(cached.OutputsJson, cached.Checkpoints), ct).ConfigureAwait(false);
                 await heartbeatStop.CancelAsync().ConfigureAwait(false);
-                await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+                await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
                 return;
             }
             var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
@@ -145,19 +147,19 @@ public sealed class ActivityWorker : IAsyncDisposable
             if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(json, context.Checkpoints), ct).ConfigureAwait(false);
             _cache.Put(new StepCacheEntry { Id = cmd.CacheKey, ActivityType = cmd.ActivityType, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow });
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
-            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down: report nothing; the engine re-dispatches on resume or when heartbeats stop.
             if (_stopping.IsCancellationRequested) return;
-            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             log.LogWarning(e, "{Type} at {Path} (attempt {Attempt}) failed", cmd.ActivityType, cmd.StepPath, cmd.Attempt);
             var error = e is AggregateException { InnerException: { } inner } ? inner : e;
-            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         finally
         {
@@ -190,6 +192,38 @@ public sealed class ActivityWorker : IAsyncDisposable
         Message = p is null ? "" : $"{p.Stage} {p.Step}/{p.Total} {p.Unit}" + string.Concat(p.Metrics.Select(kv => $" {kv.Key}={kv.Value:G4}")),
         At = DateTime.UtcNow,
     };
+
+    /// <summary>
+    /// Publishes a step's outcome, retried with backoff while the broker is away (a restart, a dropped connection):
+    /// a lost report would leave the step to the heartbeat timeout and a second execution. Heartbeats are not
+    /// retried; the next one supersedes a lost one.
+    /// </summary>
+    private async Task ReportAsync(object message)
+    {
+        try
+        {
+            await ReportRetry.ExecuteAsync(async ct => await _bus.Publish(message, ct).ConfigureAwait(false), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "could not publish {Type}; the engine re-dispatches the step when its heartbeats stop", message.GetType().Name);
+        }
+    }
+
+    private ResiliencePipeline ReportRetry => field ??= new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+        MaxRetryAttempts = 10,
+        Delay = TimeSpan.FromSeconds(1),
+        MaxDelay = TimeSpan.FromSeconds(30),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        OnRetry = a =>
+        {
+            _log.LogWarning("publishing a step's report failed ({Error}); retry {Attempt} in {Delay:F1} s", a.Outcome.Exception?.Message, a.AttemptNumber + 1, a.RetryDelay.TotalSeconds);
+            return ValueTask.CompletedTask;
+        },
+    }).Build();
 
     private async Task PublishSafe(object message)
     {
