@@ -83,8 +83,7 @@ public sealed class ArtifactClient
         }
         finally
         {
-            if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
-            else if (File.Exists(staged)) File.Delete(staged);
+            ArtifactStore.Discard(staged);
         }
         _log.LogInformation("fetched {Artifact} ({Size:N0} bytes in {Seconds:F1} s) from {Server}", artifact, size, (DateTime.UtcNow - started).TotalSeconds, _server);
     }

@@ -130,8 +130,7 @@ public sealed class ArtifactServer(PostTrainHome home, ArtifactStore store, Arti
         }
         finally
         {
-            if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
-            else if (File.Exists(staged)) File.Delete(staged);
+            ArtifactStore.Discard(staged);
         }
     }
 

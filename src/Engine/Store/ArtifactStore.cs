@@ -84,9 +84,15 @@ public sealed class ArtifactStore
         }
         finally
         {
-            if (isDirectory && Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
-            else if (File.Exists(staged)) File.Delete(staged);
+            Discard(staged);
         }
+    }
+
+    /// <summary>Deletes what is left of a staged file or directory (nothing, after a successful <see cref="Adopt"/>).</summary>
+    public static void Discard(string staged)
+    {
+        if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
+        else if (File.Exists(staged)) File.Delete(staged);
     }
 
     /// <summary>True when the artifact is a directory (a checkpoint), false for a file; throws when it is not stored.</summary>
