@@ -35,6 +35,16 @@ public static class CliOptions
         : double.IsFinite(seconds.Value) && seconds.Value is >= 1 and <= 86_400 ? TimeSpan.FromSeconds(seconds.Value)
         : throw new ArgumentException($"--heartbeat-timeout: {seconds.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a number of seconds between 1 and 86400");
 
+    public static Option<int?> ArtifactPort() => new("--artifact-port") { Description = "With --bus rabbitmq://…: the port on which this owner serves its artifacts to workers on other machines, every interface, token-protected (default 0 = any free port; workers learn the address from each command)" };
+
+    public static Option<string?> ArtifactHost() => new("--artifact-host") { Description = "The name or address by which workers on other machines reach this one's artifact port (default: this machine's host name)" };
+
+    /// <summary>The artifact server's options from --artifact-port/--artifact-host; throws <see cref="ArgumentException"/> naming the problem.</summary>
+    public static Engine.Artifacts.ArtifactServerOptions ResolveArtifactServer(int? port, string? host) =>
+        port is < 0 or > 65535 ? throw new ArgumentException($"--artifact-port: {port} is not a TCP port (0..65535)")
+        : host is not null && Uri.CheckHostName(host) == UriHostNameType.Unknown ? throw new ArgumentException($"--artifact-host: '{host}' is not a host name or address")
+        : new Engine.Artifacts.ArtifactServerOptions { Port = port ?? 0, AdvertisedHost = host };
+
     public static Option<string[]> Workflows() => new("--workflows") { Description = "Directories of workflow files (default ./workflows and HOME/workflows)", AllowMultipleArgumentsPerToken = true };
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
 using PostTrain.Workflows.Hosting;
@@ -29,9 +30,13 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>The API other commands on this home use while this process owns it; null for a short-lived owner (cancel, data import).</summary>
     public OwnerServer? Server { get; }
 
+    /// <summary>Where workers on other machines fetch and push artifacts; null on the in-memory bus.</summary>
+    public Uri? ArtifactUrl => Host.Services.GetService<ArtifactServer>()?.Url;
+
     /// <summary>Throws <see cref="HomeLockedException"/> if another process owns the home.</summary>
+    /// <remarks>With a shared broker the owner serves its artifacts (<paramref name="artifacts"/>, default any free port), so workers need no shared filesystem.</remarks>
     /// <param name="serve">Serve the owner's API (HOME/owner.json) so other commands on this home talk to this process.</param>
-    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null, bool serve = false)
+    public static async Task<LocalHost> StartAsync(PostTrainHome home, BusSettings bus, IReadOnlyList<string> workflowDirs, string purpose, bool worker = true, bool resumeOnStart = false, string device = "cpu", TimeSpan? heartbeatTimeout = null, bool serve = false, ArtifactServerOptions? artifacts = null)
     {
         var host = PostTrainHostFactory.Build(new PostTrainHostOptions
         {
@@ -40,6 +45,7 @@ public sealed class LocalHost : IAsyncDisposable
             Engine = true,
             Worker = worker ? new WorkerOptions { Device = device } : null,
             ResumeOnStart = resumeOnStart,
+            ArtifactServer = bus.IsInMemory ? null : artifacts ?? new ArtifactServerOptions(),
             WorkflowDirectories = workflowDirs,
             Purpose = purpose,
             // With a shared broker, remote workers may still be running what was in flight; their heartbeats decide.

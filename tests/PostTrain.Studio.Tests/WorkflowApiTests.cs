@@ -198,6 +198,31 @@ public sealed class WorkflowApiTests : IAsyncLifetime
         Assert.Equal(["pair.json", "tiny-loop.json"], Directory.GetFiles(_studio.Workflows).Select(f => Path.GetFileName(f)!).Order().ToArray());
     }
 
+    [Theory]
+    [InlineData("evil%0A")]
+    [InlineData("evil%0D%0A")]
+    [InlineData("evil%00")]
+    public async Task Save_NameWithTrailingNewlineOrControl_Returns400AndWritesNothing(string name)
+    {
+        var body = """{ "id": "evil", "activities": [ { "id": "a", "type": "TinyTrain", "inputs": { "value": 3 } } ] }""";
+        var response = await PutAsync(name, body, createOnly: true);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["pair.json", "tiny-loop.json"], Directory.GetFiles(_studio.Workflows).Select(f => Path.GetFileName(f)!).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task GetWorkflow_SymlinkInsideTheDirectory_NotFollowed()
+    {
+        var outside = Path.Combine(_studio.Root, "outside.json");
+        File.WriteAllText(outside, """{ "id": "secret-outside" }""");
+        File.CreateSymbolicLink(_studio.PathOf("link"), outside);
+        var response = await Client.GetAsync("api/workflows/link");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain("secret-outside", await response.Content.ReadAsStringAsync());
+        var list = await Client.GetStringAsync("api/workflows");
+        Assert.DoesNotContain("secret-outside", list);
+    }
+
     [Fact]
     public async Task GetWorkflow_TraversalName_Returns400()
     {

@@ -49,11 +49,11 @@ public static class DataCommand
         if (!File.Exists(path)) return Output.Error($"{file}: file not found");
         var home = PostTrainHome.Resolve(homeOption);
         if (kind == Prompts) return await ImportPromptsAsync(file, path, home, name, json);
-        var verdict = kind == Sft ? ValidateSft(path, file) : new PreferenceImporterValidator().Validate(await File.ReadAllTextAsync(path), file);
+        var (verdict, errorCount) = kind == Sft ? WithCount(ValidateSft(path, file)) : CheckPreferences(path, file);
         if (!verdict.IsValid)
         {
-            PrintErrors(verdict.Errors, verdict.Errors.Count);
-            return Output.Error($"{file}: {(verdict.Errors.Count == 0 ? $"no {kind} rows" : $"{verdict.Errors.Count} bad line(s)")}; nothing was stored");
+            PrintErrors(verdict.Errors, errorCount);
+            return Output.Error($"{file}: {(errorCount == 0 ? $"no {kind} rows" : $"{errorCount} bad line(s)")}; nothing was stored");
         }
         var batch = Guid.NewGuid();
         if (notify)
@@ -108,6 +108,15 @@ public static class DataCommand
             else Console.Out.WriteLine($"{file}: {rows} {(kind == Preferences ? "pairs" : kind == Sft ? "SFT examples" : "prompts")} stored as dataset {id}{(string.IsNullOrEmpty(name) ? "" : $" '{name}'")} ({artifact}){(summary is null ? "" : $"; {summary}")}");
         }
         return CliApp.Success;
+    }
+
+    private static (PreferenceBatchValidation, int) WithCount(PreferenceBatchValidation v) => (v, v.Errors.Count);
+
+    /// <summary>The file itself, streamed once with no pair kept: memory does not grow with the file or its bad lines.</summary>
+    private static (PreferenceBatchValidation, int) CheckPreferences(string path, string file)
+    {
+        var (pairs, errors, count) = new PreferenceImporter().Check(path, PromptImporter.MaxReportedErrors);
+        return (new PreferenceBatchValidation(count > 0 ? 0 : pairs, [.. errors.Select(e => (e with { File = file }).ToString())]), count);
     }
 
     private static PreferenceBatchValidation ValidateSft(string path, string file)

@@ -35,8 +35,14 @@ public static class IterateCommand
         var home = CliOptions.Home();
         var json = CliOptions.Json();
         var workflows = CliOptions.Workflows();
+        var bus = CliOptions.Bus();
+        var deployment = CliOptions.Deployment();
+        var noWorker = new Option<bool>("--no-worker") { Description = "With --bus rabbitmq://…: run no activity here; workers on other machines run them all" };
+        var artifactPort = CliOptions.ArtifactPort();
+        var artifactHost = CliOptions.ArtifactHost();
+        var heartbeatTimeout = CliOptions.HeartbeatTimeout();
         var command = new Command("iterate", "Run the Llama 3 post-training loop for N rounds on the embedded defaults and write its quality report")
-            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows, baseModel, rewardModel };
+            { rounds, preset, param, seed, device, prompts, verifier, reportPrompts, home, json, workflows, baseModel, rewardModel, bus, deployment, noWorker, artifactPort, artifactHost, heartbeatTimeout };
         preset.AcceptOnlyFromAmong([.. PostTrain.Model.LlamaConfig.PresetNames]);
         rounds.Validators.Add(r =>
         {
@@ -44,13 +50,26 @@ public static class IterateCommand
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out var n) && n is < 1 or > 20) r.AddError($"--rounds is {n}, expected 1..20");
         });
         command.SetAction((p, ct) => RunAsync(p.GetValue(rounds), p.GetValue(preset)!, p.GetValue(param) ?? [], p.GetValue(seed), p.GetValue(device)!,
-            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel), p.GetValue(rewardModel)));
+            p.GetValue(reportPrompts), p.GetValue(home), p.GetValue(json), p.GetValue(workflows), ct, p.GetValue(prompts), p.GetValue(verifier), p.GetValue(baseModel), p.GetValue(rewardModel),
+            new Fleet(p.GetValue(bus), p.GetValue(deployment), p.GetValue(noWorker), p.GetValue(artifactPort), p.GetValue(artifactHost), p.GetValue(heartbeatTimeout))));
         return command;
     }
 
     private static async Task<int> RunAsync(int rounds, string preset, string[] rawParams, long seed, string device, int reportPrompts,
-        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null, string? baseModel = null, string? rewardModel = null)
+        string? homeOption, bool json, string[]? workflowDirs, CancellationToken ct, string? promptsOption = null, string? verifierOption = null, string? baseModel = null, string? rewardModel = null, Fleet? fleet = null)
     {
+        fleet ??= new Fleet(null, null, false, null, null, null);
+        Engine.Bus.BusSettings busSettings;
+        Engine.Artifacts.ArtifactServerOptions artifacts;
+        TimeSpan? heartbeatTimeout;
+        try
+        {
+            busSettings = CliOptions.ResolveBus(fleet.Bus, fleet.Deployment);
+            artifacts = CliOptions.ResolveArtifactServer(fleet.ArtifactPort, fleet.ArtifactHost);
+            heartbeatTimeout = CliOptions.ResolveHeartbeatTimeout(fleet.HeartbeatSeconds);
+        }
+        catch (ArgumentException e) { return Output.Error(e.Message, CliApp.Usage); }
+        if (fleet.NoWorker && busSettings.IsInMemory) return Output.Error("--no-worker: with the in-memory bus nothing else runs the activities; pass --bus rabbitmq://HOST and start workers", CliApp.Usage);
         if (!string.IsNullOrWhiteSpace(verifierOption))
         {
             if (string.IsNullOrWhiteSpace(promptsOption)) return Output.Error("--verifier checks your prompts' answers: pass --prompts FILE|REF too", CliApp.Usage);
@@ -100,7 +119,7 @@ public static class IterateCommand
 
         // With a studio or host open on this home, the run goes to it; otherwise this process owns the home.
         IHomeOwner owner;
-        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, Engine.Bus.BusSettings.Resolve(null, null), dirs, "iterate", worker: true, resumeOnStart: false, device: device, serve: true), ct, device); }
+        try { owner = await OwnerConnection.OpenAsync(home, () => LocalHost.StartAsync(home, busSettings, dirs, "iterate", worker: !fleet.NoWorker, resumeOnStart: false, device: device, heartbeatTimeout: heartbeatTimeout, serve: true, artifacts: artifacts), ct, device); }
         catch (HomeLockedException e) { return Output.Error(e.Message); }
         await using (owner)
         {
@@ -138,7 +157,8 @@ public static class IterateCommand
             // This command writes the report itself, with its --device and --report-prompts.
             try { id = await owner.StartRunAsync(load.Source, parameters, seed, reportByCaller: true); }
             catch (WorkflowInvalidException e) { return Output.Error(e.Message); }
-            if (!json) Console.Error.WriteLine($"run {id} (iterate, {rounds} rounds, preset {preset}) started; home {home.Root}");
+            if (!json) Console.Error.WriteLine($"run {id} (iterate, {rounds} rounds, preset {preset}) started; home {home.Root}"
+                + ((owner as LocalOwner)?.Host.ArtifactUrl is { } served ? $"; bus {busSettings}, artifacts served at {served}" : ""));
             RunSnapshot final;
             try { final = await RunProgressRenderer.FollowAsync(owner, id, quiet: json, ct, rounds); }
             catch (OperationCanceledException) { return await OwnerConnection.InterruptedAsync(owner, id, home); }
@@ -154,4 +174,7 @@ public static class IterateCommand
             return code;
         }
     }
+
+    /// <summary>Where the run's activities go: the bus (in-memory unless given), and with a shared broker whether this process runs any itself and where it serves artifacts.</summary>
+    private sealed record Fleet(string? Bus, string? Deployment, bool NoWorker, int? ArtifactPort, string? ArtifactHost, double? HeartbeatSeconds);
 }

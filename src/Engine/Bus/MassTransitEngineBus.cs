@@ -1,14 +1,19 @@
 using MassTransit;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Contracts;
 using PostTrain.Engine.Runtime;
 
 namespace PostTrain.Engine.Bus;
 
-/// <summary>The engine's bus over MassTransit: commands go to the deployment's pool queue, events are published.</summary>
-public sealed class MassTransitEngineBus(IBus bus, BusTopology topology) : IEngineBus
+/// <summary>
+/// The engine's bus over MassTransit: commands go to the deployment's pool queue, events are published. With an
+/// artifact server, each command says where the worker fetches its inputs and pushes its outputs.
+/// </summary>
+public sealed class MassTransitEngineBus(IBus bus, BusTopology topology, ArtifactServer? artifacts = null) : IEngineBus
 {
     public async Task SendAsync(ExecuteActivity command, CancellationToken cancellationToken = default)
     {
+        if (artifacts?.Url is { } url) command = command with { ArtifactUrl = url.AbsoluteUri, ArtifactToken = artifacts.Token };
         var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{topology.PoolQueue(command.Pool)}")).ConfigureAwait(false);
         await endpoint.Send(command, cancellationToken).ConfigureAwait(false);
     }

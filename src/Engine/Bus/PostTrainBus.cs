@@ -57,6 +57,13 @@ public static class PostTrainBus
             o.NumberHandling |= System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
             return o;
         });
+        // A consumer that throws a transient error (I/O, the broker, the database busy) gets the message again with
+        // backoff; a deterministic one (FailureClassifier) goes to the error queue at once.
+        cfg.UseMessageRetry(r =>
+        {
+            r.Exponential(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2));
+            r.Handle<Exception>(e => !FailureClassifier.IsDeterministic(e));
+        });
         if (engine)
         {
             cfg.ReceiveEndpoint(topology.EngineQueue, e =>

@@ -14,4 +14,12 @@ public sealed record ExecuteActivity
     public string CacheKey { get; init; } = "";
     public long Seed { get; init; }
     public int? Round { get; init; }
+    /// <summary>
+    /// Where the owner of the home serves its artifacts (<c>http://host:port/</c>), null when the worker shares the
+    /// owner's store (in-memory bus): the worker fetches the step's <c>sha256:</c> inputs from there and pushes its
+    /// outputs back before it reports the step done.
+    /// </summary>
+    public string? ArtifactUrl { get; init; }
+    /// <summary>The bearer token of <see cref="ArtifactUrl"/>.</summary>
+    public string? ArtifactToken { get; init; }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PostTrain.Engine.Activities;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Definitions;
 using PostTrain.Engine.Runtime;
@@ -54,7 +55,13 @@ public static class EngineHostFactory
         {
             services.AddSingleton(sp => HomeLock.Acquire(sp.GetRequiredService<PostTrainHome>(), $"posttrain {options.Purpose}"));
             services.AddSingleton(sp => new WorkflowStore(sp.GetRequiredService<PostTrainHome>(), sp.GetRequiredService<HomeLock>()));
-            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()));
+            if (options.ArtifactServer is { } served)
+            {
+                // Registered before the engine's hosted service, so the address is known before the first dispatch.
+                services.AddSingleton(sp => new ArtifactServer(home, sp.GetRequiredService<ArtifactStore>(), served, sp.GetRequiredService<ILogger<ArtifactServer>>()));
+                services.AddHostedService(sp => sp.GetRequiredService<ArtifactServer>());
+            }
+            services.AddSingleton<IEngineBus>(sp => new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>(), sp.GetService<ArtifactServer>()));
             services.AddSingleton<WorkflowEngine>();
             services.AddSingleton<RunLauncher>();
             services.AddHostedService<EngineHostedService>();

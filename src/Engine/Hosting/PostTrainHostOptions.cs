@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Bus;
 using PostTrain.Engine.Runtime;
 using PostTrain.Engine.Triggers;
@@ -17,6 +18,8 @@ public sealed record PostTrainHostOptions
     /// <summary>Null = no worker in this process.</summary>
     public WorkerOptions? Worker { get; init; } = new();
     public EngineOptions EngineOptions { get; init; } = new();
+    /// <summary>With the engine: serve the home's artifacts to workers on other machines (null = workers share this store).</summary>
+    public ArtifactServerOptions? ArtifactServer { get; init; }
     /// <summary>Resume running runs and start queued ones when the engine starts.</summary>
     public bool ResumeOnStart { get; init; } = true;
     /// <summary>Assemblies scanned for activities besides the engine's built-ins.</summary>

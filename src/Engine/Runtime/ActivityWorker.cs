@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using MassTransit;
+using Polly;
+using Polly.Retry;
 using Microsoft.Extensions.Logging;
 using PostTrain.Core.Progress;
 using PostTrain.Engine.Activities;
+using PostTrain.Engine.Artifacts;
 using PostTrain.Engine.Contracts;
 using PostTrain.Engine.Store;
 
@@ -88,11 +91,7 @@ public sealed class ActivityWorker : IAsyncDisposable
     private async Task ExecuteAsync(ExecuteActivity cmd, CancellationToken ct)
     {
         var log = _loggers.CreateLogger($"PostTrain.Activity.{cmd.ActivityType}");
-        if (_cache.TryGet(cmd.CacheKey, out var cached))
-        {
-            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
-            return;
-        }
+        var transfer = cmd.ArtifactUrl is { Length: > 0 } url ? new ArtifactClient(_artifacts, new Uri(url), cmd.ArtifactToken ?? "", _log) : null;
         StageProgress? latest = null;
         long lastSent = 0;
         using var heartbeatStop = new CancellationTokenSource();
@@ -108,6 +107,16 @@ public sealed class ActivityWorker : IAsyncDisposable
         }, CancellationToken.None);
         try
         {
+            if (_cache.TryGet(cmd.CacheKey, out var cached))
+            {
+                if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(cached.OutputsJson, cached.Checkpoints), ct).ConfigureAwait(false);
+                await heartbeatStop.CancelAsync().ConfigureAwait(false);
+                await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+                return;
+            }
+            var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
+            // Another machine's worker: the inputs come from the owner's store into this home's, by hash.
+            if (transfer is not null) await transfer.FetchAllAsync(Parsed(ArtifactRefs.In(inputs)), ct).ConfigureAwait(false);
             var activity = _registry.Create(cmd.ActivityType);
             var context = new ActivityContext
             {
@@ -131,30 +140,46 @@ public sealed class ActivityWorker : IAsyncDisposable
                 Attempt = cmd.Attempt,
                 Round = cmd.Round,
             };
-            var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
             var outputs = await activity.RunAsync(inputs, context).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             var json = outputs.ToJsonString();
+            // Done only when the owner holds the outputs: pushed before the cache entry and the report.
+            if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(json, context.Checkpoints), ct).ConfigureAwait(false);
             _cache.Put(new StepCacheEntry { Id = cmd.CacheKey, ActivityType = cmd.ActivityType, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow });
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
-            await PublishSafe(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down: report nothing; the engine re-dispatches on resume or when heartbeats stop.
             if (_stopping.IsCancellationRequested) return;
-            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             log.LogWarning(e, "{Type} at {Path} (attempt {Attempt}) failed", cmd.ActivityType, cmd.StepPath, cmd.Attempt);
             var error = e is AggregateException { InnerException: { } inner } ? inner : e;
-            await PublishSafe(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         finally
         {
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeats.ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<ArtifactRef> OutputArtifacts(string outputsJson, IEnumerable<CheckpointRegistration> checkpoints) =>
+        Parsed(ArtifactRefs.In(JsonNode.Parse(outputsJson)).Concat(checkpoints.Select(c => c.Artifact)).Distinct());
+
+    /// <summary>Well-formed references only: a malformed one is the activity's to refuse, with its input's name.</summary>
+    private static IEnumerable<ArtifactRef> Parsed(IEnumerable<string> references)
+    {
+        foreach (var r in references)
+        {
+            ArtifactRef? parsed = null;
+            try { parsed = ArtifactRef.Parse(r); }
+            catch (FormatException) { }
+            if (parsed is { } p) yield return p;
         }
     }
 
@@ -167,6 +192,38 @@ public sealed class ActivityWorker : IAsyncDisposable
         Message = p is null ? "" : $"{p.Stage} {p.Step}/{p.Total} {p.Unit}" + string.Concat(p.Metrics.Select(kv => $" {kv.Key}={kv.Value:G4}")),
         At = DateTime.UtcNow,
     };
+
+    /// <summary>
+    /// Publishes a step's outcome, retried with backoff while the broker is away (a restart, a dropped connection):
+    /// a lost report would leave the step to the heartbeat timeout and a second execution. Heartbeats are not
+    /// retried; the next one supersedes a lost one.
+    /// </summary>
+    private async Task ReportAsync(object message)
+    {
+        try
+        {
+            await ReportRetry.ExecuteAsync(async ct => await _bus.Publish(message, ct).ConfigureAwait(false), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "could not publish {Type}; the engine re-dispatches the step when its heartbeats stop", message.GetType().Name);
+        }
+    }
+
+    private ResiliencePipeline ReportRetry => field ??= new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+        MaxRetryAttempts = 10,
+        Delay = TimeSpan.FromSeconds(1),
+        MaxDelay = TimeSpan.FromSeconds(30),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        OnRetry = a =>
+        {
+            _log.LogWarning("publishing a step's report failed ({Error}); retry {Attempt} in {Delay:F1} s", a.Outcome.Exception?.Message, a.AttemptNumber + 1, a.RetryDelay.TotalSeconds);
+            return ValueTask.CompletedTask;
+        },
+    }).Build();
 
     private async Task PublishSafe(object message)
     {

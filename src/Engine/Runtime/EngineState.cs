@@ -15,6 +15,8 @@ internal sealed class EngineState(WorkflowStore store, ActivityRegistry registry
 {
     public object Gate { get; } = new();
     public WorkflowStore Store { get; } = store;
+    /// <summary>The home's artifacts: a step is done only once they hold its outputs.</summary>
+    public ArtifactStore Artifacts { get; } = new(store.Home.Root);
     public ActivityRegistry Registry { get; } = registry;
     public EngineOptions Options { get; } = options;
     public ILogger Log { get; } = log;

@@ -54,6 +54,7 @@ internal sealed class RunSnapshots(EngineState state)
             OutputsJson = s.OutputsJson,
             StartedAt = s.StartedAt,
             FinishedAt = s.FinishedAt,
+            Worker = s.Worker,
         })],
     };
 }

@@ -55,6 +55,15 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
             if (step is not null) state.PoolActive[step.Pool] = Now;
             // Any attempt's result is good (outputs are a function of the cache key), as long as the step still waits for one.
             if (run is null || step is null || run.State != RunState.Running || !step.IsInFlight) return;
+            // Done means the owner holds the outputs: a worker on another machine uploads them before it reports.
+            var missing = ArtifactRefs.In(JsonNode.Parse(m.OutputsJson)).Concat(m.Checkpoints.Select(c => c.Artifact))
+                .Where(a => !Held(a)).Distinct().ToList();
+            if (missing.Count > 0)
+            {
+                machine.RegisterFailure(run, step, $"outputs not in {state.Artifacts.Root} (the worker did not upload them): {string.Join(", ", missing)}", outbox, permanent: false);
+                outbox.Touch(m.RunId);
+                return;
+            }
             machine.MarkDone(step, m.OutputsJson, m.FromCache);
             Store.Steps.Update(step);
             machine.RecordMetrics(run, step, m.Metrics);
@@ -72,7 +81,7 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
                 }
                 Store.Checkpoints.Upsert(new CheckpointRecord { Id = c.Artifact, Kind = c.Kind, Name = c.Name, RunId = run.Id, StepPath = step.Path, Round = c.Round ?? step.Round, Sampler = c.Sampler, Parent = c.Parent, RewardModel = c.RewardModel, At = Now });
             }
-            foreach (var a in ArtifactsIn(JsonNode.Parse(m.OutputsJson)))
+            foreach (var a in ArtifactRefs.In(JsonNode.Parse(m.OutputsJson)))
                 if (Store.Artifacts.FindById(a) is null) Store.Artifacts.Insert(new ArtifactRecord { Id = a, RunId = run.Id, StepPath = step.Path, At = Now });
             Store.StepCache.Upsert(new StepCacheEntry { Id = step.CacheKey, ActivityType = step.ActivityType, OutputsJson = m.OutputsJson, Metrics = [.. m.Metrics], Checkpoints = [.. m.Checkpoints], At = Now });
             state.LastSeen.Remove(step.Id);
@@ -103,11 +112,9 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
         return step is not null && step.Attempt == attempt ? step : null;
     }
 
-    private static IEnumerable<string> ArtifactsIn(JsonNode? node) => node switch
+    private bool Held(string reference)
     {
-        JsonObject o => o.SelectMany(kv => ArtifactsIn(kv.Value)),
-        JsonArray a => a.SelectMany(ArtifactsIn),
-        JsonValue v when v.TryGetValue<string>(out var s) && s.StartsWith(ArtifactRef.Prefix, StringComparison.Ordinal) => [s],
-        _ => [],
-    };
+        try { return state.Artifacts.Exists(ArtifactRef.Parse(reference)); }
+        catch (FormatException) { return true; } // a string that only looks like a reference is no artifact to hold
+    }
 }

@@ -52,6 +52,52 @@ public sealed class ArtifactStore
 
     private string StagingPath() => Path.Combine(_staging, $"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}");
 
+    /// <summary>
+    /// A fresh path in the staging area for content that arrives from elsewhere (a download, an upload): fill it, then
+    /// <see cref="Adopt"/> it. A process killed meanwhile leaves it to <see cref="SweepStaging"/>, never in the objects.
+    /// </summary>
+    public string NewStagingPath() => StagingPath();
+
+    /// <summary>
+    /// Moves a staged file or directory into the objects if its content hashes to <paramref name="expected"/>; else
+    /// deletes it and throws <see cref="InvalidDataException"/> with both hashes. Content already held is kept as it was.
+    /// </summary>
+    public ArtifactRef Adopt(string staged, ArtifactRef expected)
+    {
+        var isDirectory = Directory.Exists(staged);
+        try
+        {
+            var actual = isDirectory ? HashDirectory(staged) : HashFile(staged);
+            if (actual != expected.Hash)
+                throw new InvalidDataException($"{staged}: content hashes to sha256:{actual}, expected {expected}");
+            var target = PathOf(expected);
+            if (!Exists(expected))
+            {
+                try
+                {
+                    if (isDirectory) Directory.Move(staged, target);
+                    else File.Move(staged, target, overwrite: false);
+                }
+                catch (IOException) when (Exists(expected)) { } // another writer stored the same content first
+            }
+            return expected;
+        }
+        finally
+        {
+            Discard(staged);
+        }
+    }
+
+    /// <summary>Deletes what is left of a staged file or directory (nothing, after a successful <see cref="Adopt"/>).</summary>
+    public static void Discard(string staged)
+    {
+        if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
+        else if (File.Exists(staged)) File.Delete(staged);
+    }
+
+    /// <summary>True when the artifact is a directory (a checkpoint), false for a file; throws when it is not stored.</summary>
+    public bool IsDirectory(ArtifactRef artifact) => Directory.Exists(GetPath(artifact));
+
     public string Root { get; }
 
     /// <summary>Stores the bytes written by <paramref name="write"/> as one file.</summary>
@@ -123,18 +169,12 @@ public sealed class ArtifactStore
     /// <summary>Writes a small file outside the object store (cache entries, snapshots) with temp-then-rename.</summary>
     internal static void WriteAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
 
-    private static string HashFile(string path)
+    internal static string HashFile(string path)
     {
         using var s = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(s));
     }
 
-    // A directory's hash covers each file's relative path and content hash, in ordinal order.
-    private static string HashDirectory(string dir)
-    {
-        var sb = new StringBuilder("dir\n");
-        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            sb.Append(Path.GetRelativePath(dir, file).Replace('\\', '/')).Append('\0').Append(HashFile(file)).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
-    }
+    // A directory's hash covers each file's relative path and content hash, in ordinal order (its manifest's digest).
+    private static string HashDirectory(string dir) => Artifacts.ArtifactManifest.Of(dir).Digest();
 }

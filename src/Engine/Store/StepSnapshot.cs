@@ -16,4 +16,6 @@ public sealed record StepSnapshot
     public string? OutputsJson { get; init; }
     public DateTime? StartedAt { get; init; }
     public DateTime? FinishedAt { get; init; }
+    /// <summary>The worker that started the current attempt (machine:pid), null until one has.</summary>
+    public string? Worker { get; init; }
 }

@@ -39,43 +39,67 @@ public sealed class PreferenceImporter
         if (!File.Exists(path)) return Fail(path, [new ImportError(path, 0, "file", "does not exist")]);
         var errors = new List<ImportError>();
         var pairs = new List<PreferencePair>();
+        var fileFormat = Scan(path, pairs.Add, errors.Add);
+        if (errors.Count == 0 && pairs.Count == 0) errors.Add(NoPairs(path));
+        return errors.Count > 0 ? Fail(path, errors) : new PreferenceImportResult(pairs, fileFormat, []);
+    }
+
+    /// <summary>
+    /// Checks a file without keeping its pairs (memory bounded by one line, whatever the file's size): the number of
+    /// good pairs, the first <paramref name="maxErrors"/> errors and the count of all of them.
+    /// </summary>
+    public (int Pairs, IReadOnlyList<ImportError> Errors, int ErrorCount) Check(string path, int maxErrors)
+    {
+        if (!File.Exists(path)) return (0, [new ImportError(path, 0, "file", "does not exist")], 1);
+        var first = new List<ImportError>();
+        int pairs = 0, count = 0;
+        Scan(path, _ => pairs++, e => { if (count++ < maxErrors) first.Add(e); });
+        if (count == 0 && pairs == 0) { first.Add(NoPairs(path)); count = 1; }
+        return (pairs, first, count);
+    }
+
+    private static ImportError NoPairs(string path) => new(path, 1, "file", "no preference pairs; expected at least one JSON line");
+
+    /// <summary>One streaming pass: each good pair goes to <paramref name="keep"/>, each problem to <paramref name="error"/>; returns the file's format.</summary>
+    private PreferenceFormat? Scan(string path, Action<PreferencePair> keep, Action<ImportError> error)
+    {
         PreferenceFormat? fileFormat = null;
         var fileFormatLine = 0;
         foreach (var (line, text, lineError) in JsonlLines.Read(path))
         {
-            if (lineError is not null) { errors.Add(lineError); continue; }
+            if (lineError is not null) { error(lineError); continue; }
             using var doc = JsonDocument.Parse(text!);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(new ImportError(path, line, "$", $"expected a JSON object, found {RawPreferenceLineValidator.Describe(root)}"));
+                error(new ImportError(path, line, "$", $"expected a JSON object, found {RawPreferenceLineValidator.Describe(root)}"));
                 continue;
             }
             var raw = Detect(root, out var unknown);
-            if (raw is null) { errors.Add(new ImportError(path, line, "format", unknown!)); continue; }
+            if (raw is null) { error(new ImportError(path, line, "format", unknown!)); continue; }
 
             // Mixing explicit and implicit prompts in one file almost always means two datasets were concatenated by mistake.
             var family = raw.Format == PreferenceFormat.ImplicitPrompt ? PreferenceFormat.ImplicitPrompt : PreferenceFormat.ExplicitPrompt;
             if (fileFormat is null) { fileFormat = raw.Format; fileFormatLine = line; }
             else if ((fileFormat == PreferenceFormat.ImplicitPrompt) != (family == PreferenceFormat.ImplicitPrompt))
             {
-                errors.Add(new ImportError(path, line, "format", $"line is {raw.Format} but line {fileFormatLine} set the file's format to {fileFormat}"));
+                error(new ImportError(path, line, "format", $"line is {raw.Format} but line {fileFormatLine} set the file's format to {fileFormat}"));
                 continue;
             }
 
             var shape = _rawValidator.Validate(raw);
             if (!shape.IsValid)
             {
-                errors.AddRange(shape.Errors.Select(e => new ImportError(path, line, e.PropertyName, e.ErrorMessage)));
+                foreach (var e in shape.Errors) error(new ImportError(path, line, e.PropertyName, e.ErrorMessage));
                 continue;
             }
 
             var pair = Convert(raw, out var convertError);
-            if (pair is null) { errors.Add(new ImportError(path, line, convertError!.Value.Field, convertError.Value.Reason)); continue; }
+            if (pair is null) { error(new ImportError(path, line, convertError!.Value.Field, convertError.Value.Reason)); continue; }
             var content = _pairValidator.Validate(pair);
             if (!content.IsValid)
             {
-                errors.AddRange(content.Errors.Select(e => new ImportError(path, line, e.PropertyName, e.ErrorMessage)));
+                foreach (var e in content.Errors) error(new ImportError(path, line, e.PropertyName, e.ErrorMessage));
                 continue;
             }
             if (_options.AddProvenance)
@@ -86,10 +110,9 @@ public sealed class PreferenceImporter
                 source["format"] = raw.Format.ToString();
                 pair = pair with { Source = source };
             }
-            pairs.Add(pair);
+            keep(pair);
         }
-        if (errors.Count == 0 && pairs.Count == 0) errors.Add(new ImportError(path, 1, "file", "no preference pairs; expected at least one JSON line"));
-        return errors.Count > 0 ? Fail(path, errors) : new PreferenceImportResult(pairs, fileFormat, []);
+        return fileFormat;
     }
 
     private static PreferenceImportResult Fail(string path, IReadOnlyList<ImportError> errors) => new(null, null, errors);

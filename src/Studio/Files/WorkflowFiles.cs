@@ -28,12 +28,16 @@ public sealed class WorkflowFiles
             .Order(StringComparer.Ordinal)
             .Select(Read).OfType<WorkflowFile>()];
 
-    /// <summary>The file, or null if there is none.</summary>
+    /// <summary>
+    /// The file, or null if there is none. A symbolic link is not followed (it is not a workflow of this directory):
+    /// it could point anywhere on the machine.
+    /// </summary>
     public WorkflowFile? Read(string name)
     {
         var path = PathOf(name);
         try
         {
+            if (new FileInfo(path).LinkTarget is not null) return null;
             var bytes = File.ReadAllBytes(path);
             return new WorkflowFile(name, path, Encoding.UTF8.GetString(bytes), ETagOf(bytes), File.GetLastWriteTimeUtc(path));
         }

@@ -5,7 +5,8 @@ namespace PostTrain.Studio.Files;
 /// <summary>A workflow's name is its file name without <c>.json</c>: letters, digits, '-' and '_', so it can never leave the directory.</summary>
 public static partial class WorkflowName
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    // \z, not $: '$' also matches before a final newline, which let "evil\n" through as a file name.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z")]
     public static partial Regex Pattern();
 
     /// <summary>Null when <paramref name="name"/> is acceptable, otherwise the reason.</summary>
