@@ -21,6 +21,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         [Input("Top-k cut-off; 0 = off")] public int TopK { get; init; }
         [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
         [Input("Rows decoded together")] public int BatchSize { get; init; } = 64;
+        [Input("K/V cache memory budget in bytes; the rows decoded together are the fewer of BatchSize and what fits")] public long KvCacheBudgetBytes { get; init; } = Defaults.KvCacheBudgetBytes;
         [Input("System prompt for this round; empty = none")] public string SystemPrompt { get; init; } = "";
     }
 
@@ -28,7 +29,11 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
     {
         [Output("Sampled responses (JSONL)")] public ArtifactRef Samples { get; init; }
         [Output("Generated tokens per second")] public double TokensPerSecond { get; init; }
+        [Output("Rows decoded together (slots), chosen from BatchSize and the K/V memory budget")] public int Slots { get; init; }
+        [Output("K/V cache bytes one slot holds")] public long KvBytesPerSlot { get; init; }
     }
+
+    private static readonly SamplingOptions Defaults = new();
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
@@ -46,6 +51,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
             TopK = input.TopK,
             MaxNewTokens = input.MaxNewTokens,
             BatchSize = input.BatchSize,
+            KvCacheBudgetBytes = input.KvCacheBudgetBytes,
             SystemPrompt = string.IsNullOrEmpty(input.SystemPrompt) ? null : input.SystemPrompt,
             Seed = context.Seed,
             Round = input.Round,
@@ -56,6 +62,12 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         var artifact = StageSupport.StoreFile(context, file);
         context.RecordMetric("sample/tokens_per_second", result.Stats.TokensPerSecond);
         context.RecordMetric("sample/responses", result.Stats.Sequences);
-        return Task.FromResult(new Outputs { Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond });
+        context.RecordMetric("sample/slots", result.Stats.Slots);
+        context.RecordMetric("sample/kv_bytes_per_slot", result.Stats.KvBytesPerSlot);
+        context.RecordMetric("sample/kv_cache_bytes", result.Stats.KvCacheBytes);
+        return Task.FromResult(new Outputs
+        {
+            Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond, Slots = result.Stats.Slots, KvBytesPerSlot = result.Stats.KvBytesPerSlot,
+        });
     }
 }
