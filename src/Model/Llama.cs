@@ -604,8 +604,7 @@ public sealed class LlamaForCausalLM : nn.Module
     /// </summary>
     /// <param name="positions">(B, T) int64 position of each token; defaults to cache length + 0..T-1 for every row.
     /// Left-padded ragged batches pass <see cref="AttentionMasks.PositionsFromPadding"/>.</param>
-    /// <param name="attentionMask">(B|1, 1, T, S) bool, true = may attend, S = cached + new keys; or float, added to the scores
-    /// (0 / −∞: one conversion per step instead of one per layer); null = causal.</param>
+    /// <param name="attentionMask">(B|1, 1, T, S) bool, true = may attend, S = cached + new keys; null = causal.</param>
     /// <param name="cache">Filled in place and advanced by T.</param>
     public Tensor forward(Tensor inputIds, Tensor? positions = null, Tensor? attentionMask = null, KvCache? cache = null)
     {
