@@ -145,6 +145,12 @@ Section("profile", () =>
         json[w.Preset] = r;
     }
     Console.Write(t);
+    // The decode step at iterate's batch, whatever the training figures: sampling is most of a round's time.
+    var d = new Table("Profile of a decode step at 256 rows (isolated parts x count per step; alternatives timed beside them)", "preset", "kind", "part", "s/step", "share", "note");
+    var decode = new JsonObject();
+    foreach (var w in workloads) decode[w.Preset] = DecodeProfile.Run(w, d);
+    json["decode"] = decode;
+    Console.Write(d);
     return json;
 });
 

@@ -59,7 +59,7 @@ internal static class SamplingBench
         var bigDecode = big.DecodeTokensPerSecond;
         Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline"
             + (peerTps is double p ? $"; PyTorch peer {p:F0} tokens/s at the same batch ({bigDecode / p:F2}x)" : "")
-            + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot");
+            + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot, {big.KvCacheBytes / 1048576.0:F1} MiB for {big.Slots} slots (limited by {big.SlotsLimitedBy})");
         return new JsonObject
         {
             ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens, ["temperature"] = 1.0,
@@ -89,6 +89,7 @@ internal static class SamplingBench
                 ["seconds"] = s.Seconds, ["prefill_s"] = s.PrefillSeconds, ["select_s"] = s.SelectSeconds, ["forward_s"] = s.ForwardSeconds,
                 ["tokens_per_s"] = s.TokensPerSecond, ["decode_tokens_per_s"] = decode, ["roofline_tokens_per_s"] = roof,
                 ["share_of_roofline"] = decode / roof, ["kv_bytes_per_slot"] = s.KvBytesPerSlot,
+                ["kv_cache_bytes"] = s.KvCacheBytes, ["kv_cache_budget_bytes"] = new SamplingOptions().KvCacheBudgetBytes, ["slots_limited_by"] = s.SlotsLimitedBy,
             });
         }
     }

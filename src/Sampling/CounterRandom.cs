@@ -52,26 +52,7 @@ public static class CounterRandom
     /// </summary>
     public static Tensor Gumbel(Tensor keys, Tensor steps, long vocab)
     {
-        using var scope = NewDisposeScope();
-        var device = keys.device;
-        var counter = steps.unsqueeze(1) * vocab + arange(vocab, dtype: ScalarType.Int64, device: device); // (A, V)
-        var z = MixTensor(keys.unsqueeze(1) + counter * unchecked((long)Golden));
-        var u = (ShiftRight(z, 11).to_type(ScalarType.Float64) + 0.5) * (1.0 / (1UL << 53));
-        return u.log_().neg_().log_().neg_().to_type(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
-
-    private static Tensor MixTensor(Tensor z)
-    {
-        z = z.bitwise_xor(ShiftRight(z, 30)).mul_(unchecked((long)0xBF58476D1CE4E5B9UL));
-        z = z.bitwise_xor(ShiftRight(z, 27)).mul_(unchecked((long)0x94D049BB133111EBUL));
-        return z.bitwise_xor(ShiftRight(z, 31));
-    }
-
-    /// <summary>Logical (unsigned) right shift of int64 bits: torch's shift is arithmetic, so the sign copies are masked off.</summary>
-    private static Tensor ShiftRight(Tensor z, int bits)
-    {
-        using var amount = tensor((long)bits, device: z.device);
-        using var mask = tensor((1L << (64 - bits)) - 1, device: z.device);
-        return z.bitwise_right_shift(amount).bitwise_and_(mask);
+        using var noise = new GumbelNoise(keys.shape[0], vocab, keys.device);
+        return noise.Next(keys, steps).clone();
     }
 }

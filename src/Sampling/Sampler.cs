@@ -109,9 +109,8 @@ public sealed class Sampler
         }
 
         var n = _options.SamplesPerPrompt;
-        // Whole prompts per batch: N rows each, so a batch can exceed BatchSize when N does.
-        var slots = Math.Max(1, _options.BatchSize / n) * n;
         var maxLength = prompts.Count == 0 ? 1 : prompts.Max(p => p.Ids.Length + Limit(p));
+        var (slots, limitedBy) = Admission(n, KvCache.BytesPerRow(_model.Config, maxLength));
         var results = new SampledSequence[prompts.Count][];
         long prefill = prompts.Sum(p => (long)p.Ids.Length), generated = 0;
         var clock = Stopwatch.StartNew();
@@ -141,13 +140,27 @@ public sealed class Sampler
         finally { _model.train(wasTraining); }
         var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds)
         {
-            Slots = usedSlots,
+            Slots = usedSlots, SlotsLimitedBy = usedSlots < slots ? SamplingStats.ByPrompts : limitedBy,
             PrefillSeconds = prefillSeconds, SelectSeconds = selectSeconds, ForwardSeconds = forwardSeconds,
             KvBytesPerSlot = KvCache.BytesPerRow(_model.Config, maxLength),
         };
-        _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s ({Slots} slots, {KvMiB:F2} MiB K/V each)",
-            stats.Sequences, stats.Prompts, stats.GeneratedTokens, stats.TokensPerSecond, stats.Slots, stats.KvBytesPerSlot / 1048576.0);
+        _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s ({Slots} slots by {LimitedBy}, {KvMiB:F2} MiB K/V each)",
+            stats.Sequences, stats.Prompts, stats.GeneratedTokens, stats.TokensPerSecond, stats.Slots, stats.SlotsLimitedBy, stats.KvBytesPerSlot / 1048576.0);
         return new GenerationResult(results.SelectMany(r => r).ToArray(), stats);
+    }
+
+    /// <summary>
+    /// The continuous batch's slots: whole prompts (N rows each) within <see cref="SamplingOptions.BatchSize"/> rows (at least one
+    /// prompt, so a batch can exceed BatchSize when N does) and within <see cref="SamplingOptions.KvCacheBudgetBytes"/>.
+    /// </summary>
+    private (int Slots, string LimitedBy) Admission(int n, long bytesPerSlot)
+    {
+        var byBudget = _options.KvCacheBudgetBytes / bytesPerSlot / n;
+        if (byBudget < 1)
+            throw new ArgumentException($"SamplingOptions.KvCacheBudgetBytes is {_options.KvCacheBudgetBytes}, expected at least {n * bytesPerSlot} " +
+                $"to hold one prompt's {n} rows of {bytesPerSlot} K/V bytes each");
+        var byBatch = Math.Max(1, _options.BatchSize / n);
+        return byBudget < byBatch ? ((int)byBudget * n, SamplingStats.ByMemoryBudget) : (byBatch * n, SamplingStats.ByBatchSize);
     }
 
     /// <summary>Tokens a response to <paramref name="prompt"/> may have: the budget, cut where the model runs out of positions.</summary>

@@ -34,6 +34,14 @@ public sealed record SamplingOptions
     /// </summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// Default 1 GiB: memory the continuous batch's K/V cache may hold (memory-aware admission). The slots are the smaller of
+    /// <see cref="BatchSize"/>'s rows and this ÷ <see cref="SamplingStats.KvBytesPerSlot"/>, in whole prompts (N rows each);
+    /// a budget too small for one prompt's N rows is an error. Llama-3.2-1B-shaped at 512 positions takes 32 MiB a slot, so
+    /// the default holds 32 such slots; the demo presets fit thousands and are bounded by <see cref="BatchSize"/>.
+    /// </summary>
+    public long KvCacheBudgetBytes { get; init; } = 1L << 30;
+
     /// <summary>Default 0. Each (prompt id, sample index) draws from its own stream derived from (seed, prompt id, sample index), so responses do not depend on batch size, order or sharding.</summary>
     public long Seed { get; init; }
 
@@ -53,6 +61,7 @@ public sealed record SamplingOptions
         Check(TopK >= 0, nameof(TopK), TopK, ">= 0 (0 = off)");
         Check(MaxNewTokens >= 1, nameof(MaxNewTokens), MaxNewTokens, ">= 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
+        Check(KvCacheBudgetBytes >= 1, nameof(KvCacheBudgetBytes), KvCacheBudgetBytes, ">= 1");
         Check(Round >= 0, nameof(Round), Round, ">= 0");
         return this;
     }

@@ -23,6 +23,15 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
     /// <summary>Rows decoded together (the continuous batch's fixed slot count).</summary>
     public int Slots { get; init; }
 
+    /// <summary>What fixed <see cref="Slots"/>: <see cref="ByBatchSize"/>, <see cref="ByMemoryBudget"/> (memory-aware admission) or
+    /// <see cref="ByPrompts"/> (fewer prompts × N than either allows).</summary>
+    public string SlotsLimitedBy { get; init; } = ByBatchSize;
+
+    public const string ByBatchSize = "batch_size", ByMemoryBudget = "kv_cache_budget", ByPrompts = "prompts";
+
     /// <summary>Keys and values one slot holds at its full length: slots × this is the cache's memory, the figure admission sizes against.</summary>
     public long KvBytesPerSlot { get; init; }
+
+    /// <summary>The K/V cache's memory: <see cref="Slots"/> × <see cref="KvBytesPerSlot"/>.</summary>
+    public long KvCacheBytes => Slots * KvBytesPerSlot;
 }

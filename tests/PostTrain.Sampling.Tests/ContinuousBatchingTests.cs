@@ -72,6 +72,29 @@ public class ContinuousBatchingTests
     }
 
     [Fact]
+    public void MemoryBudget_ChoosesTheSlotsAndKeepsTheSamples()
+    {
+        using var model = SamplerTests.TinyModel(5);
+        var prompts = Prompts();
+        var unlimited = new Sampler(model, Options(36)).Generate(prompts);
+        Assert.Equal(SamplingStats.ByBatchSize, unlimited.Stats.SlotsLimitedBy);
+        var perSlot = unlimited.Stats.KvBytesPerSlot;
+        // Room for two prompts' 3 rows and a bit: 6 slots, not the 36 BatchSize allows.
+        var budgeted = new Sampler(model, Options(36) with { KvCacheBudgetBytes = 7 * perSlot }).Generate(prompts);
+        Assert.Equal(6, budgeted.Stats.Slots);
+        Assert.Equal(SamplingStats.ByMemoryBudget, budgeted.Stats.SlotsLimitedBy);
+        Assert.Equal(6 * perSlot, budgeted.Stats.KvCacheBytes);
+        Assert.Equal(unlimited.Sequences.Select(s => s.TokenIds), budgeted.Sequences.Select(s => s.TokenIds));
+        // Fewer prompts than the batch holds: the slots are what the prompts need.
+        var one = new Sampler(model, Options(36)).Generate(prompts[..1]).Stats;
+        Assert.Equal((3, SamplingStats.ByPrompts), (one.Slots, one.SlotsLimitedBy));
+
+        var error = Assert.Throws<ArgumentException>(() => new Sampler(model, Options(36) with { KvCacheBudgetBytes = 2 * perSlot }).Generate(prompts));
+        Assert.Contains("KvCacheBudgetBytes", error.Message);
+        Assert.Contains($"{3 * perSlot}", error.Message);
+    }
+
+    [Fact]
     public void GumbelOnTheTensor_BitIdenticalToTheScalarStream()
     {
         var keys = new[] { CounterRandom.StreamKey(0, "a", 0), CounterRandom.StreamKey(7, "prompt-12", 5), CounterRandom.StreamKey(-3, "é", 15), ulong.MaxValue };

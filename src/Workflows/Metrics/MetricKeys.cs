@@ -44,7 +44,8 @@ public static class MetricKeys
 
     public static class Sample
     {
-        public const string TokensPerSecond = "sample/tokens_per_second", Responses = "sample/responses";
+        public const string TokensPerSecond = "sample/tokens_per_second", Responses = "sample/responses", Slots = "sample/slots",
+            KvBytesPerSlot = "sample/kv_bytes_per_slot", KvCacheBytes = "sample/kv_cache_bytes";
     }
 
     public static class Reject

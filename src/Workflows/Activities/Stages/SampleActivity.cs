@@ -22,6 +22,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         [Option(typeof(SamplingOptions))] public int TopK { get; init; } = Defaults.TopK;
         [Option(typeof(SamplingOptions))] public int MaxNewTokens { get; init; } = Defaults.MaxNewTokens;
         [Option(typeof(SamplingOptions))] public int BatchSize { get; init; } = Defaults.BatchSize;
+        [Option(typeof(SamplingOptions))] public long KvCacheBudgetBytes { get; init; } = Defaults.KvCacheBudgetBytes;
         [Input("System prompt for this round; empty = none")] public string SystemPrompt { get; init; } = "";
     }
 
@@ -29,7 +30,11 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
     {
         [Output("Sampled responses (JSONL)")] public ArtifactRef Samples { get; init; }
         [Output("Generated tokens per second")] public double TokensPerSecond { get; init; }
+        [Output("Rows decoded together (slots), chosen from BatchSize and the K/V memory budget")] public int Slots { get; init; }
+        [Output("K/V cache bytes one slot holds")] public long KvBytesPerSlot { get; init; }
     }
+
+    private static readonly SamplingOptions Defaults = new();
 
     public override Task<Outputs> ExecuteAsync(Inputs input, ActivityContext context)
     {
@@ -47,6 +52,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
             TopK = input.TopK,
             MaxNewTokens = input.MaxNewTokens,
             BatchSize = input.BatchSize,
+            KvCacheBudgetBytes = input.KvCacheBudgetBytes,
             SystemPrompt = string.IsNullOrEmpty(input.SystemPrompt) ? null : input.SystemPrompt,
             Seed = context.Seed,
             Round = input.Round,
@@ -57,6 +63,12 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         var artifact = StageSupport.StoreFile(context, file);
         context.RecordMetric(MetricKeys.Sample.TokensPerSecond, result.Stats.TokensPerSecond);
         context.RecordMetric(MetricKeys.Sample.Responses, result.Stats.Sequences);
-        return Task.FromResult(new Outputs { Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond });
+        context.RecordMetric(MetricKeys.Sample.Slots, result.Stats.Slots);
+        context.RecordMetric(MetricKeys.Sample.KvBytesPerSlot, result.Stats.KvBytesPerSlot);
+        context.RecordMetric(MetricKeys.Sample.KvCacheBytes, result.Stats.KvCacheBytes);
+        return Task.FromResult(new Outputs
+        {
+            Samples = artifact, TokensPerSecond = result.Stats.TokensPerSecond, Slots = result.Stats.Slots, KvBytesPerSlot = result.Stats.KvBytesPerSlot,
+        });
     }
 }
