@@ -72,12 +72,12 @@ public sealed class ReversedAnswerTests
     }
 
     [Fact]
-    public void TaskSet_DefaultOptions_WriteWorkedAnswersAndSayItInCorpusJson()
+    public void TaskSet_ReversedDigits_WriteWorkedAnswersAndSayItInCorpusJson()
     {
         var dir = Directory.CreateTempSubdirectory("reversed-").FullName;
         try
         {
-            var set = new BuiltInPromptSource().CreateTaskSet(new TaskSetOptions { Examples = 200, HeldOut = 20, Prompts = 20, AnnotationPrompts = 10, ReferencePrompts = 10 });
+            var set = new BuiltInPromptSource().CreateTaskSet(new TaskSetOptions { Examples = 200, HeldOut = 20, Prompts = 20, AnnotationPrompts = 10, ReferencePrompts = 10, ReversedDigits = true });
             set.Write(dir);
             Assert.Contains("\"reversedDigits\": true", File.ReadAllText(Path.Combine(dir, TaskSet.OptionsFile)));
             var read = TaskSet.Read(dir);
