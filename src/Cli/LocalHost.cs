@@ -68,6 +68,8 @@ public sealed class LocalHost : IAsyncDisposable
         return new LocalHost(host, server);
     }
 
+    private static readonly TimeSpan ClientsQuiet = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// A command that became the home's owner may have accepted runs from other commands meanwhile (a second
     /// <c>iterate</c> queued behind its own): it keeps serving until those end, so their clients are not left without
@@ -77,11 +79,15 @@ public sealed class LocalHost : IAsyncDisposable
     {
         if (Server is null) return;
         var told = false;
+        var ended = DateTime.MaxValue;
         while (!cancellationToken.IsCancellationRequested)
         {
             var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued).Select(r => r.Key).ToList();
-            if (active.Count == 0) return;
-            if (!told) Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
+            // Once those runs end, their clients still read the final state (and iterate its records for the report):
+            // keep answering until they have gone quiet, at most half a minute.
+            if (active.Count == 0 && (!told || Server.SinceLastRequest > ClientsQuiet || DateTime.UtcNow - ended > TimeSpan.FromSeconds(30))) return;
+            if (active.Count == 0) ended = ended == DateTime.MaxValue ? DateTime.UtcNow : ended;
+            if (!told && active.Count > 0) Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
             told = true;
             try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
             catch (OperationCanceledException) { return; }

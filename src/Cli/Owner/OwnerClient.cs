@@ -43,7 +43,16 @@ public sealed class OwnerClient : IHomeOwner
         return (await ReadAsync<StartedRun>(response)).Id;
     }
 
-    public Task<RunSnapshot> SnapshotAsync(Guid runId) => GetAsync<RunSnapshot>($"api/runs/{runId:D}/snapshot");
+    public async Task<RunSnapshot> SnapshotAsync(Guid runId)
+    {
+        try { return await GetAsync<RunSnapshot>($"api/runs/{runId:D}/snapshot"); }
+        catch (OwnerUnreachableException) when (SnapshotReader.Find(_home, runId.ToString("D")) is { State: not (RunState.Queued or RunState.Running) } ended)
+        {
+            // An owner that served a run for this command stops once the run has ended, possibly between two polls:
+            // the run's snapshot under HOME/runs/ (written before the owner stopped) says how it ended.
+            return ended;
+        }
+    }
 
     public async Task<IReadOnlyList<RunSnapshot>> SnapshotsAsync() => await GetAsync<List<RunSnapshot>>("api/runs/snapshots");
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -28,15 +30,20 @@ public sealed class OwnerServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly PostTrainHome _home;
+    private readonly StrongBox<long> _lastRequest;
 
-    private OwnerServer(WebApplication app, PostTrainHome home, OwnerFile.Info info)
+    private OwnerServer(WebApplication app, PostTrainHome home, OwnerFile.Info info, StrongBox<long> lastRequest)
     {
         _app = app;
         _home = home;
         Info = info;
+        _lastRequest = lastRequest;
     }
 
     public OwnerFile.Info Info { get; }
+
+    /// <summary>Time since a client last called; an owner about to stop waits for its clients' last reads.</summary>
+    public TimeSpan SinceLastRequest => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastRequest.Value));
 
     /// <param name="owner">The services of the process that runs the engine (engine, launcher, store, reports).</param>
     /// <param name="workflowsDirectory">Where POST /api/runs finds workflows by name.</param>
@@ -72,6 +79,12 @@ public sealed class OwnerServer : IAsyncDisposable
         var access = new StudioAccess(token);
 
         var app = builder.Build();
+        var lastRequest = new StrongBox<long>(Stopwatch.GetTimestamp());
+        app.Use((context, next) =>
+        {
+            Volatile.Write(ref lastRequest.Value, Stopwatch.GetTimestamp());
+            return next(context);
+        });
         app.Use(access.InvokeAsync);
         app.UseRouting();
         RunEndpoints.Map(app);
@@ -82,7 +95,7 @@ public sealed class OwnerServer : IAsyncDisposable
         var info = new OwnerFile.Info(Environment.ProcessId, url, token, purpose, Environment.MachineName, DateTime.UtcNow);
         OwnerFile.Write(home, info);
         owner.GetService<ILoggerFactory>()?.CreateLogger<OwnerServer>().LogInformation("owner API of {Home} on {Url}", home.Root, url);
-        return new OwnerServer(app, home, info);
+        return new OwnerServer(app, home, info, lastRequest);
     }
 
     public async ValueTask DisposeAsync()
