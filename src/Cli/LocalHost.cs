@@ -79,16 +79,22 @@ public sealed class LocalHost : IAsyncDisposable
     {
         if (Server is null) return;
         var told = false;
-        var ended = DateTime.MaxValue;
+        DateTime? ended = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued).Select(r => r.Key).ToList();
-            // Once those runs end, their clients still read the final state (and iterate its records for the report):
-            // keep answering until they have gone quiet, at most half a minute.
-            if (active.Count == 0 && (!told || Server.SinceLastRequest > ClientsQuiet || DateTime.UtcNow - ended > TimeSpan.FromSeconds(30))) return;
-            if (active.Count == 0) ended = ended == DateTime.MaxValue ? DateTime.UtcNow : ended;
-            if (!told && active.Count > 0) Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
-            told = true;
+            if (active.Count == 0)
+            {
+                // Once those runs end, their clients still read the final state (and iterate its records for the report):
+                // keep answering until they have gone quiet, at most half a minute.
+                if (!told || Server.SinceLastRequest > ClientsQuiet || DateTime.UtcNow - ended > TimeSpan.FromSeconds(30)) return;
+                ended ??= DateTime.UtcNow;
+            }
+            else if (!told)
+            {
+                Console.Error.WriteLine($"{active.Count} run(s) started by other commands still run on this home ({string.Join(", ", active)}); serving them until they end (Ctrl+C stops; they stay resumable)");
+                told = true;
+            }
             try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); }
             catch (OperationCanceledException) { return; }
         }

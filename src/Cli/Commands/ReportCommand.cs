@@ -26,81 +26,46 @@ public static class ReportCommand
     private static async Task<int> ExecuteAsync(string runText, int prompts, string device, string? homeOption, bool json, string? ablationText, string? ablationHomeOption)
     {
         var home = PostTrainHome.Resolve(homeOption);
+        var (run, error) = await ReadAsync(home, runText, ablation: false);
+        if (run is null) return Output.Error(error!);
+        AblationBuilder.RunData? other = null;
+        if (!string.IsNullOrWhiteSpace(ablationText))
+        {
+            var otherHome = string.IsNullOrWhiteSpace(ablationHomeOption) ? home : PostTrainHome.Resolve(ablationHomeOption);
+            (other, error) = await ReadAsync(otherHome, ablationText, ablation: true);
+            if (other is null) return Output.Error(error!);
+        }
+        return Write(run.Run, run.Steps, run.Metrics, home, device, prompts, json, other);
+    }
+
+    /// <summary>
+    /// A run's records from its home: through the home's owner when a studio or host holds it (the report is still
+    /// built here), else from the database under this command's own lock, released before the report is built.
+    /// </summary>
+    private static async Task<(AblationBuilder.RunData? Run, string? Error)> ReadAsync(PostTrainHome home, string runText, bool ablation)
+    {
+        string Prefixed(string why) => ablation ? $"--ablation: {why}" : why;
         if (OwnerClient.Find(home) is { } owner)
         {
-            // A studio or host owns the database: it hands over the run's records; the report is built here, as below.
             await using (owner)
             {
-                var snapshots = await owner.SnapshotsAsync();
-                if (FindId(snapshots.Select(r => r.Id), home, runText, out var error) is not { } id) return Output.Error(error);
+                if (FindId((await owner.SnapshotsAsync()).Select(r => r.Id), home, runText, out var why) is not { } id) return (null, Prefixed(why));
                 var stored = await owner.RecordsAsync(id);
-                if (string.IsNullOrWhiteSpace(ablationText)) return Write(stored.Run, stored.Steps, stored.Metrics, home, device, prompts, json);
-                var otherHome = string.IsNullOrWhiteSpace(ablationHomeOption) ? home : PostTrainHome.Resolve(ablationHomeOption);
-                AblationBuilder.RunData? data;
-                if (otherHome.Root == home.Root)
-                {
-                    if (FindId(snapshots.Select(r => r.Id), home, ablationText, out var why) is not { } otherId) return Output.Error($"--ablation: {why}");
-                    var other = await owner.RecordsAsync(otherId);
-                    data = new AblationBuilder.RunData(other.Run, other.Steps, other.Metrics, new ArtifactStore(home.Root));
-                }
-                else
-                {
-                    var fromOther = await AblationRunAsync(otherHome, ablationText);
-                    if (fromOther.Error is { } failed) return Output.Error(failed);
-                    data = fromOther.Data;
-                }
-                return Write(stored.Run, stored.Steps, stored.Metrics, home, device, prompts, json, data);
+                return (new AblationBuilder.RunData(stored.Run, stored.Steps, stored.Metrics, new ArtifactStore(home.Root)), null);
             }
         }
-        if (!File.Exists(home.DatabasePath)) return Output.Error($"{home.DatabasePath}: no PostTrain database here; pass --home");
+        if (!File.Exists(home.DatabasePath))
+            return (null, ablation ? $"--ablation-home: {home.DatabasePath}: no PostTrain database here" : $"{home.DatabasePath}: no PostTrain database here; pass --home");
         HomeLock ownership;
         try { ownership = HomeLock.Acquire(home, "report"); }
-        catch (HomeLockedException e) { return Output.Error($"{e.Message}; run the report when it finishes (iterate writes one itself)"); }
+        catch (HomeLockedException e) { return (null, ablation ? $"--ablation-home: {e.Message}" : $"{e.Message}; run the report when it finishes (iterate writes one itself)"); }
         using (ownership)
         using (var store = new WorkflowStore(home, ownership))
         {
-            if (Find(store, home, runText, out var error) is not { } record) return Output.Error(error);
-            var steps = store.StepsOf(record.Id);
-            var metrics = store.Metrics.Find(m => m.RunId == record.Id).ToList();
-            if (string.IsNullOrWhiteSpace(ablationText)) return Write(record, steps, metrics, home, device, prompts, json);
-            var otherHome = string.IsNullOrWhiteSpace(ablationHomeOption) ? home : PostTrainHome.Resolve(ablationHomeOption);
-            if (otherHome.Root == home.Root)
-            {
-                if (Find(store, home, ablationText, out var why) is not { } other) return Output.Error($"--ablation: {why}");
-                var data = new AblationBuilder.RunData(other, store.StepsOf(other.Id), store.Metrics.Find(m => m.RunId == other.Id).ToList(), new ArtifactStore(home.Root));
-                return Write(record, steps, metrics, home, device, prompts, json, data);
-            }
-            var ablationData = await AblationRunAsync(otherHome, ablationText);
-            return ablationData.Error is { } failed ? Output.Error(failed) : Write(record, steps, metrics, home, device, prompts, json, ablationData.Data);
+            if (FindId(store.Runs.FindAll().Select(r => r.Id), home, runText, out var why) is not { } id) return (null, Prefixed(why));
+            return (new AblationBuilder.RunData(store.Runs.FindById(id), store.StepsOf(id), store.Metrics.Find(m => m.RunId == id).ToList(), new ArtifactStore(home.Root)), null);
         }
     }
-
-    /// <summary>The --ablation run from another home, through its owner when one holds that home.</summary>
-    private static async Task<(AblationBuilder.RunData? Data, string? Error)> AblationRunAsync(PostTrainHome otherHome, string ablationText)
-    {
-        if (OwnerClient.Find(otherHome) is { } owner)
-        {
-            await using (owner)
-            {
-                if (FindId((await owner.SnapshotsAsync()).Select(r => r.Id), otherHome, ablationText, out var why) is not { } otherId) return (null, $"--ablation: {why}");
-                var stored = await owner.RecordsAsync(otherId);
-                return (new AblationBuilder.RunData(stored.Run, stored.Steps, stored.Metrics, new ArtifactStore(otherHome.Root)), null);
-            }
-        }
-        if (!File.Exists(otherHome.DatabasePath)) return (null, $"--ablation-home: {otherHome.DatabasePath}: no PostTrain database here");
-        HomeLock otherOwnership;
-        try { otherOwnership = HomeLock.Acquire(otherHome, "report"); }
-        catch (HomeLockedException e) { return (null, $"--ablation-home: {e.Message}"); }
-        using (otherOwnership)
-        using (var otherStore = new WorkflowStore(otherHome, otherOwnership))
-        {
-            if (Find(otherStore, otherHome, ablationText, out var why) is not { } other) return (null, $"--ablation: {why}");
-            return (new AblationBuilder.RunData(other, otherStore.StepsOf(other.Id), otherStore.Metrics.Find(m => m.RunId == other.Id).ToList(), new ArtifactStore(otherHome.Root)), null);
-        }
-    }
-
-    private static RunRecord? Find(WorkflowStore store, PostTrainHome home, string runText, out string error) =>
-        FindId(store.Runs.FindAll().Select(r => r.Id), home, runText, out error) is { } id ? store.Runs.FindById(id) : null;
 
     private static Guid? FindId(IEnumerable<Guid> runs, PostTrainHome home, string runText, out string error)
     {
