@@ -87,7 +87,8 @@ public sealed class ActivityWorker : IAsyncDisposable
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         try
         {
-            await _bus.Publish(new ActivityStarted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, Worker = _options.Name, At = DateTime.UtcNow }, cancellationToken).ConfigureAwait(false);
+            using var timeout = PublishDeadline.Start(cancellationToken);
+            await _bus.Publish(new ActivityStarted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, Worker = _options.Name, At = DateTime.UtcNow }, timeout.Token).ConfigureAwait(false);
         }
         catch
         {
@@ -246,7 +247,11 @@ public sealed class ActivityWorker : IAsyncDisposable
     {
         try
         {
-            await ReportRetry.ExecuteAsync(async ct => await _bus.Publish(message, ct).ConfigureAwait(false), _stopping.Token).ConfigureAwait(false);
+            await ReportRetry.ExecuteAsync(async ct =>
+            {
+                using var timeout = PublishDeadline.Start(ct);
+                await _bus.Publish(message, timeout.Token).ConfigureAwait(false);
+            }, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -256,7 +261,8 @@ public sealed class ActivityWorker : IAsyncDisposable
 
     private ResiliencePipeline ReportRetry => field ??= new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
     {
-        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+        // A publish that timed out is retried; one cancelled because this worker stops is not.
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException || !_stopping.IsCancellationRequested),
         MaxRetryAttempts = 10,
         Delay = TimeSpan.FromSeconds(1),
         MaxDelay = TimeSpan.FromSeconds(30),
@@ -273,7 +279,8 @@ public sealed class ActivityWorker : IAsyncDisposable
     {
         try
         {
-            await _bus.Publish(message, CancellationToken.None).ConfigureAwait(false);
+            using var timeout = PublishDeadline.Start(CancellationToken.None);
+            await _bus.Publish(message, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
