@@ -101,7 +101,8 @@ public sealed class FleetTests
         foreach (var step in new[] { "rm", "rounds[0]/sft" })
         {
             // A short step may be over before a poll sees it running: then the restart comes a little later.
-            await Snapshots.WaitForAsync(a.Root, iterate, r => Snapshots.StateOf(r, step) is "Running" or "Done", Run, step + " running");
+            var before = await Snapshots.WaitForAsync(a.Root, iterate, r => Snapshots.StateOf(r, step) is "Running" or "Done", Run, step + " running");
+            Assert.True((string?)before["state"] == "Running" && !iterate.HasExited, $"the run ended before the broker restart at {step}");
             broker.StopApp();
             await Task.Delay(TimeSpan.FromSeconds(3));
             broker.StartApp();
