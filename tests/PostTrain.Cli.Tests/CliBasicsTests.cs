@@ -141,4 +141,26 @@ public sealed class CliBasicsTests
             Assert.Equal(3, only.GetProperty("stepsDone").GetInt32());
         }
     }
+
+    [Fact]
+    public async Task DataImport_SftWithBrokenLines_RefusedWholeWithTwentyErrorsAndACount()
+    {
+        using var home = new TempHome("import-bad-sft");
+        var file = Path.Combine(home.Root, "sft.jsonl");
+        var good = """{"prompt": [{"role": "user", "content": "What is 2+3?"}], "response": "5"}""";
+        await File.WriteAllTextAsync(file, good + "\n" + string.Concat(Enumerable.Repeat("""{"prompt": [{"role": "user", "content": "q"}], "response": ""}""" + "\n", 30)));
+        var r = await Posttrain.RunAsync(home.Root, "data", "import", file, "--kind", "sft");
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains($"{file}:2: response: expected non-empty text", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{file}:21: response", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{file}:22:", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("... and 10 more", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("30 bad line(s); nothing was stored", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(home.Root, "posttrain.db")), "a rejected file opened the database");
+
+        await File.WriteAllTextAsync(file, good + "\n" + good + "\n");
+        var ok = await Posttrain.RunAsync(home.Root, "data", "import", file, "--kind", "sft", "--json");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Equal(2, JsonDocument.Parse(ok.Stdout).RootElement.GetProperty("rows").GetInt32());
+    }
 }

@@ -80,6 +80,43 @@ public sealed class FleetTests
         }
     }
 
+    /// <summary>
+    /// The same run on a broker node of the test's own (the shared one serves every other test): its application is
+    /// stopped and started while the reward model trains, and again when SFT trains. Host and workers reconnect; a
+    /// command the restart lost is sent again after the dispatch ack timeout, so the run finishes well within the
+    /// 10-minute dispatch timeout that such a command used to wait for.
+    /// </summary>
+    [PrivateBrokerFact]
+    public async Task Iterate_BrokerStoppedAndStartedMidRun_Finishes()
+    {
+        using var broker = PrivateBroker.Start(TimeSpan.FromMinutes(3));
+        using var a = new TempHome("fleet-a");
+        using var b = new TempHome("fleet-b");
+        using var c = new TempHome("fleet-c");
+        var deployment = "fleet" + Guid.NewGuid().ToString("N")[..10];
+        using var gpu = await WorkerAsync(b, "gpu", broker.Uri, deployment);
+        using var cpu = await WorkerAsync(c, "cpu", broker.Uri, deployment);
+        using var iterate = Posttrain.Start(a.Root, Iterate(a, broker.Uri, deployment));
+
+        foreach (var step in new[] { "rm", "rounds[0]/sft" })
+        {
+            // A short step may be over before a poll sees it running: then the restart comes a little later.
+            var before = await Snapshots.WaitForAsync(a.Root, iterate, r => Snapshots.StateOf(r, step) is "Running" or "Done", Run, step + " running");
+            Assert.True((string?)before["state"] == "Running" && !iterate.HasExited, $"the run ended before the broker restart at {step}");
+            broker.StopApp();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            broker.StartApp();
+        }
+
+        var result = await iterate.WaitAsync(Run);
+        Assert.True(result.ExitCode == 0, result + "\n--- gpu worker ---\n" + gpu.Stderr + "\n--- cpu worker ---\n" + cpu.Stderr);
+        var run = Snapshots.TryReadOnly(a.Root)!;
+        Assert.Equal("Succeeded", (string?)run["state"]);
+        AssertOwnerHoldsEveryOutput(a, run);
+        Assert.False(gpu.HasExited, "the gpu worker died:\n" + gpu.Stderr);
+        Assert.False(cpu.HasExited, "the cpu worker died:\n" + cpu.Stderr);
+    }
+
     private static string[] Iterate(TempHome home, string bus, string deployment) =>
         ["iterate", "--rounds", "1", "--preset", "tiny", "--bus", bus, "--home", home.Root, "--deployment", deployment,
          "--no-worker", "--artifact-host", "127.0.0.1", "--heartbeat-timeout", "9", "--report-prompts", "8", "--json"];

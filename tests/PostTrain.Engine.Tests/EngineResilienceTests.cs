@@ -131,7 +131,8 @@ public sealed class EngineResilienceTests
         var changed = 0;
         engine.RunChanged += _ => Interlocked.Increment(ref changed);
 
-        // Two steps dispatched in one flush: the first send is cancelled (the step is retried), the second still goes out.
+        // Two steps dispatched in one flush: the first send is cancelled (the same attempt is sent again after the
+        // dispatch ack timeout), the second still goes out.
         var id = await Start(host, home, """
         {"id":"flush","activities":[
           {"id":"a","type":"Sleep","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"ms":300}},
@@ -143,8 +144,7 @@ public sealed class EngineResilienceTests
         var run = await waiter.WaitAsync(TimeSpan.FromSeconds(6));
 
         Assert.Equal(RunState.Succeeded, run.State);
-        Assert.Equal(1, run.Steps.Single(s => s.Path == "a").Failures);
-        Assert.Equal(0, run.Steps.Single(s => s.Path == "b").Failures);
+        Assert.All(run.Steps, s => Assert.Equal((1, 0), (s.Attempt, s.Failures)));
         Assert.True(Volatile.Read(ref changed) > 0);
         await host.StopAsync();
     }
@@ -224,5 +224,99 @@ public sealed class EngineResilienceTests
         Assert.Equal((StepState.Retrying, 1, 1), (step.State, step.Attempt, step.Failures));
         Assert.Contains("lost", step.Error);
         await host.StopAsync();
+    }
+
+    /// <summary>
+    /// The broker takes a command and loses it without the send failing (as in a restart before the queue wrote it):
+    /// the same attempt goes out again after the dispatch ack timeout, not after the ten-minute dispatch timeout, and
+    /// no attempt is counted as failed.
+    /// </summary>
+    [Fact]
+    public async Task Tick_CommandDroppedSilently_SameAttemptSentAgainAfterAckTimeout()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast with { DispatchAckTimeout = TimeSpan.FromMilliseconds(300), DispatchTimeout = TimeSpan.FromMinutes(10) }, worker: null);
+        await host.StartAsync();
+        var deliveries = new ConcurrentQueue<int>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(host.Services.GetRequiredService<BusTopology>().PoolQueue("cpu"), e => e.Handler<ExecuteActivity>(async ctx =>
+        {
+            var m = ctx.Message;
+            deliveries.Enqueue(m.Attempt);
+            if (deliveries.Count == 1) return; // lost: consumed, never started
+            await ctx.Publish(new ActivityStarted { RunId = m.RunId, StepPath = m.StepPath, Attempt = m.Attempt, Worker = "w", At = DateTime.UtcNow });
+            await ctx.Publish(new ActivityCompleted { RunId = m.RunId, StepPath = m.StepPath, Attempt = m.Attempt, CacheKey = m.CacheKey, OutputsJson = """{"sum":1}""", At = DateTime.UtcNow });
+        }));
+        await handle.Ready;
+
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"dropped","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""");
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        Assert.Equal([1, 1], deliveries.ToArray());
+        Assert.Equal((1, 0), (run.Steps.Single().Attempt, run.Steps.Single().Failures));
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// Copies of a command reach the worker (the engine's re-send, the broker's redelivery): one while the attempt runs
+    /// is dropped, one after it finished is answered with the same report; the activity runs once.
+    /// </summary>
+    [Fact]
+    public async Task Worker_CopiesOfARunningOrFinishedAttempt_RunsItOnceAndReportsAgain()
+    {
+        using var home = new TestHome();
+        var sent = new ConcurrentQueue<ExecuteActivity>();
+        using var host = Build(home, EngineHost.Fast, new WorkerOptions { Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } },
+            s => s.AddSingleton<IEngineBus>(sp => new RecordingBus(new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()), sent)));
+        await host.StartAsync();
+        var bus = host.Services.GetRequiredService<IBus>();
+        var completions = new ConcurrentQueue<bool>();
+        var handle = bus.ConnectReceiveEndpoint("completions-" + Guid.NewGuid().ToString("N"), e => e.Handler<ActivityCompleted>(ctx =>
+        {
+            completions.Enqueue(ctx.Message.FromCache);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"copies","activities":[{"id":"a","type":"Sleep","inputs":{"ms":1500,"tag":"a"}}]}""");
+        await WaitUntil(engine, id, s => s.Steps.Count == 1 && s.Steps[0].State == StepState.Running);
+        var pool = await bus.GetSendEndpoint(new Uri($"queue:{host.Services.GetRequiredService<BusTopology>().PoolQueue("cpu")}"));
+        var command = sent.First();
+
+        await pool.Send(command);
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(RunState.Succeeded, run.State);
+        await WaitUntilAsync(() => completions.Count == 1);
+        await pool.Send(command);
+        await WaitUntilAsync(() => completions.Count == 2);
+
+        Assert.Equal(["a"], home.Executions());
+        Assert.Equal([false, false], completions.ToArray());
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met in 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Remembers every command the engine sends.</summary>
+    private sealed class RecordingBus(IEngineBus inner, ConcurrentQueue<ExecuteActivity> sent) : IEngineBus
+    {
+        public Task SendAsync(ExecuteActivity command, CancellationToken cancellationToken = default)
+        {
+            sent.Enqueue(command);
+            return inner.SendAsync(command, cancellationToken);
+        }
+
+        public Task PublishAsync(object message, CancellationToken cancellationToken = default) => inner.PublishAsync(message, cancellationToken);
     }
 }

@@ -49,7 +49,7 @@ public static class DataCommand
         if (!File.Exists(path)) return Output.Error($"{file}: file not found");
         var home = PostTrainHome.Resolve(homeOption);
         if (kind == Prompts) return await ImportPromptsAsync(file, path, home, name, json);
-        var (verdict, errorCount) = kind == Sft ? WithCount(ValidateSft(path, file)) : CheckPreferences(path, file);
+        var (verdict, errorCount) = kind == Sft ? CheckSft(path, file) : CheckPreferences(path, file);
         if (!verdict.IsValid)
         {
             PrintErrors(verdict.Errors, errorCount);
@@ -110,8 +110,6 @@ public static class DataCommand
         return CliApp.Success;
     }
 
-    private static (PreferenceBatchValidation, int) WithCount(PreferenceBatchValidation v) => (v, v.Errors.Count);
-
     /// <summary>The file itself, streamed once with no pair kept: memory does not grow with the file or its bad lines.</summary>
     private static (PreferenceBatchValidation, int) CheckPreferences(string path, string file)
     {
@@ -119,10 +117,11 @@ public static class DataCommand
         return (new PreferenceBatchValidation(count > 0 ? 0 : pairs, [.. errors.Select(e => (e with { File = file }).ToString())]), count);
     }
 
-    private static PreferenceBatchValidation ValidateSft(string path, string file)
+    /// <summary>SFT examples are checked the same way: one streaming pass, no example kept, at most 20 errors.</summary>
+    private static (PreferenceBatchValidation, int) CheckSft(string path, string file)
     {
-        try { return new PreferenceBatchValidation(SftDataset.Read(path).Count, []); }
-        catch (PreferenceImportException e) { return new PreferenceBatchValidation(0, e.Errors.Select(x => (x with { File = file }).ToString()).ToList()); }
+        var (examples, errors, count) = SftDataset.Check(path, PromptImporter.MaxReportedErrors);
+        return (new PreferenceBatchValidation(count > 0 ? 0 : examples, [.. errors.Select(e => (e with { File = file }).ToString())]), count);
     }
 
     private static void PrintErrors(IReadOnlyList<string> errors, int total)

@@ -12,7 +12,9 @@ public sealed class ExecuteActivityConsumer(ActivityWorker worker) : IConsumer<E
 {
     public async Task Consume(ConsumeContext<ExecuteActivity> context)
     {
-        if (!await worker.AcceptAsync(context.Message, context.CancellationToken).ConfigureAwait(false))
-            await context.Send(context.ReceiveContext.InputAddress, context.Message).ConfigureAwait(false);
+        if (await worker.AcceptAsync(context.Message, context.CancellationToken).ConfigureAwait(false)) return;
+        using var timeout = PublishDeadline.Start(context.CancellationToken);
+        var queue = await context.GetSendEndpoint(context.ReceiveContext.InputAddress).ConfigureAwait(false);
+        await queue.Send(context.Message, timeout.Token).ConfigureAwait(false);
     }
 }

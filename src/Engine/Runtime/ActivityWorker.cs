@@ -32,6 +32,8 @@ public sealed class ActivityWorker : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _slots = new();
     private readonly ConcurrentDictionary<(Guid Run, string Path, int Attempt), (CancellationTokenSource Cts, Task Work)> _running = new();
+    /// <summary>Attempts this process holds: null while waiting for a slot or running, then how it finished.</summary>
+    private readonly ConcurrentDictionary<(Guid Run, string Path, int Attempt), Finished?> _taken = new();
     private readonly CancellationTokenSource _stopping = new();
 
     public ActivityWorker(ActivityRegistry registry, PostTrainHome home, ArtifactStore artifacts, IPublishEndpoint bus, EngineOptions engine, WorkerOptions options, ILoggerFactory loggers)
@@ -49,19 +51,48 @@ public sealed class ActivityWorker : IAsyncDisposable
 
     public int Running => _running.Count;
 
-    /// <summary>Takes a command: false if no slot freed up within <see cref="WorkerOptions.SlotWait"/> (the caller requeues it).</summary>
+    /// <summary>
+    /// Takes a command: false if no slot freed up within <see cref="WorkerOptions.SlotWait"/> (the caller requeues it).
+    /// A copy of an attempt this process already holds (the engine sends an unacknowledged command again; the broker
+    /// redelivers a command whose acknowledgement a restart lost) is consumed without a second run: dropped while the
+    /// attempt waits or runs, answered with its report again once it has finished.
+    /// </summary>
     public async Task<bool> AcceptAsync(ExecuteActivity cmd, CancellationToken cancellationToken)
     {
-        var slot = _slots.GetOrAdd(cmd.Pool, p => new SemaphoreSlim(_options.ConcurrencyOf(p)));
-        if (!await slot.WaitAsync(_options.SlotWait, cancellationToken).ConfigureAwait(false)) return false;
         var key = (cmd.RunId, cmd.StepPath, cmd.Attempt);
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        if (!_taken.TryAdd(key, null))
+        {
+            if (_taken.TryGetValue(key, out var done) && done is not null)
+            {
+                _log.LogInformation("{Path} attempt {Attempt} was sent again after it finished here; reporting its result again", cmd.StepPath, cmd.Attempt);
+                await ReportAsync(done.Report).ConfigureAwait(false);
+            }
+            else _log.LogInformation("{Path} attempt {Attempt} was sent again while this worker holds it; the copy is dropped", cmd.StepPath, cmd.Attempt);
+            return true;
+        }
+        var slot = _slots.GetOrAdd(cmd.Pool, p => new SemaphoreSlim(_options.ConcurrencyOf(p)));
         try
         {
-            await _bus.Publish(new ActivityStarted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, Worker = _options.Name, At = DateTime.UtcNow }, cancellationToken).ConfigureAwait(false);
+            if (!await slot.WaitAsync(_options.SlotWait, cancellationToken).ConfigureAwait(false))
+            {
+                _taken.TryRemove(key, out _);
+                return false;
+            }
         }
         catch
         {
+            _taken.TryRemove(key, out _);
+            throw;
+        }
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        try
+        {
+            using var timeout = PublishDeadline.Start(cancellationToken);
+            await _bus.Publish(new ActivityStarted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, Worker = _options.Name, At = DateTime.UtcNow }, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            _taken.TryRemove(key, out _);
             slot.Release();
             cts.Dispose();
             throw;
@@ -79,6 +110,20 @@ public sealed class ActivityWorker : IAsyncDisposable
         _running[key] = (cts, work);
         return true;
     }
+
+    /// <summary>Keeps the report of a finished attempt for copies of its command, and at most <see cref="KeptReports"/> of them.</summary>
+    private async Task FinishAsync(ExecuteActivity cmd, object report)
+    {
+        _taken[(cmd.RunId, cmd.StepPath, cmd.Attempt)] = new Finished(report, DateTime.UtcNow);
+        if (_taken.Count > 2 * KeptReports)
+            foreach (var old in _taken.Where(kv => kv.Value is not null).OrderBy(kv => kv.Value!.At).SkipLast(KeptReports).ToList())
+                _taken.TryRemove(old.Key, out _);
+        await ReportAsync(report).ConfigureAwait(false);
+    }
+
+    private const int KeptReports = 512;
+
+    private sealed record Finished(object Report, DateTime At);
 
     /// <summary>Stops the activities of a cancelled run.</summary>
     public void CancelRun(Guid runId)
@@ -111,7 +156,7 @@ public sealed class ActivityWorker : IAsyncDisposable
             {
                 if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(cached.OutputsJson, cached.Checkpoints), ct).ConfigureAwait(false);
                 await heartbeatStop.CancelAsync().ConfigureAwait(false);
-                await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+                await FinishAsync(cmd, new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = cached.OutputsJson, Metrics = cached.Metrics, Checkpoints = cached.Checkpoints, FromCache = true, At = DateTime.UtcNow }).ConfigureAwait(false);
                 return;
             }
             var inputs = JsonNode.Parse(cmd.InputsJson)?.AsObject() ?? [];
@@ -147,19 +192,19 @@ public sealed class ActivityWorker : IAsyncDisposable
             if (transfer is not null) await transfer.PushAllAsync(OutputArtifacts(json, context.Checkpoints), ct).ConfigureAwait(false);
             _cache.Put(new StepCacheEntry { Id = cmd.CacheKey, ActivityType = cmd.ActivityType, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow });
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
-            await ReportAsync(new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
+            await FinishAsync(cmd, new ActivityCompleted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, CacheKey = cmd.CacheKey, OutputsJson = json, Metrics = [.. context.Metrics], Checkpoints = [.. context.Checkpoints], At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down: report nothing; the engine re-dispatches on resume or when heartbeats stop.
             if (_stopping.IsCancellationRequested) return;
-            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
+            await FinishAsync(cmd, new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             log.LogWarning(e, "{Type} at {Path} (attempt {Attempt}) failed", cmd.ActivityType, cmd.StepPath, cmd.Attempt);
             var error = e is AggregateException { InnerException: { } inner } ? inner : e;
-            await ReportAsync(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
+            await FinishAsync(cmd, new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = error.GetType().Name, Error = error.Message, Permanent = FailureClassifier.IsDeterministic(error), At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         finally
         {
@@ -202,7 +247,11 @@ public sealed class ActivityWorker : IAsyncDisposable
     {
         try
         {
-            await ReportRetry.ExecuteAsync(async ct => await _bus.Publish(message, ct).ConfigureAwait(false), _stopping.Token).ConfigureAwait(false);
+            await ReportRetry.ExecuteAsync(async ct =>
+            {
+                using var timeout = PublishDeadline.Start(ct);
+                await _bus.Publish(message, timeout.Token).ConfigureAwait(false);
+            }, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -212,7 +261,8 @@ public sealed class ActivityWorker : IAsyncDisposable
 
     private ResiliencePipeline ReportRetry => field ??= new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
     {
-        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+        // A publish that timed out is retried; one cancelled because this worker stops is not.
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException || !_stopping.IsCancellationRequested),
         MaxRetryAttempts = 10,
         Delay = TimeSpan.FromSeconds(1),
         MaxDelay = TimeSpan.FromSeconds(30),
@@ -229,7 +279,8 @@ public sealed class ActivityWorker : IAsyncDisposable
     {
         try
         {
-            await _bus.Publish(message, CancellationToken.None).ConfigureAwait(false);
+            using var timeout = PublishDeadline.Start(CancellationToken.None);
+            await _bus.Publish(message, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -11,6 +11,16 @@ public sealed record EngineOptions
     /// slot does not count: a busy slot sends heartbeats. Keep it well above <see cref="HeartbeatInterval"/>.
     /// </summary>
     public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// A dispatch is pending until a worker acknowledges its attempt (<c>ActivityStarted</c> or a heartbeat). When no
+    /// acknowledgement came for this long after the command was sent, while its pool showed no activity (or the send
+    /// itself failed), the same command (same attempt) is sent again: a command the broker dropped in a restart costs
+    /// this wait, not <see cref="DispatchTimeout"/>. Each further re-send waits twice as long, up to
+    /// <see cref="MaxDispatchAckTimeout"/>. A worker drops a copy of an attempt it already runs (default 20 s).
+    /// </summary>
+    public TimeSpan DispatchAckTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Upper bound of the wait between re-sends of an unacknowledged command (default 5 min).</summary>
+    public TimeSpan MaxDispatchAckTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>How often a worker sends a heartbeat for each running activity (default 10 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How often the scheduler checks retries, lost steps and control requests (default 1 s).</summary>

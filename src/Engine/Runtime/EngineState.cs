@@ -27,6 +27,11 @@ internal sealed class EngineState(WorkflowStore store, ActivityRegistry registry
     public Dictionary<Guid, ActiveRun> Active { get; } = [];
     /// <summary>Per step id, the last sign of life (dispatch, start, heartbeat): drives the heartbeat timeout.</summary>
     public Dictionary<string, DateTime> LastSeen { get; } = [];
+    /// <summary>
+    /// Per dispatched step, its current attempt's command: how many times it was sent, when last, and whether that
+    /// send failed. Drives the re-sends of unacknowledged dispatches in <see cref="Watchdog"/>.
+    /// </summary>
+    public Dictionary<string, DispatchSends> Sends { get; } = [];
     public Dictionary<string, (double Fraction, string Message)> Progress { get; } = [];
     public Dictionary<Guid, List<TaskCompletionSource<RunSnapshot>>> Waiters { get; } = [];
     public Dictionary<Guid, DateTime> LastSnapshot { get; } = [];
@@ -35,6 +40,9 @@ internal sealed class EngineState(WorkflowStore store, ActivityRegistry registry
     /// any attempt) or a tick found one of its steps running. Drives the dispatch timeout in <see cref="Watchdog"/>.
     /// </summary>
     public Dictionary<string, DateTime> PoolActive { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often the command of <paramref name="Attempt"/> went out (<paramref name="Count"/>), the last time at <paramref name="At"/>.</summary>
+    public sealed record DispatchSends(int Attempt, int Count, DateTime At, bool Failed);
 
     /// <summary>A run being advanced, with its parsed definition and bound parameters.</summary>
     public sealed record ActiveRun(RunRecord Run, WorkflowDefinition Definition, JsonObject Parameters);

@@ -100,25 +100,40 @@ internal sealed class RunMachine(EngineState state)
         Store.Steps.Update(step);
         state.LastSeen[step.Id] = Now;
         state.Progress.Remove(step.Id);
-        outbox.Sends.Add(new ExecuteActivity
-        {
-            RunId = run.Id,
-            StepPath = step.Path,
-            Attempt = step.Attempt,
-            ActivityType = step.ActivityType,
-            Pool = step.Pool,
-            InputsJson = step.InputsJson,
-            CacheKey = step.CacheKey,
-            Seed = step.Seed,
-            Round = step.Round,
-        });
+        state.Sends[step.Id] = new DispatchSends(step.Attempt, 1, Now, Failed: false);
+        outbox.Sends.Add(Command(run, step));
     }
+
+    /// <summary>
+    /// Sends a dispatched step's command again, the same attempt: no worker acknowledged it (the broker may have
+    /// dropped it). Nothing persisted changes; a worker that already runs the attempt drops the copy.
+    /// </summary>
+    public void Resend(RunRecord run, StepRecord step, Outbox outbox)
+    {
+        var sends = state.Sends.TryGetValue(step.Id, out var s) && s.Attempt == step.Attempt ? s.Count : 1;
+        state.Sends[step.Id] = new DispatchSends(step.Attempt, sends + 1, Now, Failed: false);
+        outbox.Sends.Add(Command(run, step));
+    }
+
+    private static ExecuteActivity Command(RunRecord run, StepRecord step) => new()
+    {
+        RunId = run.Id,
+        StepPath = step.Path,
+        Attempt = step.Attempt,
+        ActivityType = step.ActivityType,
+        Pool = step.Pool,
+        InputsJson = step.InputsJson,
+        CacheKey = step.CacheKey,
+        Seed = step.Seed,
+        Round = step.Round,
+    };
 
     public void RegisterFailure(RunRecord run, StepRecord step, string error, Outbox outbox, bool permanent = false)
     {
         step.Failures++;
         step.Error = error;
         state.LastSeen.Remove(step.Id);
+        state.Sends.Remove(step.Id);
         if (step.Failures < step.MaxAttempts && !permanent)
         {
             var delay = EngineTime.Backoff(step.BackoffSeconds, step.Failures, state.Options.MaxBackoff);
@@ -146,6 +161,7 @@ internal sealed class RunMachine(EngineState state)
             s.FinishedAt = Now;
             Store.Steps.Update(s);
             state.LastSeen.Remove(s.Id);
+            state.Sends.Remove(s.Id);
         }
         if (runState != RunState.Succeeded) outbox.Publishes.Add(new RunCancelled { RunId = run.Id, At = Now });
         outbox.Publishes.Add(new RunFinished { RunId = run.Id, WorkflowId = run.WorkflowId, State = runState.ToString(), Error = error, At = Now });

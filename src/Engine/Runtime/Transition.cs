@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PostTrain.Engine.Contracts;
 using PostTrain.Engine.Store;
 
 namespace PostTrain.Engine.Runtime;
@@ -9,7 +8,7 @@ namespace PostTrain.Engine.Runtime;
 /// land, or none); the snapshots of the runs it touched are written after the commit; only then, outside the lock,
 /// its messages are sent and listeners told. No bus I/O ever happens under the lock.
 /// </summary>
-internal sealed class Transition(EngineState state, RunSnapshots snapshots, IEngineBus bus, Func<ActivityFaulted, Task> sendFailed, Func<Action<RunSnapshot>?> listeners)
+internal sealed class Transition(EngineState state, RunSnapshots snapshots, IEngineBus bus, Func<Action<RunSnapshot>?> listeners)
 {
     /// <summary>Runs <paramref name="change"/> as one transaction and flushes its outbox.</summary>
     public Task<T> RunAsync<T>(Func<Outbox, T> change) => RunAsync(change, transaction: true);
@@ -53,15 +52,12 @@ internal sealed class Transition(EngineState state, RunSnapshots snapshots, IEng
                 }
                 catch (Exception e)
                 {
-                    log.LogError(e, "could not send {Type} for {Path} to pool {Pool}", cmd.ActivityType, cmd.StepPath, cmd.Pool);
-                    try
+                    // The dispatch stays pending: the watchdog sends the same attempt again after the ack timeout.
+                    log.LogError(e, "could not send {Type} for {Path} to pool {Pool}; it is sent again after the dispatch ack timeout", cmd.ActivityType, cmd.StepPath, cmd.Pool);
+                    lock (state.Gate)
                     {
-                        await sendFailed(new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = e.GetType().Name, Error = $"could not send to pool '{cmd.Pool}': {e.Message}", At = state.Now }).ConfigureAwait(false);
-                    }
-                    catch (Exception f)
-                    {
-                        // The step stays dispatched; the watchdog's dispatch timeout retries it.
-                        log.LogError(f, "could not record the failed send of {Path}", cmd.StepPath);
+                        var id = StepRecord.MakeId(cmd.RunId, cmd.StepPath);
+                        if (state.Sends.TryGetValue(id, out var sends) && sends.Attempt == cmd.Attempt) state.Sends[id] = sends with { Failed = true };
                     }
                 }
             }

@@ -67,13 +67,38 @@ internal sealed class Watchdog(EngineState state, RunMachine machine, Transition
             // completion of any attempt is accepted, and other reports about a stale attempt are ignored. A command
             // lost in a pool that stays busy with other work is noticed once the pool goes idle.
             var since = state.LastSeen.TryGetValue(step.Id, out var t) ? t : (state.LastSeen[step.Id] = now);
-            if (state.PoolActive.TryGetValue(step.Pool, out var active) && active > since) since = active;
-            if (now - since <= state.Options.DispatchTimeout) return false;
+            var poolActive = state.PoolActive.TryGetValue(step.Pool, out var active) ? active : DateTime.MinValue;
+            if (poolActive > since) since = poolActive;
+            if (now - since <= state.Options.DispatchTimeout)
+            {
+                Resend(run, step, now, poolActive, outbox);
+                return false;
+            }
             state.Log.LogWarning("step {Path} of run {Run} never started: pool {Pool} idle for {Elapsed} since it was dispatched", step.Path, run.Id, step.Pool, Seconds(now - since));
             machine.RegisterFailure(run, step, $"not started: no worker of pool '{step.Pool}' took it; the pool was idle for {Seconds(now - since)} (command lost, or no worker serves the pool)", outbox);
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// A dispatch is pending until a worker acknowledges the attempt. The broker may drop a command without the send
+    /// failing (a restart between the publish and the queue's write to disk), and a send may fail outright: either
+    /// way no worker will ever start it, so after <see cref="EngineOptions.DispatchAckTimeout"/> without an
+    /// acknowledgement the same attempt is sent again, each time waiting twice as long (at most
+    /// <see cref="EngineOptions.MaxDispatchAckTimeout"/>). As for the dispatch timeout, a pool seen busy restarts the
+    /// clock (the command may rightly wait for a slot), unless the last send failed. A worker that already runs the
+    /// attempt drops the copy; one that finished it reports its result again; so a copy is never a second run there.
+    /// </summary>
+    private void Resend(RunRecord run, StepRecord step, DateTime now, DateTime poolActive, Outbox outbox)
+    {
+        if (!state.Sends.TryGetValue(step.Id, out var sends) || sends.Attempt != step.Attempt)
+            sends = state.Sends[step.Id] = new EngineState.DispatchSends(step.Attempt, 1, state.LastSeen[step.Id], Failed: false);
+        var since = !sends.Failed && poolActive > sends.At ? poolActive : sends.At;
+        var wait = EngineTime.Backoff(state.Options.DispatchAckTimeout.TotalSeconds, sends.Count, state.Options.MaxDispatchAckTimeout);
+        if (now - since <= wait) return;
+        state.Log.LogWarning("step {Path} of run {Run}: no worker acknowledged attempt {Attempt} in {Elapsed}{Failed}; sending it again", step.Path, run.Id, step.Attempt, Seconds(now - since), sends.Failed ? " (the last send failed)" : "");
+        machine.Resend(run, step, outbox);
     }
 
     /// <summary>"0.45s" below ten seconds (test timeouts are sub-second), "61s" above.</summary>

@@ -23,6 +23,7 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
             step.Worker = m.Worker;
             Store.Steps.Update(step);
             state.LastSeen[step.Id] = Now;
+            state.Sends.Remove(step.Id);
             outbox.Touch(m.RunId);
         });
 
@@ -38,6 +39,7 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
             state.Progress[step.Id] = (m.Fraction, m.Message);
             if (step.State != StepState.Running)
             {
+                state.Sends.Remove(step.Id);
                 step.State = StepState.Running;
                 step.StartedAt ??= Now;
                 Store.Steps.Update(step);
@@ -85,6 +87,7 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
                 if (Store.Artifacts.FindById(a) is null) Store.Artifacts.Insert(new ArtifactRecord { Id = a, RunId = run.Id, StepPath = step.Path, At = Now });
             Store.StepCache.Upsert(new StepCacheEntry { Id = step.CacheKey, ActivityType = step.ActivityType, OutputsJson = m.OutputsJson, Metrics = [.. m.Metrics], Checkpoints = [.. m.Checkpoints], At = Now });
             state.LastSeen.Remove(step.Id);
+            state.Sends.Remove(step.Id);
             state.Progress.Remove(step.Id);
             machine.Advance(machine.Load(run), outbox);
             outbox.Touch(m.RunId);

@@ -28,7 +28,7 @@ public sealed class WorkflowEngine
         _state = new EngineState(store, registry, options, log, time ?? TimeProvider.System);
         var snapshots = new RunSnapshots(_state);
         var machine = new RunMachine(_state);
-        var transition = new Transition(_state, snapshots, bus, m => _reports!.OnFaultedAsync(m), () => RunChanged);
+        var transition = new Transition(_state, snapshots, bus, () => RunChanged);
         _commands = new EngineCommands(_state, machine, transition);
         _reports = new WorkerReports(_state, machine, transition);
         _watchdog = new Watchdog(_state, machine, transition);

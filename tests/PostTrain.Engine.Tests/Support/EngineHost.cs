@@ -15,6 +15,7 @@ public sealed class EngineHost : IAsyncDisposable
         TickInterval = TimeSpan.FromMilliseconds(50),
         HeartbeatInterval = TimeSpan.FromMilliseconds(100),
         HeartbeatTimeout = TimeSpan.FromSeconds(3),
+        DispatchAckTimeout = TimeSpan.FromSeconds(1),
         Backoff = TimeSpan.FromMilliseconds(50),
     };
 

@@ -76,4 +76,21 @@ public sealed class DatasetTests : IDisposable
         Assert.Equal("response", e.Errors[0].Field);
         Assert.Contains("robot", e.Errors[1].Reason);
     }
+
+    [Fact]
+    public void SftDatasetCheck_ManyBadLines_CountsAllKeepsFirstFewAndNoExample()
+    {
+        var good = """{"prompt": [{"role": "user", "content": "q"}], "response": "ok"}""";
+        var bad = """{"prompt": [], "response": "x"}""";
+        var path = _files.Write("many.jsonl", string.Join('\n', new[] { good, good }.Concat(Enumerable.Repeat(bad, 50)).Append(good)) + "\n");
+        var (examples, errors, count) = SftDataset.Check(path, 20);
+        Assert.Equal(3, examples);
+        Assert.Equal(50, count);
+        Assert.Equal(20, errors.Count);
+        Assert.Equal(Enumerable.Range(3, 20), errors.Select(e => e.Line));
+        Assert.All(errors, e => Assert.Equal("prompt", e.Field));
+
+        var clean = _files.Write("clean.jsonl", good + "\n" + good + "\n");
+        Assert.Equal((2, 0), (SftDataset.Check(clean, 20).Examples, SftDataset.Check(clean, 20).ErrorCount));
+    }
 }
