@@ -462,7 +462,7 @@ public sealed class Attention : nn.Module
     }
 
     /// <param name="x">(B, T, C)</param>
-    /// <param name="mask">(B|1, 1, T, S) bool, true = may attend; null = causal over T with no cache.</param>
+    /// <param name="mask">(B|1, 1, T, S) bool, true = may attend (or float, added to the scores); null = causal over T with no cache.</param>
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
@@ -473,12 +473,19 @@ public sealed class Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);             // (B, nkv, S, hd)
-        if (nKvHead != nHead && T == 1)
+        if (T == 1 && mask is not null)
         {
-            // One decode token: the query heads that share a K/V head attend as one group of rows, so K/V is read in
-            // place instead of copied n_rep times (HF's repeat_kv below costs more than the attention at large batches).
-            var grouped = F.scaled_dot_product_attention(q.reshape(B, nKvHead, nHead / nKvHead, headDim), k, v, attn_mask: mask);
-            return o_proj.forward(grouped.reshape(B, T, nHead * headDim)).MoveToOuterDisposeScope();
+            // One decode token per row over a cache (continuous batching): the query heads that share a K/V head attend
+            // as one group of rows, so K/V is read in place instead of copied n_rep times (HF's repeat_kv), and the scores
+            // are two batched matmuls: SDPA's CPU kernel took 3x longer on these one-query shapes (bench profile.decode).
+            // With one query head per K/V head, K·qᵀ (a column) ran 1.6x faster than q·Kᵀ (a row) in the batched GEMM.
+            var qg = q.reshape(B, nKvHead, nHead / nKvHead, headDim);
+            var scores = (nHead == nKvHead ? k.matmul(qg.transpose(2, 3)).transpose(2, 3) : qg.matmul(k.transpose(2, 3)))
+                .mul_(1.0 / Math.Sqrt(headDim));                                // (B, nkv, g, S)
+            if (mask.dtype == ScalarType.Bool) scores.masked_fill_(mask.logical_not(), double.NegativeInfinity);
+            else scores.add_(mask);
+            var grouped = F.softmax(scores, -1).matmul(v);                     // (B, nkv, g, hd)
+            return o_proj.call(grouped.reshape(B, T, nHead * headDim)).MoveToOuterDisposeScope();
         }
         if (nKvHead != nHead)
         {
