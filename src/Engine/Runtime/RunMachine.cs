@@ -110,6 +110,7 @@ internal sealed class RunMachine(EngineState state)
             InputsJson = step.InputsJson,
             CacheKey = step.CacheKey,
             Seed = step.Seed,
+            RunSeed = run.Seed,
             Round = step.Round,
         });
     }
