@@ -1,10 +1,11 @@
-using PostTrain.Model.Prompts;
-using PostTrain.Sampling;
-using PostTrain.Workflows.Activities;
-using PostTrain.Workflows.Activities.Stages;
-using PostTrain.Workflows.Tests.Models;
+using PostTrain.Engine.Activities;
+using PostTrain.Engine.Runtime;
 using PostTrain.Engine.Store;
 using PostTrain.Engine.Tests.Support;
+using PostTrain.Model.Prompts;
+using PostTrain.Sampling;
+using PostTrain.Workflows.Activities.Stages;
+using PostTrain.Workflows.Tests.Models;
 
 namespace PostTrain.Workflows.Tests.Stages;
 
@@ -19,8 +20,7 @@ public sealed class SampleActivityTests
     {
         using var home = new TestHome();
         var artifacts = new ArtifactStore(home.Root);
-        var dir = TinyCheckpoints.Policy(Path.Combine(home.Root, "policy"), 3);
-        var policy = artifacts.PutDirectory(target => { foreach (var f in Directory.GetFiles(dir)) File.Copy(f, Path.Combine(target, Path.GetFileName(f))); });
+        var policy = TinyCheckpoints.StoredPolicy(artifacts, Path.Combine(home.Root, "policy"), 3);
         var prompts = Enumerable.Range(0, 5).Select(i => new VerifiableTask($"t{i}", TaskKind.Addition, $"What is {i} + 2?", $"{i + 2}")).ToArray();
         var tasks = artifacts.PutDirectory(new TaskSet(new PretrainCorpusOptions(), [], prompts, []).Write);
         const long runSeed = 42;
@@ -30,7 +30,7 @@ public sealed class SampleActivityTests
             var context = new ActivityContext
             {
                 Home = home.Root, Artifacts = artifacts, RunId = Guid.NewGuid(), StepPath = path,
-                Seed = PostTrain.Engine.Runtime.StepIdentity.Seed(runSeed, path + count), RunSeed = runSeed,
+                Seed = StepIdentity.Seed(runSeed, path + count), RunSeed = runSeed,
             };
             var inputs = new SampleActivity.Inputs { Policy = policy, Tasks = tasks, SamplesPerPrompt = 3, Shard = shard, ShardCount = count, MaxNewTokens = 8 };
             var outputs = await new SampleActivity().ExecuteAsync(inputs, context);
