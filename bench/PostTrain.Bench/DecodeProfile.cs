@@ -44,11 +44,12 @@ internal static class DecodeProfile
             model.forward(token, positions.unsqueeze(1), mask, cache);
             cache.WriteAtRowPositions(null, 0);
         }
-        var forward = Time(() => Forward(additive: true));
+        var forward = Time(() => Forward(additive: false));
 
         using var x = randn(R, 1, C);
         using var k = randn(R, nkv, maxLength, hd);
         using var v = randn(R, nkv, maxLength, hd);
+        using var vT = randn(R, nkv, hd, maxLength); // the cache's layout of values
         using var q = randn(R, nh, 1, hd);
         using var kNew = randn(R, nkv, 1, hd);
         var layer = model.model.layers[0];
@@ -66,8 +67,13 @@ internal static class DecodeProfile
         using var mask = keyIndex.narrow(0, 0, visible).unsqueeze(0).le(positions.unsqueeze(1)).view(R, 1, 1, visible);
         var qg = q.reshape(R, nkv, nh / nkv, hd);
         var (kv, vv) = (k.narrow(2, 0, visible), v.narrow(2, 0, visible));
-        var sdpa = Time(() => F.scaled_dot_product_attention(qg, kv, vv, attn_mask: mask));
-        parts.Add(($"attention: SDPA, bool mask, over {visible} cached positions", L * sdpa));
+        var scale = 1.0 / Math.Sqrt(hd);
+        var vTv = vT.narrow(3, 0, visible);
+        // The model's decode attention (Llama.cs Attention.forward, T = 1 over a cache): grouped matmuls on cache views.
+        Action matmuls = nh == nkv
+            ? () => vTv.matmul(F.softmax(kv.matmul(qg.transpose(2, 3)).transpose(2, 3).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).transpose(2, 3))
+            : () => F.softmax(qg.matmul(kv.transpose(2, 3)).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).matmul(vTv.transpose(2, 3));
+        parts.Add(($"attention: grouped matmuls on the cache, bool mask, over {visible} cached positions", L * Time(matmuls)));
         parts.Add(("lm_head", Time(() => model.Head(x))));
         using var logits = randn(R, V);
         parts.Add(("selection: log_softmax", Time(() => F.log_softmax(logits, -1))));
@@ -93,12 +99,13 @@ internal static class DecodeProfile
         }
         double Time1(Action a) => Timing.Measure(() => { using var s = NewDisposeScope(); a(); }, 1, 1).MinSeconds;
         using var bias = zeros(R, 1, 1, visible).masked_fill_(mask.logical_not(), double.NegativeInfinity);
-        Alt("whole forward: boolean mask (until 2026-12-04) vs additive mask made once per step (current)", () => Forward(additive: false), () => Forward(additive: true));
+        Alt("whole forward: boolean mask (current) vs additive mask made once per step", () => Forward(additive: false), () => Forward(additive: true));
         Action current = () => F.scaled_dot_product_attention(qg, kv, vv, attn_mask: mask);
+        Alt("attention, one layer: SDPA with a bool mask (until 2026-12-04) vs grouped matmuls on the cache (current)", current, matmuls);
         Alt("attention, one layer: SDPA with a bool mask vs with a float mask", current, () => F.scaled_dot_product_attention(qg, kv, vv, attn_mask: bias));
         Alt("attention, one layer: SDPA with a bool mask vs no mask (a static batch)", current, () => F.scaled_dot_product_attention(qg, kv, vv));
-        var scale = 1.0 / Math.Sqrt(hd);
-        Alt("attention, one layer: SDPA vs matmul, softmax, matmul", current, () => F.softmax(qg.matmul(kv.transpose(2, 3)).mul_(scale).add_(bias), -1).matmul(vv));
+        Alt("attention, one layer: p·v over values stored (L, hd) (until 2026-12-04) vs stored transposed (current)",
+            () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vv), () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vTv.transpose(2, 3)));
         Action noise = () => CounterRandom.Gumbel(keys, steps, V);
         Alt("noise: Gumbel with a fresh tensor per op (until 2026-12-04) vs in place (current)", () => AllocatingGumbel(keys, steps, V), noise);
         using var u = rand(R, 1, dtype: ScalarType.Float64);

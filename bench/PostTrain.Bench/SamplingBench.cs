@@ -9,8 +9,9 @@ namespace PostTrain.Bench;
 
 /// <summary>
 /// The library's <see cref="Sampler"/> (continuous batching, prompt prefilled once and its cache copied to its N slots,
-/// sampling on the tensor) at iterate's batch size (256 rows) and at 32, one sequence at a time, and the PyTorch peer
-/// sampling the same weights at the same batch. Each run has its roofline: the step time bound
+/// sampling on the tensor) at iterate's Sample settings, read from workflows/iterate.json (batch size, max new tokens, N)
+/// so the headline is what iterate runs, and at 32 rows, one sequence at a time, and the PyTorch peer sampling the same
+/// weights at the same batch. Each run has its roofline: the step time bound
 /// max(FLOPs ÷ this run's GEMM ceiling, bytes of weights + K/V read ÷ copy bandwidth) at the mean cache length.
 /// Temperature 1, no stop tokens, so every row generates the same number of tokens and the runs compare like for like.
 /// </summary>
@@ -19,21 +20,24 @@ internal static class SamplingBench
     public static JsonObject Run(Workload w, Ceilings ceilings, string repo, bool quick, Table table)
     {
         var c = w.Config;
-        var (n, promptLen, newTokens, bigRows) = quick ? (8, 32, 16, 256) : (8, 32, 64, 256);
+        var iterate = IterateSampling(repo);
+        var (n, promptLen, newTokens) = (iterate.SamplesPerPrompt, 32, quick ? Math.Min(16, iterate.MaxNewTokens) : iterate.MaxNewTokens);
+        var bigRows = Math.Max(1, iterate.BatchSize / n) * n;
         newTokens = Math.Min(newTokens, c.MaxPositionEmbeddings - promptLen);
         manual_seed(0);
         using var model = new LlamaForCausalLM(c);
         model.eval();
         // Twice the big batch's prompts: the second half refills the slots the first half frees (continuous batching).
         var promptRows = w.RandomRows(2 * bigRows / n, promptLen, seed: 11);
+        var smallPrompts = Math.Max(1, 64 / n);
         var prompts = promptRows.Select((ids, i) => new TokenPrompt($"p{i}", ids)).ToArray();
         var meanCached = promptLen + newTokens / 2.0;
 
         Library(prompts[..2], 2 * n); // warm-up
         var runs = new JsonArray();
         var big = Library(prompts, bigRows);
-        var small = Library(prompts[..(64 / n)], 32);
-        var single = Library(prompts[..(quick ? 2 : 4)], 1, samples: 1);
+        var small = Library(prompts[..smallPrompts], 32);
+        var single = Library(prompts[..(quick ? 2 : 8)], 1, samples: 1);
         Add($"Sampler, continuous batching, {big.Slots} slots", big);
         Add("Sampler, continuous batching, 32 slots", small);
         Add("Sampler, one sequence at a time", single);
@@ -63,6 +67,7 @@ internal static class SamplingBench
         return new JsonObject
         {
             ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens, ["temperature"] = 1.0,
+            ["settings_from"] = $"workflows/iterate.json Sample step: batchSize {iterate.BatchSize}, maxNewTokens {iterate.MaxNewTokens}, samplesPerPrompt default {iterate.SamplesPerPrompt}",
             ["roofline"] = "rows / max(rows * forward FLOPs per token / GEMM FLOP/s, (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
             ["runs"] = runs,
             ["pytorch_peer"] = peerJson,
@@ -92,6 +97,25 @@ internal static class SamplingBench
                 ["kv_cache_bytes"] = s.KvCacheBytes, ["kv_cache_budget_bytes"] = new SamplingOptions().KvCacheBudgetBytes, ["slots_limited_by"] = s.SlotsLimitedBy,
             });
         }
+    }
+
+    /// <summary>iterate's Sample step: its batchSize and maxNewTokens inputs and the samplesPerPrompt parameter's default.</summary>
+    public static (int BatchSize, int MaxNewTokens, int SamplesPerPrompt) IterateSampling(string repo)
+    {
+        var path = Path.Combine(repo, "workflows", "iterate.json");
+        var root = JsonNode.Parse(File.ReadAllText(path))!;
+        JsonObject? Find(JsonNode? node) => node switch
+        {
+            JsonObject o when o["type"]?.GetValueKind() == JsonValueKind.String && (string?)o["type"] == "Sample" => o,
+            JsonObject o => o.Select(kv => Find(kv.Value)).FirstOrDefault(x => x is not null),
+            JsonArray a => a.Select(Find).FirstOrDefault(x => x is not null),
+            _ => null,
+        };
+        var inputs = Find(root["activities"])?["inputs"] ?? throw new InvalidDataException($"{path}: no activity of type Sample");
+        int Int(JsonNode? n, string field) => n?.GetValueKind() == JsonValueKind.Number ? n.GetValue<int>()
+            : throw new InvalidDataException($"{path}: {field}: expected a number");
+        return (Int(inputs["batchSize"], "Sample.inputs.batchSize"), Int(inputs["maxNewTokens"], "Sample.inputs.maxNewTokens"),
+            Int(root["parameters"]?["samplesPerPrompt"]?["default"], "parameters.samplesPerPrompt.default"));
     }
 
     /// <summary>Tokens/s a decode step of <paramref name="rows"/> rows cannot beat on this machine: the slower of its GEMM time and its memory time.</summary>

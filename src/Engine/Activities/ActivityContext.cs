@@ -24,6 +24,8 @@ public sealed class ActivityContext
     /// <summary>cpu or cuda (or cuda:N).</summary>
     public string Device { get; init; } = "cpu";
     public long Seed { get; init; }
+    /// <summary>The run's seed (<see cref="Seed"/> is the step's: a hash of it and the step path).</summary>
+    public long RunSeed { get; init; }
     public Guid RunId { get; init; }
     public string StepPath { get; init; } = "";
     public int Attempt { get; init; } = 1;
@@ -69,6 +71,7 @@ public sealed class ActivityContext
         Home = home,
         Artifacts = new ArtifactStore(home),
         Seed = seed,
+        RunSeed = seed,
         CancellationToken = cancellationToken,
         RunId = Guid.Empty,
         StepPath = "test",

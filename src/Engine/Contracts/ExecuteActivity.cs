@@ -13,6 +13,8 @@ public sealed record ExecuteActivity
     /// <summary>Hash of (activity type, resolved inputs, seed): the key a re-run uses to find finished work.</summary>
     public string CacheKey { get; init; } = "";
     public long Seed { get; init; }
+    /// <summary>The run's seed, for work that must not depend on the step's path (a sampling shard's random streams).</summary>
+    public long RunSeed { get; init; }
     public int? Round { get; init; }
     /// <summary>
     /// Where the owner of the home serves its artifacts (<c>http://host:port/</c>), null when the worker shares the

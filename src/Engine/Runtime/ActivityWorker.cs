@@ -180,6 +180,7 @@ public sealed class ActivityWorker : IAsyncDisposable
                 CancellationToken = ct,
                 Device = _options.Device,
                 Seed = cmd.Seed,
+                RunSeed = cmd.RunSeed,
                 RunId = cmd.RunId,
                 StepPath = cmd.StepPath,
                 Attempt = cmd.Attempt,

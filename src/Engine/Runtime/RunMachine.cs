@@ -125,6 +125,7 @@ internal sealed class RunMachine(EngineState state)
         InputsJson = step.InputsJson,
         CacheKey = step.CacheKey,
         Seed = step.Seed,
+        RunSeed = run.Seed,
         Round = step.Round,
     };
 

@@ -74,6 +74,46 @@ public class LlamaTests
         Assert.True(diff < 1e-5, $"max |incremental - full| = {diff}, expected < 1e-5");
     }
 
+    /// <summary>
+    /// Continuous batching's decode step: rows at different lengths each write their key at their own position and attend
+    /// through a (B, 1, 1, S) mask, bool or additive, with grouped K/V heads (tiny: 4 query heads on 2) and with one query
+    /// head per K/V head (the two matmul orders of the decode attention).
+    /// </summary>
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    [InlineData(4, false)]
+    [InlineData(4, true)]
+    public void Forward_RowPositionDecode_EachRowEqualsFullForward(int kvHeads, bool additiveMask)
+    {
+        manual_seed(9);
+        using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny") with { NumKeyValueHeads = kvHeads });
+        model.eval();
+        using var _ = no_grad();
+        long[][] rows = [[5, 6, 7, 8, 9, 10, 11], [12, 13, 14], [15, 16, 17, 18, 19]];
+        using var cache = new KvCache(model.Config, rows.Length, 12);
+        // Each row prefilled alone into its own cache row, as SlotDecoder's admission copies a prompt's keys into its slots.
+        for (var r = 0; r < rows.Length; r++)
+        {
+            using var one = new KvCache(model.Config, 1, rows[r].Length - 1);
+            model.forward(tensor(rows[r][..^1]).unsqueeze(0), cache: one).Dispose();
+            cache.CopyRows(one, tensor(new long[] { 0 }), tensor(new long[] { r }), rows[r].Length - 1);
+        }
+        using var positions = tensor(rows.Select(p => (long)p.Length - 1).ToArray());
+        var visible = rows.Max(p => p.Length);
+        using var allowed = arange(visible, dtype: ScalarType.Int64).unsqueeze(0).le(positions.unsqueeze(1)).view(rows.Length, 1, 1, visible);
+        using var mask = additiveMask ? zeros(rows.Length, 1, 1, visible).masked_fill_(allowed.logical_not(), double.NegativeInfinity) : allowed.alias();
+        cache.WriteAtRowPositions(positions, visible);
+        using var step = model.forward(tensor(rows.Select(p => p[^1]).ToArray()).view(-1, 1), positions.unsqueeze(1), mask, cache);
+        cache.WriteAtRowPositions(null, 0);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            using var full = model.forward(tensor(rows[r]).unsqueeze(0));
+            var diff = (step[r, 0] - full[0, -1]).abs().max().item<float>();
+            Assert.True(diff < 1e-5, $"row {r}: max |row-position decode - full forward| = {diff}, expected < 1e-5");
+        }
+    }
+
     [Fact]
     public void Forward_RaggedLeftPaddedBatch_EachRowEqualsRowAlone()
     {

@@ -1,6 +1,7 @@
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
 using PostTrain.Model.Tokenization;
+using PostTrain.Engine.Store;
 using static TorchSharp.torch;
 
 namespace PostTrain.Workflows.Tests.Models;
@@ -17,6 +18,13 @@ internal static class TinyCheckpoints
         using var model = new LlamaForCausalLM(LlamaConfig.Preset("tiny"));
         Checkpoint.Save(dir, model, Tokenizer());
         return dir;
+    }
+
+    /// <summary>A tiny policy saved in <paramref name="dir"/> and stored as a directory artifact.</summary>
+    public static ArtifactRef StoredPolicy(ArtifactStore artifacts, string dir, int seed = 0)
+    {
+        Policy(dir, seed);
+        return artifacts.PutDirectory(target => { foreach (var f in Directory.GetFiles(dir)) File.Copy(f, Path.Combine(target, Path.GetFileName(f))); });
     }
 
     public static string RewardModel(string dir, double likelihoodWeight = 0, int seed = 0)

@@ -17,11 +17,7 @@ public sealed class DistillActivityTests
         using var home = new TestHome();
         var artifacts = new ArtifactStore(home.Root);
         ActivityContext Context() => new() { Home = home.Root, Artifacts = artifacts, RunId = Guid.NewGuid(), StepPath = "distill" };
-        ArtifactRef Store(string name, int seed)
-        {
-            var dir = TinyCheckpoints.Policy(Path.Combine(home.Root, name), seed);
-            return artifacts.PutDirectory(target => { foreach (var f in Directory.GetFiles(dir)) File.Copy(f, Path.Combine(target, Path.GetFileName(f))); });
-        }
+        ArtifactRef Store(string name, int seed) => TinyCheckpoints.StoredPolicy(artifacts, Path.Combine(home.Root, name), seed);
         var teacher = Store("teacher", 1);
         var student = Store("student", 2);
         var data = Path.Combine(home.Root, "sft.jsonl");

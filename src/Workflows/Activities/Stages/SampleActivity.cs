@@ -43,7 +43,8 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
         var tasks = TaskSet.Read(StageSupport.PathOf(context, input.Tasks, "task set"));
         var prompts = tasks.SamplingFor(input.Round).Select(t => StageSupport.Prompt(t, input.SystemPrompt)).ToList();
         var shard = SamplingShards.Split(prompts, input.ShardCount)[input.Shard];
-        // The seed is the run's, not the step's: each (prompt, sample) stream is keyed by prompt id, so shards stay independent.
+        // The seed is the run's, not the step's (whose path holds the shard index): each (prompt, sample) stream is keyed by
+        // prompt id, so a prompt draws the same responses whatever shard it lands in.
         var sampler = Sampler.FromCheckpoint(StageSupport.PathOf(context, input.Policy, "policy"), new SamplingOptions
         {
             SamplesPerPrompt = input.SamplesPerPrompt,
@@ -54,7 +55,7 @@ public sealed class SampleActivity : Activity<SampleActivity.Inputs, SampleActiv
             BatchSize = input.BatchSize,
             KvCacheBudgetBytes = input.KvCacheBudgetBytes,
             SystemPrompt = string.IsNullOrEmpty(input.SystemPrompt) ? null : input.SystemPrompt,
-            Seed = context.Seed,
+            Seed = context.RunSeed,
             Round = input.Round,
         }, StageSupport.Device(context));
         var result = sampler.Sample(shard, context.Progress, context.CancellationToken);
