@@ -33,7 +33,7 @@ public sealed class PretrainCorpus
         // problems at difficulty 1 (the small kinds are used up by pretraining), and rejection-sampling SFT on such a
         // set shifts the policy away from the kinds the held-out set weighs equally.
         var sampling = Formatted(options, TaskGenerator.GenerateBalanced(SeedStreams.Sampling(options.Seed), options.Difficulty, options.HeldOutFraction,
-            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal)));
+            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal), reuseExcluded: true));
         return new PretrainCorpus(options, train, HeldOutTasksFor(options, options.HeldOutExamples), sampling);
     }
 

@@ -93,31 +93,50 @@ public sealed class TaskGenerator
     }
 
     /// <summary>
-    /// <paramref name="count"/> distinct tasks of one split with the kinds interleaved (k1, k2, …, k1, k2, …), so any
+    /// <paramref name="count"/> distinct tasks of one split with the kinds spread evenly (k1, k2, …, k1, k2, …), so any
     /// contiguous slice has the kind mix of the whole. Drawing from all kinds at once cannot promise that: a kind whose
     /// prompt space is small (two-digit sums) runs out, and the rest of the set fills up with the large ones (word problems).
-    /// A kind that runs out leaves its turns to the others.
+    /// A kind that runs out leaves its remaining turns to the others, and its tasks are still spread over the whole list
+    /// rather than bunched at its start (where they would all land in a run's first rounds).
     /// </summary>
+    /// <param name="reuseExcluded">
+    /// When a kind runs out of prompts outside <paramref name="exclude"/>, draw the rest of its share from the excluded ones
+    /// of its split. Sampling prompts use it: at difficulty 1 pretraining uses up every training product, and without it the
+    /// rounds would never see a multiplication while the held-out set still asks for them.
+    /// </param>
     public static IReadOnlyList<VerifiableTask> GenerateBalanced(int seed, int difficulty, double heldOutFraction, int count, TaskSplit split,
-        ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null)
+        ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null, bool reuseExcluded = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var all = (kinds ?? Enum.GetValues<TaskKind>()).ToArray();
         if (all.Length == 0) throw new ArgumentException("at least one task kind is needed", nameof(kinds));
-        var perKind = all.Select((k, i) => new Queue<VerifiableTask>(
-            new TaskGenerator(SeedStreams.BalancedKind(seed, i), difficulty, heldOutFraction, [k]).GenerateUpTo((count + all.Length - 1) / all.Length, split, exclude))).ToList();
-        var tasks = new List<VerifiableTask>(count);
-        while (tasks.Count < count && perKind.Any(q => q.Count > 0))
-            foreach (var q in perKind)
-                if (tasks.Count < count && q.TryDequeue(out var t)) tasks.Add(t);
-        if (tasks.Count < count)
+        var share = (count + all.Length - 1) / all.Length;
+        var perKind = all.Select((k, i) =>
         {
-            // The small kinds ran out before their share: top up from the kinds with room left, still interleaved.
-            var have = tasks.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
-            if (exclude is not null) have.UnionWith(exclude);
-            var more = new TaskGenerator(SeedStreams.BalancedTopUp(seed), difficulty, heldOutFraction, all).GenerateUpTo(count - tasks.Count, split, have);
-            tasks.AddRange(more);
+            var generator = new TaskGenerator(SeedStreams.BalancedKind(seed, i), difficulty, heldOutFraction, [k]);
+            var drawn = generator.GenerateUpTo(share, split, exclude).ToList();
+            if (reuseExcluded && exclude is not null && drawn.Count < share)
+                drawn.AddRange(generator.GenerateUpTo(share - drawn.Count, split, drawn.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal)));
+            return drawn;
+        }).ToList();
+        // Trim to count keeping the kinds even: round-robin turns, as many as count allows.
+        var taken = new int[all.Length];
+        for (var total = 0; total < count && perKind.Where((q, i) => taken[i] < q.Count).Any();)
+            for (var i = 0; i < all.Length && total < count; i++)
+                if (taken[i] < perKind[i].Count) { taken[i]++; total++; }
+        for (var i = 0; i < all.Length; i++) perKind[i] = perKind[i].Take(taken[i]).ToList();
+        var have = taken.Sum();
+        if (have < count)
+        {
+            // The small kinds ran out before their share: top up from the kinds with room left.
+            var used = perKind.SelectMany(q => q).Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+            if (exclude is not null) used.UnionWith(exclude);
+            var more = new TaskGenerator(SeedStreams.BalancedTopUp(seed), difficulty, heldOutFraction, all).GenerateUpTo(count - have, split, used);
+            foreach (var t in more) perKind[Array.IndexOf(all, t.Kind!.Value)].Add(t);
         }
+        // Task j of a kind with n tasks sits at (j + ½) / n of the list; ties keep the kinds' order.
+        var tasks = perKind.SelectMany((q, i) => q.Select((t, j) => (Key: (j + 0.5) / q.Count, Kind: i, Task: t)))
+            .OrderBy(x => x.Key).ThenBy(x => x.Kind).Select(x => x.Task).ToList();
         if (tasks.Count < count)
             throw new InvalidOperationException($"could make only {tasks.Count} distinct {split} tasks of {count} requested at difficulty {difficulty}; raise the difficulty or ask for fewer");
         return tasks;

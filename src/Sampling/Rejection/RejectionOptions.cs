@@ -25,6 +25,13 @@ public sealed record RejectionOptions
     /// <summary>Default <see cref="CheckerMode.Off"/>: how verifiable tasks' checker results combine with the RM.</summary>
     public CheckerMode Checker { get; init; } = CheckerMode.Off;
 
+    /// <summary>
+    /// Default 1 (off). Up to this many copies of each kept SFT example of a task kind that kept fewer examples than the most
+    /// frequent kind (<see cref="KindBalance"/>), so SFT trains on the kinds about equally. Only tasks with a kind (the
+    /// built-in ones) take part.
+    /// </summary>
+    public int MaxKindUpsample { get; init; } = 1;
+
     /// <summary>Default 16 sequences per reward-model forward.</summary>
     public int ScoreBatchSize { get; init; } = 16;
 
@@ -32,6 +39,7 @@ public sealed record RejectionOptions
     {
         if (ScoreBatchSize < 1) throw new ArgumentException($"RejectionOptions.ScoreBatchSize is {ScoreBatchSize}, expected >= 1");
         if (MinScore is { } m && !double.IsFinite(m)) throw new ArgumentException($"RejectionOptions.MinScore is {m}, expected a finite number or null");
+        if (MaxKindUpsample < 1) throw new ArgumentException($"RejectionOptions.MaxKindUpsample is {MaxKindUpsample}, expected >= 1");
         if (!double.IsFinite(PairMargin)) throw new ArgumentException($"RejectionOptions.PairMargin is {PairMargin}, expected a finite number");
         return this;
     }

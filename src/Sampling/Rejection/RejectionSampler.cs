@@ -62,6 +62,12 @@ public sealed class RejectionSampler
         }
         var scored = kept.Select((r, i) => new ScoredResponse(r, scores[i], correct[i])).ToArray();
         var result = Select(scored, o, _rewardModel.CheckpointHash, duplicates, unfinished, responses.Count);
+        if (o.MaxKindUpsample > 1 && tasks is not null)
+            result = result with
+            {
+                Sft = KindBalance.Upsample(result.Sft, e => e.Source?.TryGetValue("prompt_id", out var id) == true && tasks.TryGetValue(id, out var t) ? t.Kind?.ToString() : null,
+                    o.MaxKindUpsample),
+            };
         _logger.LogInformation("rejection sampling: {Prompts} prompts, {Responses} responses ({Dup} duplicates) → {Sft} SFT examples, {Pairs} pairs; mean best reward {Best:F3}",
             result.Stats.Prompts, result.Stats.Responses, result.Stats.Duplicates, result.Stats.SftKept, result.Stats.PairsKept, result.Stats.MeanBestScore);
         return result;

@@ -34,7 +34,7 @@ public sealed class PretrainCorpusTests
     }
 
     [Fact]
-    public void Build_PretrainingUsesUpSmallKinds_SamplingPromptsStayKindBalanced()
+    public void Build_PretrainingUsesUpSmallKinds_SamplingPromptsStayKindBalancedAndStillHaveEveryKind()
     {
         // Difficulty 1 has ~9,000 train-split sums; 20,000 pretraining examples use most of them, and a plain draw of the
         // remaining prompts would be nearly all word problems.
@@ -42,7 +42,10 @@ public sealed class PretrainCorpusTests
         var byKind = corpus.SamplingTasks.CountBy(t => t.Kind!.Value).ToDictionary();
         foreach (var kind in new[] { TaskKind.Addition, TaskKind.Subtraction, TaskKind.Sorting, TaskKind.WordProblem })
             Assert.InRange(byKind.GetValueOrDefault(kind), 150, 350);
-        Assert.DoesNotContain(corpus.SamplingTasks, t => corpus.TrainTasks.Any(x => x.Prompt == t.Prompt));
+        // Products are all used by pretraining: the rounds reuse pretraining prompts of that kind alone, so they still sample it.
+        Assert.InRange(byKind.GetValueOrDefault(TaskKind.Multiplication), 150, 350);
+        var pretraining = corpus.TrainTasks.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+        Assert.All(corpus.SamplingTasks.Where(t => pretraining.Contains(t.Prompt)), t => Assert.Equal(TaskKind.Multiplication, t.Kind));
     }
 
     [Fact]

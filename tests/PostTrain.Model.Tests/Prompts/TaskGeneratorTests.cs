@@ -98,4 +98,28 @@ public sealed class TaskGeneratorTests
         Assert.InRange(tasks.Count(t => t.Kind == TaskKind.Multiplication), 100, 900);
         Assert.All(tasks, t => Assert.Equal(TaskSplit.Train, TaskGenerator.SplitOf(t.Prompt, 0.1)));
     }
+
+    [Fact]
+    public void GenerateBalanced_SmallKindRunsOut_ItsTasksAreSpreadOverTheWholeList()
+    {
+        // Under 900 products at difficulty 1: before, all of them came first and the second half of the list had none.
+        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count: 6000, TaskSplit.Train);
+        var products = tasks.Count(t => t.Kind == TaskKind.Multiplication);
+        for (var start = 0; start < 6000; start += 1000)
+            Assert.InRange(tasks.Skip(start).Take(1000).Count(t => t.Kind == TaskKind.Multiplication), products / 6 - 2, products / 6 + 2);
+    }
+
+    [Fact]
+    public void GenerateBalanced_ReuseExcluded_AKindWhoseFreshPromptsRanOutDrawsExcludedOnes()
+    {
+        var pretraining = new TaskGenerator(seed: 9, difficulty: 1, heldOutFraction: 0.1, kinds: [TaskKind.Multiplication])
+            .GenerateUpTo(5000, TaskSplit.Train).Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+        var without = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count: 1000, TaskSplit.Train, pretraining);
+        var with = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count: 1000, TaskSplit.Train, pretraining, reuseExcluded: true);
+        Assert.Equal(0, without.Count(t => t.Kind == TaskKind.Multiplication));
+        Assert.Equal(200, with.Count(t => t.Kind == TaskKind.Multiplication));
+        Assert.All(with.Where(t => t.Kind == TaskKind.Multiplication), t => Assert.Contains(t.Prompt, pretraining));
+        Assert.Equal(1000, with.Select(t => t.Prompt).Distinct().Count());
+        Assert.All(with.Where(t => t.Kind != TaskKind.Multiplication), t => Assert.DoesNotContain(t.Prompt, pretraining));
+    }
 }

@@ -22,6 +22,7 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         [Option(typeof(RejectionOptions))] public double? MinScore { get; init; } = Defaults.MinScore;
         [Option(typeof(RejectionOptions))] public double PairMargin { get; init; } = Defaults.PairMargin;
         [Option(typeof(RejectionOptions))] public string Checker { get; init; } = Defaults.Checker.ToString();
+        [Option(typeof(RejectionOptions))] public int MaxKindUpsample { get; init; } = Defaults.MaxKindUpsample;
     }
 
     public sealed class Outputs
@@ -46,7 +47,7 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         var tasks = taskSet?.ById();
         var verifier = taskSet?.CreateVerifier() ?? new CheckerVerifier();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
-        var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker })
+        var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker, MaxKindUpsample = input.MaxKindUpsample })
             .Run(responses, tasks, context.Progress, context.CancellationToken, verifier);
         result = result with { Pairs = result.Pairs.Select(p => VerifierLabels.Apply(p, verifier.Name)).ToList() };
         var sftPath = Path.Combine(context.WorkDirectory, "sft.jsonl");
