@@ -133,7 +133,7 @@ public sealed class CliUsageTests
         Assert.Matches(@"(?m)^\| left \| Delay \| cpu \| Done \| 1 \| 100% \| \d+:\d\d \| ", status.Stdout);
     }
 
-    [CtrlCFact]
+    [Fact]
     public async Task CtrlC_DuringRun_MarksItInterruptedAndPrintsTheResumeCommand()
     {
         using var home = new TempHome("sigint");

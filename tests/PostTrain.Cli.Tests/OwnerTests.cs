@@ -67,7 +67,7 @@ public sealed class OwnerTests
         Assert.True(File.Exists(studioReport), $"the studio wrote no {studioReport}\n--- studio stderr ---\n{studio.Stderr}");
     }
 
-    [CtrlCFact]
+    [Fact]
     public async Task Host_OwnsHome_RunCancelCtrlCResumeGoThroughIt_AndAfterSigkillTheNextProcessBecomesOwner()
     {
         using var home = new TempHome("owner-host");

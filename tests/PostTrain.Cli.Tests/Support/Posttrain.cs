@@ -31,7 +31,10 @@ public static class Posttrain
 
     public static ChildProcess StartIn(string home, string workingDirectory, string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // Through env with SIGINT at its default: a suite started with `cmd &` from a non-interactive shell inherits SIGINT
+        // ignored, the runtime keeps an inherited ignore, and a child would never see the Ctrl+C a test sends. env execs,
+        // so the child's pid is the one the tests signal.
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -41,6 +44,8 @@ public static class Posttrain
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["POSTTRAIN_HOME"] = home;
