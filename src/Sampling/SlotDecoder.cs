@@ -24,6 +24,7 @@ internal sealed class SlotDecoder : IDisposable
     private readonly Tensor? _stops;
     private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
     private readonly GumbelNoise _noise; // in-place buffers for the per-stream noise, (slots, V)
+    private readonly CpuDecodeStep? _fast; // the one-token forward without libtorch's per-op overhead, where it applies
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
     private Tensor _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs;
@@ -41,6 +42,7 @@ internal sealed class SlotDecoder : IDisposable
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
         _noise = new GumbelNoise(slots, vocab, _device);
+        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, get_num_threads());
         _streamKeys = Long(slots);
         _positions = Long(slots);
         _steps = Long(slots);
@@ -58,6 +60,10 @@ internal sealed class SlotDecoder : IDisposable
     public double PrefillSeconds { get; private set; }
     public double SelectSeconds { get; private set; }
     public double ForwardSeconds { get; private set; }
+
+    /// <summary>One-token steps decoded, and how many of them <see cref="CpuDecodeStep"/> ran.</summary>
+    public long DecodeSteps { get; private set; }
+    public long FastDecodeSteps => _fast?.Steps ?? 0;
 
     /// <summary>
     /// Decodes every prompt's N rows; <paramref name="onPromptDone"/> gets a prompt's index and its N sequences as soon as its
@@ -118,6 +124,13 @@ internal sealed class SlotDecoder : IDisposable
     /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place.</summary>
     private void Forward(Tensor token)
     {
+        DecodeSteps++;
+        if (_fast is not null)
+        {
+            _logits.copy_(_fast.Forward(token, _hostPosition, _cache).narrow(1, 0, _vocab));
+            Advance();
+            return;
+        }
         var visible = _hostPosition.Max() + 1;
         // Boolean: an additive (0 / −∞) mask made once per step measured no faster, and slower on the small preset (bench profile.decode).
         var mask = _keyIndex.narrow(0, 0, visible).unsqueeze(0).le(_positions.unsqueeze(1)).view(Slots, 1, 1, visible); // (S, 1, 1, L')
@@ -125,6 +138,11 @@ internal sealed class SlotDecoder : IDisposable
         var logits = _model.forward(token.unsqueeze(1), _positions.unsqueeze(1), mask, _cache);  // (S, 1, V')
         _cache.WriteAtRowPositions(null, 0);
         _logits.copy_(logits.select(1, 0).narrow(1, 0, _vocab));
+        Advance();
+    }
+
+    private void Advance()
+    {
         _positions.add_(1).clamp_max_(_maxLength - 1); // only free slots ever reach the end
         for (var s = 0; s < Slots; s++) _hostPosition[s] = Math.Min(_hostPosition[s] + 1, _maxLength - 1);
     }
@@ -233,6 +251,7 @@ internal sealed class SlotDecoder : IDisposable
     {
         _cache.Dispose();
         _noise.Dispose();
+        _fast?.Dispose();
         foreach (var t in new[] { _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex }) t.Dispose();
         _stops?.Dispose();
     }
