@@ -117,6 +117,19 @@ internal static class DecodeProfile
         using var kc = k.narrow(2, 0, visible).contiguous();
         using var vc = v.narrow(2, 0, visible).contiguous();
         using var fullMask = keyIndex.unsqueeze(0).le(positions.unsqueeze(1)).view(R, 1, 1, maxLength);
+        // The CPU fast path SlotDecoder takes for float32 models (CpuDecodeStep): the same step, and its GEMMs alone.
+        var hostPositions = positions.data<long>().Select(p => (int)p).ToArray();
+        using var fast = new CpuDecodeStep(model, rows, maxLength, get_num_threads());
+        using var oneThread = new CpuDecodeStep(model, rows, maxLength, 1);
+        Alt("whole forward: the reference model through the row-position cache vs CpuDecodeStep (current on the CPU)", () => Forward(additive: false),
+            () => fast.Forward(token, hostPositions, cache));
+        Alt($"CpuDecodeStep: row loops on {get_num_threads()} threads (current) vs on one", () => fast.Forward(token, hostPositions, cache),
+            () => oneThread.Forward(token, hostPositions, cache));
+        var fastForward = Time(() => fast.Forward(token, hostPositions, cache));
+        var gemms = Time(() => fast.GemmsOnly(rows));
+        table.Add(w.Preset, "fast path", $"CpuDecodeStep forward, {R} rows", fastForward, $"{100 * fastForward / forward:F0}% of the reference forward",
+            $"its GEMMs alone {gemms:G3} s ({100 * gemms / fastForward:F0}%)");
+        alternatives["cpu_decode_step"] = new JsonObject { ["forward_s"] = fastForward, ["gemms_only_s"] = gemms, ["reference_forward_s"] = forward };
         Alt($"attention, one layer: SDPA over the cache prefix vs over the whole {maxLength}-position cache (contiguous, masked)", current,
             () => F.scaled_dot_product_attention(qg, k, v, attn_mask: fullMask));
         Alt("attention, one layer: SDPA over the cache prefix vs over contiguous K/V (copy not timed)", current, () => F.scaled_dot_product_attention(qg, kc, vc, attn_mask: mask));

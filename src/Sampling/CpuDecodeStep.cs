@@ -1,9 +1,9 @@
 using System.Collections;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using PostTrain.Model;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,7 +17,7 @@ namespace PostTrain.Sampling;
 /// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode). Here
 /// only the GEMMs go to libtorch, on weights fused once per decoder (q|k|v as one matrix, gate|up as one), into buffers
 /// allocated once; everything else (embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write,
-/// attention over each row's own cache prefix, SiLU·up) runs as C# loops over the tensors' memory, parallel over rows.
+/// attention over each row's own cache prefix, SiLU·up) runs as C# loops (AVX2) over the tensors' memory, parallel over rows.
 /// The reference model in <c>src/Model/Llama.cs</c> stays the definition: prefill and every case this class does not
 /// cover (see <see cref="WhyNot"/>) use it, and the tests hold the two to the same logits.
 /// </summary>
@@ -33,6 +33,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     private readonly float[] _normFinal, _cos, _sin;     // (maxLength, hd/2) rotary tables, attention scaling included
     private readonly Tensor _x, _h, _qkv, _att, _proj, _gu, _act, _logits;
     private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _pembed;
+    private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization; // row loops: no slow tier-0 code on the first steps
     [ThreadStatic] private static float[]? t_scores;      // per thread: one head's scores over the cache
 
     // The step being run, read by the row kernels.
@@ -50,6 +51,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     {
         var c = model.Config;
         if (model.parameters().Any(p => p.device_type != TorchSharp.DeviceType.CPU)) return "the model is not on the CPU";
+        if (!Avx2.IsSupported || !Fma.IsSupported) return "the CPU has no AVX2 and FMA";
         if (model.parameters().Any(p => p.dtype != ScalarType.Float32)) return "the model is not float32";
         if (c.RopeScaling?.Kind == "dynamic" && maxLength > c.MaxPositionEmbeddings) return "dynamic RoPE past max_position_embeddings";
         foreach (var layer in model.model.layers)
@@ -177,6 +179,22 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The step's GEMMs alone on <paramref name="rows"/> rows (bench: how much of a step the non-GEMM work takes).</summary>
+    public void GemmsOnly(int rows)
+    {
+        _rows = rows;
+        using var scope = NewDisposeScope();
+        var (h, qkv, att, proj, gu, act) = (Rows(_h), Rows(_qkv), Rows(_att), Rows(_proj), Rows(_gu), Rows(_act));
+        for (var l = 0; l < _layers; l++)
+        {
+            Gemm(qkv, h, _wqkv[l], _bqkv[l]);
+            Gemm(proj, att, _wo[l], _bo[l]);
+            Gemm(gu, h, _wgu[l], _bgu[l]);
+            Gemm(proj, act, _wdown[l], _bdown[l]);
+        }
+        Gemm(Rows(_logits), h, _head, null);
+    }
+
     private Tensor Rows(Tensor buffer) => buffer.narrow(0, 0, _rows);
 
     /// <summary>output ← input · weight (+ bias), in place in a preallocated buffer.</summary>
@@ -196,46 +214,71 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     }
 
     /// <summary>x ← embedding[token]; h ← RMSNorm(x) · w.</summary>
+    [MethodImpl(Hot)]
     private void EmbedNorm(int start, int end)
     {
         for (var r = start; r < end; r++)
         {
-            var x = new Span<float>(_px + (long)r * _c, _c);
-            new ReadOnlySpan<float>(_pembed + _tokens[r] * _c, _c).CopyTo(x);
-            Norm(x, new Span<float>(_ph + (long)r * _c, _c));
+            new ReadOnlySpan<float>(_pembed + _tokens[r] * _c, _c).CopyTo(new Span<float>(_px + (long)r * _c, _c));
+            AddNorm(_px + (long)r * _c, null, _ph + (long)r * _c);
         }
     }
 
     /// <summary>x ← x + proj; h ← RMSNorm(x) · w (the residual add fused with the next norm).</summary>
+    [MethodImpl(Hot)]
     private void ResidualNorm(int start, int end)
     {
-        for (var r = start; r < end; r++)
+        for (var r = start; r < end; r++) AddNorm(_px + (long)r * _c, _pproj + (long)r * _c, _ph + (long)r * _c);
+    }
+
+    /// <summary>x ← x + add (when given); h ← x · rsqrt(mean(x²) + eps) · w, in float32 as <see cref="RmsNorm.forward"/>.</summary>
+    [MethodImpl(Hot)]
+    private void AddNorm(float* x, float* add, float* h)
+    {
+        var (n, i) = (_c, 0);
+        var acc = Vector256<float>.Zero;
+        for (; i + 8 <= n; i += 8)
         {
-            var x = new Span<float>(_px + (long)r * _c, _c);
-            TensorPrimitives.Add(x, new ReadOnlySpan<float>(_pproj + (long)r * _c, _c), x);
-            Norm(x, new Span<float>(_ph + (long)r * _c, _c));
+            var v = Vector256.Load(x + i);
+            if (add != null)
+            {
+                v += Vector256.Load(add + i);
+                v.Store(x + i);
+            }
+            acc = Fma.MultiplyAdd(v, v, acc);
+        }
+        var sum = Vector256.Sum(acc);
+        for (; i < n; i++)
+        {
+            if (add != null) x[i] += add[i];
+            sum += x[i] * x[i];
+        }
+        var inv = 1f / MathF.Sqrt(sum / n + _eps);
+        fixed (float* w = _norm)
+        {
+            var scale = Vector256.Create(inv);
+            for (i = 0; i + 8 <= n; i += 8) (Vector256.Load(x + i) * scale * Vector256.Load(w + i)).Store(h + i);
+            for (; i < n; i++) h[i] = x[i] * inv * w[i];
         }
     }
 
-    private void Norm(ReadOnlySpan<float> x, Span<float> h)
-    {
-        // As RmsNorm.forward: x · rsqrt(mean(x²) + eps), then · weight, in float32.
-        var inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(x) / _c + _eps);
-        TensorPrimitives.Multiply(x, inv, h);
-        TensorPrimitives.Multiply(h, _norm, h);
-    }
-
-    /// <summary>act ← silu(gate) · up.</summary>
+    /// <summary>act ← silu(gate) · up = gate · up / (1 + e^−gate).</summary>
+    [MethodImpl(Hot)]
     private void SwiGlu(int start, int end)
     {
+        var one = Vector256.Create(1f);
         for (var r = start; r < end; r++)
         {
-            var gate = new ReadOnlySpan<float>(_pgu + (long)r * 2 * _inter, _inter);
-            var up = new ReadOnlySpan<float>(_pgu + (long)r * 2 * _inter + _inter, _inter);
-            var act = new Span<float>(_pact + (long)r * _inter, _inter);
-            TensorPrimitives.Sigmoid(gate, act);
-            TensorPrimitives.Multiply(act, gate, act);
-            TensorPrimitives.Multiply(act, up, act);
+            var gate = _pgu + (long)r * 2 * _inter;
+            var up = gate + _inter;
+            var act = _pact + (long)r * _inter;
+            var i = 0;
+            for (; i + 8 <= _inter; i += 8)
+            {
+                var g = Vector256.Load(gate + i);
+                (g * Vector256.Load(up + i) / (one + Exp(-g))).Store(act + i);
+            }
+            for (; i < _inter; i++) act[i] = gate[i] * up[i] / (1f + MathF.Exp(-gate[i]));
         }
     }
 
@@ -243,6 +286,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     /// Per row: RoPE on its q and k heads at its position, k and v written into the cache at that position, then each query
     /// head attends over positions 0..position of its K/V head (the rows' stale tails are never read, so no mask).
     /// </summary>
+    [MethodImpl(Hot)]
     private void Attention(int start, int end)
     {
         if (t_scores is null || t_scores.Length < _maxLength) t_scores = new float[_maxLength];
@@ -269,19 +313,48 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                         var head = j * _group + g;
                         var q = row + head * _hd;
                         Rope(q, c, s, _hd);
-                        for (var t = 0; t < n; t++) scores[t] = Dot(q, keys + (long)t * _hd, _hd) * _scale;
-                        var p = new Span<float>(scores, n);
-                        TensorPrimitives.Subtract(p, TensorPrimitives.Max(p), p);
-                        TensorPrimitives.Exp(p, p);
-                        var inv = 1f / TensorPrimitives.Sum(p);
+                        // q·k for 8 positions at a time, then the rest one by one.
+                        var t = 0;
+                        for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
+                        for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
+                        var inv = 1f / SoftmaxNumerators(scores, n);
+                        // p·v: each output dimension reduces along the contiguous positions of the transposed values.
                         var o = _patt + (long)r * _nh * _hd + head * _hd;
-                        for (var d = 0; d < _hd; d++) o[d] = Dot(scores, values + (long)d * _maxLength, n) * inv;
+                        var d = 0;
+                        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n) * inv).Store(o + d);
+                        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n) * inv;
                     }
                 }
             }
     }
 
+    /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
+    [MethodImpl(Hot)]
+    private static float SoftmaxNumerators(float* p, int n)
+    {
+        var i = 0;
+        var max = float.NegativeInfinity;
+        if (n >= 8)
+        {
+            var m = Vector256.Load(p);
+            for (i = 8; i + 8 <= n; i += 8) m = Vector256.Max(m, Vector256.Load(p + i));
+            for (var k = 0; k < 8; k++) max = MathF.Max(max, m.GetElement(k));
+        }
+        for (; i < n; i++) max = MathF.Max(max, p[i]);
+        var (vmax, acc) = (Vector256.Create(max), Vector256<float>.Zero);
+        for (i = 0; i + 8 <= n; i += 8)
+        {
+            var e = Exp(Vector256.Load(p + i) - vmax);
+            e.Store(p + i);
+            acc += e;
+        }
+        var sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += p[i] = MathF.Exp(p[i] - max);
+        return sum;
+    }
+
     /// <summary>HF's rotate_half RoPE on one head: (x1, x2) ← (x1·cos − x2·sin, x2·cos + x1·sin).</summary>
+    [MethodImpl(Hot)]
     private static void Rope(float* x, float* cos, float* sin, int hd)
     {
         var half = hd / 2;
@@ -293,28 +366,73 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         }
     }
 
+    /// <summary>The 8 dot products of rows a, a + stride, …, a + 7·stride with b, over n elements (the tail read masked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Dot8(float* a, long stride, float* b, int n)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        var i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var x = Vector256.Load(b + i);
+            var row = a + i;
+            s0 = Fma.MultiplyAdd(Vector256.Load(row), x, s0);
+            s1 = Fma.MultiplyAdd(Vector256.Load(row + stride), x, s1);
+            s2 = Fma.MultiplyAdd(Vector256.Load(row + 2 * stride), x, s2);
+            s3 = Fma.MultiplyAdd(Vector256.Load(row + 3 * stride), x, s3);
+            s4 = Fma.MultiplyAdd(Vector256.Load(row + 4 * stride), x, s4);
+            s5 = Fma.MultiplyAdd(Vector256.Load(row + 5 * stride), x, s5);
+            s6 = Fma.MultiplyAdd(Vector256.Load(row + 6 * stride), x, s6);
+            s7 = Fma.MultiplyAdd(Vector256.Load(row + 7 * stride), x, s7);
+        }
+        if (i < n)
+        {
+            // Masked loads read only the n − i live lanes: never past a row's end, never a stale cache tail.
+            var mask = Vector256.GreaterThan(Vector256.Create(n - i), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+            var x = Avx.MaskLoad(b + i, mask);
+            var row = a + i;
+            s0 = Fma.MultiplyAdd(Avx.MaskLoad(row, mask), x, s0);
+            s1 = Fma.MultiplyAdd(Avx.MaskLoad(row + stride, mask), x, s1);
+            s2 = Fma.MultiplyAdd(Avx.MaskLoad(row + 2 * stride, mask), x, s2);
+            s3 = Fma.MultiplyAdd(Avx.MaskLoad(row + 3 * stride, mask), x, s3);
+            s4 = Fma.MultiplyAdd(Avx.MaskLoad(row + 4 * stride, mask), x, s4);
+            s5 = Fma.MultiplyAdd(Avx.MaskLoad(row + 5 * stride, mask), x, s5);
+            s6 = Fma.MultiplyAdd(Avx.MaskLoad(row + 6 * stride, mask), x, s6);
+            s7 = Fma.MultiplyAdd(Avx.MaskLoad(row + 7 * stride, mask), x, s7);
+        }
+        // Transpose-and-add: lane k of the result is the sum of s_k's lanes.
+        var h0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
+        var h4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
+        return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(float* a, float* b, int n)
     {
+        var acc = Vector256<float>.Zero;
         var i = 0;
-        var sum = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            var (acc0, acc1) = (Vector256<float>.Zero, Vector256<float>.Zero);
-            for (; i + 16 <= n; i += 16)
-            {
-                acc0 += Vector256.Load(a + i) * Vector256.Load(b + i);
-                acc1 += Vector256.Load(a + i + 8) * Vector256.Load(b + i + 8);
-            }
-            if (i + 8 <= n)
-            {
-                acc0 += Vector256.Load(a + i) * Vector256.Load(b + i);
-                i += 8;
-            }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
+        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+        var sum = Vector256.Sum(acc);
         for (; i < n; i++) sum += a[i] * b[i];
         return sum;
+    }
+
+    /// <summary>e^x in float32 (Cody–Waite range reduction, degree-7 polynomial; within 2 ulp over the range used here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        var k = Vector256.Round(x * Vector256.Create(1.44269504f));
+        var r = Fma.MultiplyAdd(k, Vector256.Create(2.12194440e-4f), Fma.MultiplyAdd(k, Vector256.Create(-0.693359375f), x));
+        var p = Vector256.Create(1f / 5040);
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 720));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 120));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 24));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 6));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f));
+        return p * Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
     }
 
     /// <summary>cos and sin of every (position, frequency) as <see cref="RotaryEmbedding.forward"/> computes them (float32 angle, attention scaling).</summary>
