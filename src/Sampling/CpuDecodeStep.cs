@@ -330,7 +330,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
 
     /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
     [MethodImpl(Hot)]
-    private static float SoftmaxNumerators(float* p, int n)
+    internal static float SoftmaxNumerators(float* p, int n)
     {
         var i = 0;
         var max = float.NegativeInfinity;
