@@ -44,6 +44,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     private float[] _norm = [];
     private Action<int, int> _kernel = (_, _) => { };
     private readonly Action<int> _chunk;
+    private readonly ParallelOptions _parallel;
+    private const int ChunksPerThread = 4;
     private readonly Action<int, int> _embedNorm, _attention, _residualNorm, _swiGlu;
 
     /// <summary>Why <paramref name="model"/> cannot use this step (null when it can): a device, dtype or hook it does not cover.</summary>
@@ -133,7 +135,11 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         _pact = Ptr(_act);
         _pembed = Ptr(_embed);
         (_embedNorm, _attention, _residualNorm, _swiGlu) = (EmbedNorm, Attention, ResidualNorm, SwiGlu);
-        _chunk = i => _kernel(_rows * i / _threads, _rows * (i + 1) / _threads);
+        // A few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share is taken
+        // over by the others instead of holding every thread at the end of the loop.
+        var chunks = ChunksPerThread * _threads;
+        _chunk = i => _kernel(_rows * i / chunks, _rows * (i + 1) / chunks);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
     }
 
     /// <summary>Decode steps this object has run (tests check that the fast path is taken).</summary>
@@ -210,7 +216,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         _kernel = kernel;
         // Under 64 rows a second thread costs more than it saves.
         if (_threads == 1 || _rows < 64) kernel(0, _rows);
-        else Parallel.For(0, _threads, _chunk);
+        else Parallel.For(0, ChunksPerThread * _threads, _parallel, _chunk);
     }
 
     /// <summary>x ← embedding[token]; h ← RMSNorm(x) · w.</summary>
