@@ -115,12 +115,12 @@ internal static class DecodeProfile
         using var fullMask = keyIndex.unsqueeze(0).le(positions.unsqueeze(1)).view(R, 1, 1, maxLength);
         // The CPU fast path SlotDecoder takes for float32 models (CpuDecodeStep): the same step, and its GEMMs alone.
         var hostPositions = positions.data<long>().Select(p => (int)p).ToArray();
-        using var fast = new CpuDecodeStep(model, rows, maxLength, get_num_threads());
-        using var oneThread = new CpuDecodeStep(model, rows, maxLength, 1);
+        using var fast = new CpuDecodeStep(model, rows, maxLength, 1);
+        using var threaded = new CpuDecodeStep(model, rows, maxLength, get_num_threads());
         Alt("whole forward: the reference model through the row-position cache vs CpuDecodeStep (current on the CPU)", () => Forward(additive: false),
             () => fast.Forward(token, hostPositions, cache));
-        Alt($"CpuDecodeStep: row loops on {get_num_threads()} threads (current) vs on one", () => fast.Forward(token, hostPositions, cache),
-            () => oneThread.Forward(token, hostPositions, cache));
+        Alt($"CpuDecodeStep: row loops on one thread (current) vs on {get_num_threads()}", () => fast.Forward(token, hostPositions, cache),
+            () => threaded.Forward(token, hostPositions, cache));
         var fastForward = Time(() => fast.Forward(token, hostPositions, cache));
         var gemms = Time(() => fast.GemmsOnly(rows));
         table.Add(w.Preset, "fast path", $"CpuDecodeStep forward, {R} rows", fastForward, $"{100 * fastForward / forward:F0}% of the reference forward",

@@ -17,7 +17,8 @@ namespace PostTrain.Sampling;
 /// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode). Here
 /// only the GEMMs go to libtorch, on weights fused once per decoder (q|k|v as one matrix, gate|up as one), into buffers
 /// allocated once; everything else (embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write,
-/// attention over each row's own cache prefix, SiLU·up) runs as C# loops (AVX2) over the tensors' memory, parallel over rows.
+/// attention over each row's own cache prefix, SiLU·up) runs as C# loops (AVX2) over the tensors' memory (on one thread
+/// in the sampler; parallel over rows when given more).
 /// The reference model in <c>src/Model/Llama.cs</c> stays the definition: prefill and every case this class does not
 /// cover (see <see cref="WhyNot"/>) use it, and the tests hold the two to the same logits.
 /// </summary>

@@ -43,7 +43,10 @@ internal sealed class SlotDecoder : IDisposable
         _stops = stopIds.Count > 0 ? tensor(stopIds.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope() : null;
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
-        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, get_num_threads());
+        // Row loops on the calling thread: after each GEMM libtorch's OpenMP workers spin for a while (libgomp's default wait
+        // policy), so a second row thread shares a core with a spinner; on the shared 2-core machine two row threads took
+        // 1.25-2.8x the time of one (bench profile.decode, alternatives.cpu_decode_step).
+        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, threads: 1);
         _positions = Long(slots);
         _steps = Long(slots);
         _limits = Long(slots);
