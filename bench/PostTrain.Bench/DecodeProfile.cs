@@ -9,8 +9,8 @@ namespace PostTrain.Bench;
 /// <summary>
 /// Where one continuous-batching decode step goes at iterate's batch (256 rows, each at its own cache length around the
 /// mean): the whole forward through the row-position K/V cache as <c>SlotDecoder</c> runs it, each part of it in isolation
-/// at the step's shapes × how often the step runs it, and token selection (log-softmax, the counter-based Gumbel noise,
-/// argmax). Alternatives of the costly parts are timed beside them in the same run, so their ratios compare like for like.
+/// at the step's shapes × how often the step runs it, and token selection (log-softmax, the inverse-CDF token choice).
+/// The CPU fast path SlotDecoder takes (CpuDecodeStep) is timed against the reference forward. Alternatives of the costly parts are timed beside them in the same run, so their ratios compare like for like.
 /// </summary>
 internal static class DecodeProfile
 {
@@ -79,9 +79,9 @@ internal static class DecodeProfile
         parts.Add(("selection: log_softmax", Time(() => F.log_softmax(logits, -1))));
         using var keys = randint(long.MinValue, long.MaxValue, [R], dtype: ScalarType.Int64);
         using var steps = randint(0, 64, [R], dtype: ScalarType.Int64);
-        var gumbel = Time(() => CounterRandom.Gumbel(keys, steps, V));
-        parts.Add(("selection: Gumbel noise (counter-based, int64 hash, in-place buffers)", gumbel));
-        parts.Add(("selection: add + argmax", Time(() => logits.add(logits).argmax(-1))));
+        var hostKeys = keys.data<long>().Select(k => unchecked((ulong)k)).ToArray();
+        var hostSteps = steps.data<long>().Select(t => (int)t).ToArray();
+        parts.Add(("selection: token choice by inverse CDF (InverseCdf, one counter-based uniform per row)", Time(() => InverseCdf.Choose(logits, hostKeys, hostSteps))));
 
         // Alternatives, same shapes, same run.
         var alternatives = new JsonObject();
@@ -106,17 +106,26 @@ internal static class DecodeProfile
         Alt("attention, one layer: SDPA with a bool mask vs no mask (a static batch)", current, () => F.scaled_dot_product_attention(qg, kv, vv));
         Alt("attention, one layer: p·v over values stored (L, hd) (until 2026-12-04) vs stored transposed (current)",
             () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vv), () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vTv.transpose(2, 3)));
-        Action noise = () => CounterRandom.Gumbel(keys, steps, V);
-        Alt("noise: Gumbel with a fresh tensor per op (until 2026-12-04) vs in place (current)", () => AllocatingGumbel(keys, steps, V), noise);
-        using var u = rand(R, 1, dtype: ScalarType.Float64);
-        Alt("token choice: inverse CDF from one counter-based uniform per row (softmax, cumsum, searchsorted) vs Gumbel noise", noise, () =>
-        {
-            var cdf = F.softmax(logits, -1).cumsum(-1);
-            searchsorted(cdf, (u * cdf.narrow(1, V - 1, 1)).to_type(ScalarType.Float32), right: true).clamp_max_(V - 1);
-        });
+        Action gumbel = () => logits.add(AllocatingGumbel(keys, steps, V)).argmax(-1);
+        Alt("token choice: Gumbel noise + argmax (the allocating version; the in-place one, used until 2026-12-04, took 0.65x of it) vs inverse CDF on the device (softmax, cumsum, searchsorted)",
+            gumbel, () => InverseCdf.Choose(logits, hostKeys, hostSteps, onHost: false));
+        Alt("token choice: Gumbel noise + argmax (allocating) vs inverse CDF as a C# loop over the logits (current on the CPU)", gumbel, () => InverseCdf.Choose(logits, hostKeys, hostSteps));
         using var kc = k.narrow(2, 0, visible).contiguous();
         using var vc = v.narrow(2, 0, visible).contiguous();
         using var fullMask = keyIndex.unsqueeze(0).le(positions.unsqueeze(1)).view(R, 1, 1, maxLength);
+        // The CPU fast path SlotDecoder takes for float32 models (CpuDecodeStep): the same step, and its GEMMs alone.
+        var hostPositions = positions.data<long>().Select(p => (int)p).ToArray();
+        using var fast = new CpuDecodeStep(model, rows, maxLength, 1);
+        using var threaded = new CpuDecodeStep(model, rows, maxLength, get_num_threads());
+        Alt("whole forward: the reference model through the row-position cache vs CpuDecodeStep (current on the CPU)", () => Forward(additive: false),
+            () => fast.Forward(token, hostPositions, cache));
+        Alt($"CpuDecodeStep: row loops on one thread (current) vs on {get_num_threads()}", () => fast.Forward(token, hostPositions, cache),
+            () => threaded.Forward(token, hostPositions, cache));
+        var fastForward = Time(() => fast.Forward(token, hostPositions, cache));
+        var gemms = Time(() => fast.GemmsOnly(rows));
+        table.Add(w.Preset, "fast path", $"CpuDecodeStep forward, {R} rows", fastForward, $"{100 * fastForward / forward:F0}% of the reference forward",
+            $"its GEMMs alone {gemms:G3} s ({100 * gemms / fastForward:F0}%)");
+        alternatives["cpu_decode_step"] = new JsonObject { ["forward_s"] = fastForward, ["gemms_only_s"] = gemms, ["reference_forward_s"] = forward };
         Alt($"attention, one layer: SDPA over the cache prefix vs over the whole {maxLength}-position cache (contiguous, masked)", current,
             () => F.scaled_dot_product_attention(qg, k, v, attn_mask: fullMask));
         Alt("attention, one layer: SDPA over the cache prefix vs over contiguous K/V (copy not timed)", current, () => F.scaled_dot_product_attention(qg, kc, vc, attn_mask: mask));
@@ -140,7 +149,7 @@ internal static class DecodeProfile
         return json;
     }
 
-    /// <summary>The noise as the sampler computed it until 2026-12-04, kept here as the baseline its replacement is timed against.</summary>
+    /// <summary>Gumbel noise as the sampler first computed it on the tensor, kept here as the baseline the inverse CDF is timed against.</summary>
     private static Tensor AllocatingGumbel(Tensor keys, Tensor steps, long vocab)
     {
         const ulong golden = 0x9E3779B97F4A7C15UL;

@@ -38,7 +38,14 @@ internal static class SamplingBench
         var big = Library(prompts, bigRows);
         var small = Library(prompts[..smallPrompts], 32);
         var single = Library(prompts[..(quick ? 2 : 8)], 1, samples: 1);
+        // The same run through the reference forward (src/Model/Llama.cs) instead of CpuDecodeStep: a no-op hook on one
+        // projection is enough for the decoder to take it, so the two compare under the same load.
+        SamplingStats reference;
+        var hook = model.model.layers[0].self_attn.q_proj.register_forward_hook((_, _, y) => y);
+        try { reference = Library(prompts, bigRows); }
+        finally { hook.remove(); }
         Add($"Sampler, continuous batching, {big.Slots} slots", big);
+        Add($"the same through the reference forward (CpuDecodeStep off: {reference.FastDecodeSteps} of {reference.DecodeSteps} steps on it)", reference);
         Add("Sampler, continuous batching, 32 slots", small);
         Add("Sampler, one sequence at a time", single);
         var speedup = big.TokensPerSecond / single.TokensPerSecond;
@@ -63,6 +70,7 @@ internal static class SamplingBench
         var bigDecode = big.DecodeTokensPerSecond;
         Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline"
             + (peerTps is double p ? $"; PyTorch peer {p:F0} tokens/s at the same batch ({bigDecode / p:F2}x)" : "")
+            + $"; {bigDecode / reference.DecodeTokensPerSecond:F2}x its decode through the reference forward ({big.FastDecodeSteps} of {big.DecodeSteps} steps on CpuDecodeStep)"
             + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot, {big.KvCacheBytes / 1048576.0:F1} MiB for {big.Slots} slots (limited by {big.SlotsLimitedBy})");
         return new JsonObject
         {
@@ -73,6 +81,7 @@ internal static class SamplingBench
             ["pytorch_peer"] = peerJson,
             ["batched_over_one_at_a_time"] = speedup,
             ["decode_over_pytorch_peer"] = peerTps is double q ? bigDecode / q : null,
+            ["decode_over_reference_forward"] = bigDecode / reference.DecodeTokensPerSecond,
         };
 
         SamplingStats Library(TokenPrompt[] ps, int batch, int samples = 0)
@@ -94,6 +103,7 @@ internal static class SamplingBench
                 ["seconds"] = s.Seconds, ["prefill_s"] = s.PrefillSeconds, ["select_s"] = s.SelectSeconds, ["forward_s"] = s.ForwardSeconds,
                 ["tokens_per_s"] = s.TokensPerSecond, ["decode_tokens_per_s"] = decode, ["roofline_tokens_per_s"] = roof,
                 ["share_of_roofline"] = decode / roof, ["kv_bytes_per_slot"] = s.KvBytesPerSlot,
+                ["decode_steps"] = s.DecodeSteps, ["fast_decode_steps"] = s.FastDecodeSteps,
                 ["kv_cache_bytes"] = s.KvCacheBytes, ["kv_cache_budget_bytes"] = new SamplingOptions().KvCacheBudgetBytes, ["slots_limited_by"] = s.SlotsLimitedBy,
             });
         }

@@ -691,6 +691,12 @@ public sealed class KvCache : IDisposable
         return (keys[layer][.., .., end], values[layer][TensorIndex.Ellipsis, end].transpose(2, 3));
     }
 
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s whole buffers, keys (B, nkv, MaxLength, hd) and values transposed (B, nkv, hd, MaxLength),
+    /// contiguous: for a decode kernel that writes and reads them in place (<c>CpuDecodeStep</c>). <see cref="Reorder"/> replaces them.
+    /// </summary>
+    public (Tensor Keys, Tensor Values) Layer(int layer) => (keys[layer], values[layer]);
+
     internal void Advance(long t)
     {
         if (rowWrite is null) Length += (int)t;

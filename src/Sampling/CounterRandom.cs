@@ -1,5 +1,4 @@
 using System.Text;
-using static TorchSharp.torch;
 
 namespace PostTrain.Sampling;
 
@@ -33,26 +32,4 @@ public static class CounterRandom
 
     /// <summary>A uniform in (0, 1) for <paramref name="counter"/> of stream <paramref name="key"/>.</summary>
     public static double Uniform(ulong key, ulong counter) => ((Mix(key + counter * Golden) >> 11) + 0.5) * (1.0 / (1UL << 53));
-
-    /// <summary>
-    /// Standard Gumbel noise for step <paramref name="step"/> of stream <paramref name="key"/> into <paramref name="into"/> (one per vocabulary id):
-    /// argmax(logits/T + g) is a sample from softmax(logits/T) (the Gumbel-max trick).
-    /// </summary>
-    public static void Gumbel(ulong key, int step, Span<float> into)
-    {
-        var baseCounter = (ulong)step * (ulong)into.Length;
-        for (var v = 0; v < into.Length; v++)
-            into[v] = (float)-Math.Log(-Math.Log(Uniform(key, baseCounter + (ulong)v)));
-    }
-
-    /// <summary>
-    /// <see cref="Gumbel(ulong, int, Span{float})"/> for many streams at once, on the logits' device: row a holds step
-    /// <paramref name="steps"/>[a] of stream <paramref name="keys"/>[a] (both (A,) int64, keys as the ulong's bits), (A, V) float32.
-    /// The hash is the same 64-bit arithmetic (two's-complement wrap-around), so the uniforms are bit-identical to the scalar path.
-    /// </summary>
-    public static Tensor Gumbel(Tensor keys, Tensor steps, long vocab)
-    {
-        using var noise = new GumbelNoise(keys.shape[0], vocab, keys.device);
-        return noise.Next(keys, steps).clone();
-    }
 }

@@ -10,8 +10,9 @@ namespace PostTrain.Sampling;
 /// it is prefilled once (with the other prompts admitted at the same step, right-padded so no mask is needed) and its
 /// keys and values are copied into its N slots. Every step decodes one token in every slot, each slot at its own
 /// position; a finished row frees its slot for the next prompt, so the batch stays full over the whole prompt list.
-/// Sampling stays on the tensor (temperature, top-k/top-p, counter-based Gumbel noise, argmax); the host reads one
-/// finished code per slot per step and the tokens of rows that finished.
+/// Sampling stays on the logits' tensor (temperature, top-k/top-p, then <see cref="InverseCdf"/> with one counter-based uniform
+/// per row); the host reads one finished code per slot per step and the tokens of rows that finished. On the CPU a float32
+/// model's one-token forwards run through <see cref="CpuDecodeStep"/>.
 /// </summary>
 internal sealed class SlotDecoder : IDisposable
 {
@@ -23,15 +24,17 @@ internal sealed class SlotDecoder : IDisposable
     private readonly Device _device;
     private readonly Tensor? _stops;
     private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
-    private readonly GumbelNoise _noise; // in-place buffers for the per-stream noise, (slots, V)
+    private readonly CpuDecodeStep? _fast; // the one-token forward without libtorch's per-op overhead, where it applies
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
-    private Tensor _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs;
+    private Tensor _positions, _steps, _limits, _logits, _tokens, _logProbs;
     private KvCache _cache;
 
     // Per slot, on the host: the global row (prompt · N + sample) it decodes, or −1 when free; its position and step.
     private int[] _row;
     private int[] _hostPosition;
+    private ulong[] _hostKey; // its random stream and its step (the token's index in its response): InverseCdf's counter
+    private int[] _hostStep;
 
     public SlotDecoder(LlamaForCausalLM model, SamplingOptions options, int vocab, IReadOnlyList<int> stopIds, int slots, int maxLength)
     {
@@ -40,8 +43,10 @@ internal sealed class SlotDecoder : IDisposable
         _stops = stopIds.Count > 0 ? tensor(stopIds.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope() : null;
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
-        _noise = new GumbelNoise(slots, vocab, _device);
-        _streamKeys = Long(slots);
+        // Row loops on the calling thread: after each GEMM libtorch's OpenMP workers spin for a while (libgomp's default wait
+        // policy), so a second row thread shares a core with a spinner; on the shared 2-core machine two row threads took
+        // 1.25-2.8x the time of one (bench profile.decode, alternatives.cpu_decode_step).
+        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, threads: 1);
         _positions = Long(slots);
         _steps = Long(slots);
         _limits = Long(slots);
@@ -50,6 +55,8 @@ internal sealed class SlotDecoder : IDisposable
         _logProbs = zeros([slots, options.MaxNewTokens], device: _device).DetachFromDisposeScope();
         _row = Enumerable.Repeat(-1, slots).ToArray();
         _hostPosition = new int[slots];
+        _hostKey = new ulong[slots];
+        _hostStep = new int[slots];
     }
 
     public int Slots => _row.Length;
@@ -58,6 +65,10 @@ internal sealed class SlotDecoder : IDisposable
     public double PrefillSeconds { get; private set; }
     public double SelectSeconds { get; private set; }
     public double ForwardSeconds { get; private set; }
+
+    /// <summary>One-token steps decoded, and how many of them <see cref="CpuDecodeStep"/> ran.</summary>
+    public long DecodeSteps { get; private set; }
+    public long FastDecodeSteps => _fast?.Steps ?? 0;
 
     /// <summary>
     /// Decodes every prompt's N rows; <paramref name="onPromptDone"/> gets a prompt's index and its N sequences as soon as its
@@ -103,13 +114,13 @@ internal sealed class SlotDecoder : IDisposable
         {
             var scaled = _o.Temperature == 1 ? usable : usable / _o.Temperature;
             if (_o.TopK > 0 || _o.TopP < 1) scaled = Sampler.Filter(scaled, _o.TopK, _o.TopP);
-            // In place: scaled may be _logits itself, which the next forward overwrites anyway.
-            token = scaled.add_(_noise.Next(_streamKeys, _steps)).argmax(-1);           // (S,) Gumbel-max sample
+            token = InverseCdf.Choose(scaled, _hostKey, _hostStep);                      // (S,) a sample of softmax(scaled)
         }
         var column = _steps.clamp_max(_o.MaxNewTokens - 1).unsqueeze(1);             // (S, 1) free slots write harmlessly
         _tokens.scatter_(1, column, token.unsqueeze(1));
         _logProbs.scatter_(1, column, logProbs.gather(1, token.unsqueeze(1)));
         _steps.add_(1);
+        for (var s = 0; s < Slots; s++) _hostStep[s]++;
         var code = _steps.ge(_limits).to_type(ScalarType.Byte).mul_(LimitBit);
         if (_stops is not null) code.bitwise_or_(token.isin(_stops, false, false).to_type(ScalarType.Byte));
         return (token, code);
@@ -118,6 +129,13 @@ internal sealed class SlotDecoder : IDisposable
     /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place.</summary>
     private void Forward(Tensor token)
     {
+        DecodeSteps++;
+        if (_fast is not null)
+        {
+            _logits.copy_(_fast.Forward(token, _hostPosition, _cache).narrow(1, 0, _vocab));
+            Advance();
+            return;
+        }
         var visible = _hostPosition.Max() + 1;
         // Boolean: an additive (0 / −∞) mask made once per step measured no faster, and slower on the small preset (bench profile.decode).
         var mask = _keyIndex.narrow(0, 0, visible).unsqueeze(0).le(_positions.unsqueeze(1)).view(Slots, 1, 1, visible); // (S, 1, 1, L')
@@ -125,6 +143,11 @@ internal sealed class SlotDecoder : IDisposable
         var logits = _model.forward(token.unsqueeze(1), _positions.unsqueeze(1), mask, _cache);  // (S, 1, V')
         _cache.WriteAtRowPositions(null, 0);
         _logits.copy_(logits.select(1, 0).narrow(1, 0, _vocab));
+        Advance();
+    }
+
+    private void Advance()
+    {
         _positions.add_(1).clamp_max_(_maxLength - 1); // only free slots ever reach the end
         for (var s = 0; s < Slots; s++) _hostPosition[s] = Math.Min(_hostPosition[s] + 1, _maxLength - 1);
     }
@@ -146,6 +169,7 @@ internal sealed class SlotDecoder : IDisposable
             results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs[i].narrow(0, 0, count).data<float>().ToArray(), (codes[s] & StoppedBit) != 0);
             _row[s] = -1;
             _hostPosition[s] = 0;
+            _hostStep[s] = 0;
             if (--remaining[p] == 0) onPromptDone(p, Enumerable.Range(0, _n).Select(j => results[p * _n + j]!).ToArray());
         }
         // A free slot keeps decoding garbage at position 0 until it is refilled: never past the cache, never read.
@@ -190,8 +214,8 @@ internal sealed class SlotDecoder : IDisposable
             limits[j] = Math.Min(_o.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
             _row[slots[j]] = (next + j / _n) * _n + j % _n;
             _hostPosition[slots[j]] = prompt.Ids.Length;
+            (_hostKey[slots[j]], _hostStep[slots[j]]) = ((ulong)keys[j], 0);
         }
-        _streamKeys.index_copy_(0, slotIndex, tensor(keys, device: _device));
         _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
         _limits.index_copy_(0, slotIndex, tensor(limits, device: _device));
         _steps.index_fill_(0, slotIndex, 0);
@@ -208,7 +232,6 @@ internal sealed class SlotDecoder : IDisposable
         var busy = Enumerable.Range(0, Slots).Where(s => _row[s] >= 0).ToArray();
         var keep = tensor(busy.Select(s => (long)s).ToArray(), device: _device);
         _cache.Reorder(keep);
-        Replace(ref _streamKeys, keep);
         Replace(ref _positions, keep);
         Replace(ref _steps, keep);
         Replace(ref _limits, keep);
@@ -217,6 +240,8 @@ internal sealed class SlotDecoder : IDisposable
         Replace(ref _logProbs, keep);
         _row = busy.Select(s => _row[s]).ToArray();
         _hostPosition = busy.Select(s => _hostPosition[s]).ToArray();
+        _hostKey = busy.Select(s => _hostKey[s]).ToArray();
+        _hostStep = busy.Select(s => _hostStep[s]).ToArray();
         keep.Dispose();
     }
 
@@ -232,8 +257,8 @@ internal sealed class SlotDecoder : IDisposable
     public void Dispose()
     {
         _cache.Dispose();
-        _noise.Dispose();
-        foreach (var t in new[] { _streamKeys, _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex }) t.Dispose();
+        _fast?.Dispose();
+        foreach (var t in new[] { _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex }) t.Dispose();
         _stops?.Dispose();
     }
 }

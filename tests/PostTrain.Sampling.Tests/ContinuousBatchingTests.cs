@@ -95,18 +95,39 @@ public class ContinuousBatchingTests
     }
 
     [Fact]
-    public void GumbelOnTheTensor_BitIdenticalToTheScalarStream()
+    public void InverseCdf_HostLoopEqualsTheDeviceVersion_AndNeverPicksAFilteredId()
     {
-        var keys = new[] { CounterRandom.StreamKey(0, "a", 0), CounterRandom.StreamKey(7, "prompt-12", 5), CounterRandom.StreamKey(-3, "é", 15), ulong.MaxValue };
-        var steps = new long[] { 0, 1, 63, 1_000_003 };
-        const int V = 384;
-        using var t = CounterRandom.Gumbel(tensor(keys.Select(k => unchecked((long)k)).ToArray()), tensor(steps), V);
-        var device = t.data<float>().ToArray();
-        var host = new float[V];
-        for (var a = 0; a < keys.Length; a++)
+        manual_seed(3);
+        const int rows = 64, V = 300;
+        using var logits = randn(rows, V) * 3;
+        using var filtered = Sampler.Filter(logits, 40, 0.9);
+        var keys = Enumerable.Range(0, rows).Select(a => CounterRandom.StreamKey(5, $"p{a}", a % 3)).ToArray();
+        var steps = Enumerable.Range(0, rows).Select(a => a * 7).ToArray();
+        using var host = InverseCdf.Choose(filtered, keys, steps);
+        using var device = InverseCdf.Choose(filtered, keys, steps, onHost: false);
+        Assert.Equal(device.data<long>().ToArray(), host.data<long>().ToArray());
+        var values = filtered.data<float>().ToArray();
+        var ids = host.data<long>().ToArray();
+        for (var a = 0; a < rows; a++) Assert.True(float.IsFinite(values[a * V + (int)ids[a]]), $"row {a} picked filtered id {ids[a]}");
+    }
+
+    [Fact]
+    public void InverseCdf_DrawsFromTheSoftmax()
+    {
+        // One stream, 20,000 steps over a fixed 4-id distribution: each frequency within 4 standard errors of its probability.
+        float[] logits = [0f, 1f, 2f, -1f];
+        var p = logits.Select(x => Math.Exp(x)).ToArray();
+        p = p.Select(x => x / p.Sum()).ToArray();
+        const int draws = 20_000;
+        using var rows = tensor(Enumerable.Range(0, draws).SelectMany(_ => logits).ToArray()).view(draws, 4);
+        var key = CounterRandom.StreamKey(9, "q", 0);
+        using var tokens = InverseCdf.Choose(rows, Enumerable.Repeat(key, draws).ToArray(), Enumerable.Range(0, draws).ToArray());
+        var counts = new int[4];
+        foreach (var t in tokens.data<long>().ToArray()) counts[t]++;
+        for (var v = 0; v < 4; v++)
         {
-            CounterRandom.Gumbel(keys[a], (int)steps[a], host);
-            Assert.Equal(host, device.AsSpan(a * V, V).ToArray());
+            var se = Math.Sqrt(p[v] * (1 - p[v]) / draws);
+            Assert.InRange(counts[v] / (double)draws, p[v] - 4 * se, p[v] + 4 * se);
         }
     }
 }

@@ -110,7 +110,8 @@ public class SamplerTests
     [Fact]
     public void Generate_SharedPromptCache_SameAsPrefillingEachContinuation()
     {
-        // Reference: every continuation recomputes its whole sequence with no cache, drawing the same per-stream noise.
+        // Reference: every continuation recomputes its whole sequence with no cache, drawing the same per-stream uniforms
+        // (through the device version of the inverse CDF: softmax, cumsum, searchsorted).
         using var model = TinyModel(7);
         var options = Options(n: 3) with { StopIds = Enumerable.Range(0, 40).ToArray() };
         var prompts = RaggedPrompts()[..3];
@@ -125,13 +126,12 @@ public class SamplerTests
             var key = CounterRandom.StreamKey(options.Seed, s.PromptId, s.SampleIndex);
             var context = prompts.Single(p => p.Id == s.PromptId).Ids.ToList();
             var expected = new List<int>();
-            var noise = new float[V];
             for (var t = 0; t < options.MaxNewTokens; t++)
             {
                 using var logits = model.forward(tensor(L(context)).unsqueeze(0))[.., -1]; // (1, V)
-                CounterRandom.Gumbel(key, t, noise);
                 using var filtered = Sampler.Filter(logits / options.Temperature, options.TopK, options.TopP);
-                var next = (int)(filtered + tensor(noise).unsqueeze(0)).argmax(-1).item<long>();
+                using var chosen = InverseCdf.Choose(filtered, [key], [t], onHost: false);
+                var next = (int)chosen.item<long>();
                 expected.Add(next);
                 context.Add(next);
                 if (options.StopIds!.Contains(next)) break;

@@ -1,0 +1,476 @@
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using PostTrain.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PostTrain.Sampling;
+
+/// <summary>
+/// One continuous-batching decode step (one token per row, each row at its own position) for a float32 model on the CPU,
+/// computing what <see cref="LlamaForCausalLM.forward"/> computes through the row-position <see cref="KvCache"/>.
+/// Why it exists: on the small presets a step is some 250 tiny libtorch ops (RMSNorm, RoPE, views, the cache scatter,
+/// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode). Here
+/// only the GEMMs go to libtorch, on weights fused once per decoder (q|k|v as one matrix, gate|up as one), into buffers
+/// allocated once; everything else (embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write,
+/// attention over each row's own cache prefix, SiLU·up) runs as C# loops (AVX2) over the tensors' memory (on one thread
+/// in the sampler; parallel over rows when given more).
+/// The reference model in <c>src/Model/Llama.cs</c> stays the definition: prefill and every case this class does not
+/// cover (see <see cref="WhyNot"/>) use it, and the tests hold the two to the same logits.
+/// </summary>
+internal sealed unsafe class CpuDecodeStep : IDisposable
+{
+    private readonly int _c, _nh, _nkv, _hd, _group, _inter, _vocab, _layers, _qkvWidth, _maxLength, _threads;
+    private readonly float _eps, _scale;
+    private readonly Tensor[] _wqkv, _wo, _wgu, _wdown; // transposed views of the fused weights, (in, out)
+    private readonly Tensor?[] _bqkv, _bo, _bgu, _bdown;
+    private readonly Tensor _head, _embed;               // (in, V) view of the head; the embedding (V, C)
+    private readonly List<Tensor> _owned = [];
+    private readonly float[][] _normIn, _normPost;
+    private readonly float[] _normFinal, _cos, _sin;     // (maxLength, hd/2) rotary tables, attention scaling included
+    private readonly Tensor _x, _h, _qkv, _att, _proj, _gu, _act, _logits;
+    private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _pembed;
+    private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization; // row loops: no slow tier-0 code on the first steps
+    [ThreadStatic] private static float[]? t_scores;      // per thread: one head's scores over the cache
+
+    // The step being run, read by the row kernels.
+    private int _rows, _layer;
+    private long* _tokens;
+    private int[] _positions = [];
+    private float* _keys, _values;
+    private float[] _norm = [];
+    private Action<int, int> _kernel = (_, _) => { };
+    private readonly Action<int> _chunk;
+    private readonly ParallelOptions _parallel;
+    private const int ChunksPerThread = 4;
+    private readonly Action<int, int> _embedNorm, _attention, _residualNorm, _swiGlu;
+
+    /// <summary>Why <paramref name="model"/> cannot use this step (null when it can): a device, dtype or hook it does not cover.</summary>
+    public static string? WhyNot(LlamaForCausalLM model, int maxLength)
+    {
+        var c = model.Config;
+        if (model.parameters().Any(p => p.device_type != TorchSharp.DeviceType.CPU)) return "the model is not on the CPU";
+        if (!Avx2.IsSupported || !Fma.IsSupported) return "the CPU has no AVX2 and FMA";
+        if (model.parameters().Any(p => p.dtype != ScalarType.Float32)) return "the model is not float32";
+        if (c.RopeScaling?.Kind == "dynamic" && maxLength > c.MaxPositionEmbeddings) return "dynamic RoPE past max_position_embeddings";
+        foreach (var layer in model.model.layers)
+        {
+            Linear[] projections = [layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.o_proj,
+                layer.mlp.gate_proj, layer.mlp.up_proj, layer.mlp.down_proj];
+            if (projections.Any(HasHooks)) return "a projection has forward hooks (LoRA adapters)";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="module"/> has hooks, which <see cref="nn.Module{T, TResult}.call"/> would run: TorchSharp keeps them
+    /// in private dictionaries, read here by reflection. Unknown (a TorchSharp without those fields) counts as hooked.
+    /// </summary>
+    private static bool HasHooks(nn.Module module)
+    {
+        var found = false;
+        for (var t = module.GetType(); t is not null; t = t.BaseType)
+            foreach (var name in new[] { "pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks" })
+                if (t.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly) is { } field)
+                {
+                    found = true;
+                    if (field.GetValue(module) is ICollection { Count: > 0 }) return true;
+                }
+        return !found;
+    }
+
+    /// <param name="model">A model <see cref="WhyNot"/> accepts.</param>
+    /// <param name="rows">Rows of the largest batch (the decoder's slots).</param>
+    /// <param name="maxLength">The cache's positions.</param>
+    /// <param name="threads">Threads for the row loops (the GEMMs use libtorch's own).</param>
+    public CpuDecodeStep(LlamaForCausalLM model, int rows, int maxLength, int threads = 2)
+    {
+        var c = model.Config;
+        (_c, _nh, _nkv, _hd, _inter, _vocab, _layers) = (c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.IntermediateSize, c.VocabSize, c.NumHiddenLayers);
+        (_group, _qkvWidth, _maxLength, _threads) = (_nh / _nkv, (_nh + 2 * _nkv) * _hd, maxLength, Math.Max(1, threads));
+        (_eps, _scale) = ((float)c.RmsNormEps, (float)(1.0 / Math.Sqrt(_hd)));
+        (_wqkv, _wo, _wgu, _wdown) = (new Tensor[_layers], new Tensor[_layers], new Tensor[_layers], new Tensor[_layers]);
+        (_bqkv, _bo, _bgu, _bdown) = (new Tensor?[_layers], new Tensor?[_layers], new Tensor?[_layers], new Tensor?[_layers]);
+        (_normIn, _normPost) = (new float[_layers][], new float[_layers][]);
+        using (var scope = NewDisposeScope())
+        {
+            for (var l = 0; l < _layers; l++)
+            {
+                var (a, m) = (model.model.layers[l].self_attn, model.model.layers[l].mlp);
+                _wqkv[l] = Keep(cat([a.q_proj.weight!, a.k_proj.weight!, a.v_proj.weight!], 0)).t();
+                _wo[l] = a.o_proj.weight!.t();
+                _wgu[l] = Keep(cat([m.gate_proj.weight!, m.up_proj.weight!], 0)).t();
+                _wdown[l] = m.down_proj.weight!.t();
+                if (a.q_proj.bias is not null) _bqkv[l] = Keep(cat([a.q_proj.bias, a.k_proj.bias!, a.v_proj.bias!], 0));
+                _bo[l] = a.o_proj.bias;
+                if (m.gate_proj.bias is not null) _bgu[l] = Keep(cat([m.gate_proj.bias, m.up_proj.bias!], 0));
+                _bdown[l] = m.down_proj.bias;
+                _normIn[l] = model.model.layers[l].input_layernorm.weight.data<float>().ToArray();
+                _normPost[l] = model.model.layers[l].post_attention_layernorm.weight.data<float>().ToArray();
+                foreach (var t in new[] { _wqkv[l], _wo[l], _wgu[l], _wdown[l] }) Keep(t);
+            }
+            _embed = Keep(model.model.embed_tokens.weight!.contiguous());
+            _head = Keep((model.lm_head?.weight ?? model.model.embed_tokens.weight!).t());
+        }
+        _normFinal = model.model.norm.weight.data<float>().ToArray();
+        (_cos, _sin) = RotaryTables(c, maxLength);
+
+        _x = Buffer(rows, _c);
+        _h = Buffer(rows, _c);
+        _qkv = Buffer(rows, _qkvWidth);
+        _att = Buffer(rows, _nh * _hd);
+        _proj = Buffer(rows, _c);
+        _gu = Buffer(rows, 2 * _inter);
+        _act = Buffer(rows, _inter);
+        _logits = Buffer(rows, _vocab);
+        _px = Ptr(_x);
+        _ph = Ptr(_h);
+        _pqkv = Ptr(_qkv);
+        _patt = Ptr(_att);
+        _pproj = Ptr(_proj);
+        _pgu = Ptr(_gu);
+        _pact = Ptr(_act);
+        _pembed = Ptr(_embed);
+        (_embedNorm, _attention, _residualNorm, _swiGlu) = (EmbedNorm, Attention, ResidualNorm, SwiGlu);
+        // A few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share is taken
+        // over by the others instead of holding every thread at the end of the loop.
+        var chunks = ChunksPerThread * _threads;
+        _chunk = i => _kernel(_rows * i / chunks, _rows * (i + 1) / chunks);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+    }
+
+    /// <summary>Decode steps this object has run (tests check that the fast path is taken).</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>
+    /// Feeds <paramref name="tokens"/> ((R,) int64, R = the cache's rows) at <paramref name="positions"/>, writes each row's key
+    /// and value at its own position and attends over positions 0..position of its row; returns the logits (R, V), a view
+    /// of this object's buffer that the next step overwrites.
+    /// </summary>
+    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache)
+    {
+        _rows = (int)cache.Batch;
+        if (tokens.numel() != _rows || positions.Length < _rows || _rows > _x.shape[0] || cache.MaxLength != _maxLength)
+            throw new ArgumentException($"decode step: {tokens.numel()} tokens and {positions.Length} positions for a cache of {_rows} rows and {cache.MaxLength} positions; built for {_x.shape[0]} rows, {_maxLength} positions");
+        using var scope = NewDisposeScope();
+        var ids = tokens.contiguous();
+        _tokens = (long*)Ptr(ids);
+        _positions = positions;
+        _norm = _normIn[0];
+        Rows(_embedNorm);
+        var (x, h, qkv, att, proj, gu, act) = (Rows(_x), Rows(_h), Rows(_qkv), Rows(_att), Rows(_proj), Rows(_gu), Rows(_act));
+        for (var l = 0; l < _layers; l++)
+        {
+            _layer = l;
+            Gemm(qkv, h, _wqkv[l], _bqkv[l]);
+            var (k, v) = cache.Layer(l);
+            _keys = Ptr(k);
+            _values = Ptr(v);
+            Rows(_attention);
+            Gemm(proj, att, _wo[l], _bo[l]);
+            _norm = _normPost[l];
+            Rows(_residualNorm);
+            Gemm(gu, h, _wgu[l], _bgu[l]);
+            Rows(_swiGlu);
+            Gemm(proj, act, _wdown[l], _bdown[l]);
+            _norm = l + 1 < _layers ? _normIn[l + 1] : _normFinal;
+            Rows(_residualNorm);
+        }
+        var logits = Rows(_logits);
+        Gemm(logits, h, _head, null);
+        Steps++;
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The step's GEMMs alone on <paramref name="rows"/> rows (bench: how much of a step the non-GEMM work takes).</summary>
+    public void GemmsOnly(int rows)
+    {
+        _rows = rows;
+        using var scope = NewDisposeScope();
+        var (h, qkv, att, proj, gu, act) = (Rows(_h), Rows(_qkv), Rows(_att), Rows(_proj), Rows(_gu), Rows(_act));
+        for (var l = 0; l < _layers; l++)
+        {
+            Gemm(qkv, h, _wqkv[l], _bqkv[l]);
+            Gemm(proj, att, _wo[l], _bo[l]);
+            Gemm(gu, h, _wgu[l], _bgu[l]);
+            Gemm(proj, act, _wdown[l], _bdown[l]);
+        }
+        Gemm(Rows(_logits), h, _head, null);
+    }
+
+    private Tensor Rows(Tensor buffer) => buffer.narrow(0, 0, _rows);
+
+    /// <summary>output ← input · weight (+ bias), in place in a preallocated buffer.</summary>
+    private static void Gemm(Tensor output, Tensor input, Tensor weightT, Tensor? bias)
+    {
+        // In-place ops return the output tensor itself: nothing to dispose.
+        if (bias is null) output.addmm_(input, weightT, beta: 0, alpha: 1);
+        else output.copy_(bias.expand(output.shape)).addmm_(input, weightT, beta: 1, alpha: 1);
+    }
+
+    private void Rows(Action<int, int> kernel)
+    {
+        _kernel = kernel;
+        // Under 64 rows a second thread costs more than it saves.
+        if (_threads == 1 || _rows < 64) kernel(0, _rows);
+        else Parallel.For(0, ChunksPerThread * _threads, _parallel, _chunk);
+    }
+
+    /// <summary>x ← embedding[token]; h ← RMSNorm(x) · w.</summary>
+    [MethodImpl(Hot)]
+    private void EmbedNorm(int start, int end)
+    {
+        for (var r = start; r < end; r++)
+        {
+            new ReadOnlySpan<float>(_pembed + _tokens[r] * _c, _c).CopyTo(new Span<float>(_px + (long)r * _c, _c));
+            AddNorm(_px + (long)r * _c, null, _ph + (long)r * _c);
+        }
+    }
+
+    /// <summary>x ← x + proj; h ← RMSNorm(x) · w (the residual add fused with the next norm).</summary>
+    [MethodImpl(Hot)]
+    private void ResidualNorm(int start, int end)
+    {
+        for (var r = start; r < end; r++) AddNorm(_px + (long)r * _c, _pproj + (long)r * _c, _ph + (long)r * _c);
+    }
+
+    /// <summary>x ← x + add (when given); h ← x · rsqrt(mean(x²) + eps) · w, in float32 as <see cref="RmsNorm.forward"/>.</summary>
+    [MethodImpl(Hot)]
+    private void AddNorm(float* x, float* add, float* h)
+    {
+        var (n, i) = (_c, 0);
+        var acc = Vector256<float>.Zero;
+        for (; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            if (add != null)
+            {
+                v += Vector256.Load(add + i);
+                v.Store(x + i);
+            }
+            acc = Fma.MultiplyAdd(v, v, acc);
+        }
+        var sum = Vector256.Sum(acc);
+        for (; i < n; i++)
+        {
+            if (add != null) x[i] += add[i];
+            sum += x[i] * x[i];
+        }
+        var inv = 1f / MathF.Sqrt(sum / n + _eps);
+        fixed (float* w = _norm)
+        {
+            var scale = Vector256.Create(inv);
+            for (i = 0; i + 8 <= n; i += 8) (Vector256.Load(x + i) * scale * Vector256.Load(w + i)).Store(h + i);
+            for (; i < n; i++) h[i] = x[i] * inv * w[i];
+        }
+    }
+
+    /// <summary>act ← silu(gate) · up = gate · up / (1 + e^−gate).</summary>
+    [MethodImpl(Hot)]
+    private void SwiGlu(int start, int end)
+    {
+        var one = Vector256.Create(1f);
+        for (var r = start; r < end; r++)
+        {
+            var gate = _pgu + (long)r * 2 * _inter;
+            var up = gate + _inter;
+            var act = _pact + (long)r * _inter;
+            var i = 0;
+            for (; i + 8 <= _inter; i += 8)
+            {
+                var g = Vector256.Load(gate + i);
+                (g * Vector256.Load(up + i) / (one + Exp(-g))).Store(act + i);
+            }
+            for (; i < _inter; i++) act[i] = gate[i] * up[i] / (1f + MathF.Exp(-gate[i]));
+        }
+    }
+
+    /// <summary>
+    /// Per row: RoPE on its q and k heads at its position, k and v written into the cache at that position, then each query
+    /// head attends over positions 0..position of its K/V head (the rows' stale tails are never read, so no mask).
+    /// </summary>
+    [MethodImpl(Hot)]
+    private void Attention(int start, int end)
+    {
+        if (t_scores is null || t_scores.Length < _maxLength) t_scores = new float[_maxLength];
+        fixed (float* scores = t_scores)
+        fixed (float* cos = _cos, sin = _sin)
+            for (var r = start; r < end; r++)
+            {
+                var pos = _positions[r];
+                var n = pos + 1;
+                var row = _pqkv + (long)r * _qkvWidth;
+                var c = cos + (long)pos * (_hd / 2);
+                var s = sin + (long)pos * (_hd / 2);
+                for (var j = 0; j < _nkv; j++)
+                {
+                    var k = row + (_nh + j) * _hd;
+                    var v = row + (_nh + _nkv + j) * _hd;
+                    Rope(k, c, s, _hd);
+                    var keys = _keys + ((long)r * _nkv + j) * _maxLength * _hd;     // (L, hd)
+                    var values = _values + ((long)r * _nkv + j) * _hd * _maxLength; // (hd, L)
+                    new ReadOnlySpan<float>(k, _hd).CopyTo(new Span<float>(keys + (long)pos * _hd, _hd));
+                    for (var d = 0; d < _hd; d++) values[(long)d * _maxLength + pos] = v[d];
+                    for (var g = 0; g < _group; g++)
+                    {
+                        var head = j * _group + g;
+                        var q = row + head * _hd;
+                        Rope(q, c, s, _hd);
+                        // q·k for 8 positions at a time, then the rest one by one.
+                        var t = 0;
+                        for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
+                        for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
+                        var inv = 1f / SoftmaxNumerators(scores, n);
+                        // p·v: each output dimension reduces along the contiguous positions of the transposed values.
+                        var o = _patt + (long)r * _nh * _hd + head * _hd;
+                        var d = 0;
+                        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n) * inv).Store(o + d);
+                        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n) * inv;
+                    }
+                }
+            }
+    }
+
+    /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
+    [MethodImpl(Hot)]
+    internal static float SoftmaxNumerators(float* p, int n)
+    {
+        var i = 0;
+        var max = float.NegativeInfinity;
+        if (n >= 8)
+        {
+            var m = Vector256.Load(p);
+            for (i = 8; i + 8 <= n; i += 8) m = Vector256.Max(m, Vector256.Load(p + i));
+            for (var k = 0; k < 8; k++) max = MathF.Max(max, m.GetElement(k));
+        }
+        for (; i < n; i++) max = MathF.Max(max, p[i]);
+        var (vmax, acc) = (Vector256.Create(max), Vector256<float>.Zero);
+        for (i = 0; i + 8 <= n; i += 8)
+        {
+            var e = Exp(Vector256.Load(p + i) - vmax);
+            e.Store(p + i);
+            acc += e;
+        }
+        var sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += p[i] = MathF.Exp(p[i] - max);
+        return sum;
+    }
+
+    /// <summary>HF's rotate_half RoPE on one head: (x1, x2) ← (x1·cos − x2·sin, x2·cos + x1·sin).</summary>
+    [MethodImpl(Hot)]
+    private static void Rope(float* x, float* cos, float* sin, int hd)
+    {
+        var half = hd / 2;
+        for (var i = 0; i < half; i++)
+        {
+            var (a, b) = (x[i], x[i + half]);
+            x[i] = a * cos[i] - b * sin[i];
+            x[i + half] = b * cos[i] + a * sin[i];
+        }
+    }
+
+    /// <summary>The 8 dot products of rows a, a + stride, …, a + 7·stride with b, over n elements (the tail read masked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Dot8(float* a, long stride, float* b, int n)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        var i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var x = Vector256.Load(b + i);
+            var row = a + i;
+            s0 = Fma.MultiplyAdd(Vector256.Load(row), x, s0);
+            s1 = Fma.MultiplyAdd(Vector256.Load(row + stride), x, s1);
+            s2 = Fma.MultiplyAdd(Vector256.Load(row + 2 * stride), x, s2);
+            s3 = Fma.MultiplyAdd(Vector256.Load(row + 3 * stride), x, s3);
+            s4 = Fma.MultiplyAdd(Vector256.Load(row + 4 * stride), x, s4);
+            s5 = Fma.MultiplyAdd(Vector256.Load(row + 5 * stride), x, s5);
+            s6 = Fma.MultiplyAdd(Vector256.Load(row + 6 * stride), x, s6);
+            s7 = Fma.MultiplyAdd(Vector256.Load(row + 7 * stride), x, s7);
+        }
+        if (i < n)
+        {
+            // Masked loads read only the n − i live lanes: never past a row's end, never a stale cache tail.
+            var mask = Vector256.GreaterThan(Vector256.Create(n - i), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+            var x = Avx.MaskLoad(b + i, mask);
+            var row = a + i;
+            s0 = Fma.MultiplyAdd(Avx.MaskLoad(row, mask), x, s0);
+            s1 = Fma.MultiplyAdd(Avx.MaskLoad(row + stride, mask), x, s1);
+            s2 = Fma.MultiplyAdd(Avx.MaskLoad(row + 2 * stride, mask), x, s2);
+            s3 = Fma.MultiplyAdd(Avx.MaskLoad(row + 3 * stride, mask), x, s3);
+            s4 = Fma.MultiplyAdd(Avx.MaskLoad(row + 4 * stride, mask), x, s4);
+            s5 = Fma.MultiplyAdd(Avx.MaskLoad(row + 5 * stride, mask), x, s5);
+            s6 = Fma.MultiplyAdd(Avx.MaskLoad(row + 6 * stride, mask), x, s6);
+            s7 = Fma.MultiplyAdd(Avx.MaskLoad(row + 7 * stride, mask), x, s7);
+        }
+        // Transpose-and-add: lane k of the result is the sum of s_k's lanes.
+        var h0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
+        var h4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
+        return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* a, float* b, int n)
+    {
+        var acc = Vector256<float>.Zero;
+        var i = 0;
+        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+        var sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>e^x in float32 (Cody–Waite range reduction, degree-7 polynomial; within 2 ulp over the range used here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        var k = Vector256.Round(x * Vector256.Create(1.44269504f));
+        var r = Fma.MultiplyAdd(k, Vector256.Create(2.12194440e-4f), Fma.MultiplyAdd(k, Vector256.Create(-0.693359375f), x));
+        var p = Vector256.Create(1f / 5040);
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 720));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 120));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 24));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f / 6));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1f));
+        return p * Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
+    }
+
+    /// <summary>cos and sin of every (position, frequency) as <see cref="RotaryEmbedding.forward"/> computes them (float32 angle, attention scaling).</summary>
+    private static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c, int maxLength)
+    {
+        var (inv, scaling) = RotaryEmbedding.Frequencies(c.HeadDim, c.RopeTheta, c.RopeScaling, c.MaxPositionEmbeddings, maxLength);
+        var half = c.HeadDim / 2;
+        var (cos, sin) = (new float[maxLength * half], new float[maxLength * half]);
+        for (var p = 0; p < maxLength; p++)
+            for (var i = 0; i < half; i++)
+            {
+                var angle = (float)p * (float)inv[i];
+                cos[p * half + i] = (float)(Math.Cos(angle) * scaling);
+                sin[p * half + i] = (float)(Math.Sin(angle) * scaling);
+            }
+        return (cos, sin);
+    }
+
+    private Tensor Keep(Tensor t)
+    {
+        _owned.Add(t.DetachFromDisposeScope());
+        return t;
+    }
+
+    private Tensor Buffer(long rows, long width) => Keep(zeros(rows, width));
+
+    /// <summary>The first element of a contiguous CPU tensor: TorchSharp's <c>bytes</c> is a span over the tensor's own memory.</summary>
+    private static float* Ptr(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+    }
+}

@@ -1,0 +1,121 @@
+using PostTrain.Model;
+using PostTrain.Model.Lora;
+using static TorchSharp.torch;
+
+namespace PostTrain.Sampling.Tests;
+
+public class CpuDecodeStepTests
+{
+    /// <summary>A tiny model with every weight random (biases and norms too, so a dropped or misplaced one shows).</summary>
+    private static LlamaForCausalLM Model(int kvHeads, bool bias, bool tied, string rope, int? headDim = null)
+    {
+        manual_seed(21);
+        var config = LlamaConfig.Preset("tiny") with
+        {
+            NumKeyValueHeads = kvHeads, AttentionBias = bias, MlpBias = bias, TieWordEmbeddings = tied, ExplicitHeadDim = headDim,
+            RopeScaling = rope switch
+            {
+                "llama3" => new RopeScaling { RopeType = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 32 },
+                "yarn" => new RopeScaling { RopeType = "yarn", Factor = 4 },
+                _ => null,
+            },
+        };
+        var model = new LlamaForCausalLM(config);
+        model.eval();
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.normal_(0, 0.5);
+            else if (name.Contains("norm", StringComparison.Ordinal)) p.uniform_(0.5, 1.5);
+            else p.normal_(0, 0.2);
+        return model;
+    }
+
+    /// <summary>Rows prefilled at ragged lengths into two identical caches, as SlotDecoder's admission fills its slots.</summary>
+    private static (KvCache Reference, KvCache Fast, long[] Tokens, int[] Positions) Prefilled(LlamaForCausalLM model, int rows, int maxLength)
+    {
+        var rnd = new Random(rows);
+        var prompts = Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, 1 + rnd.Next(12)).Select(_ => (long)rnd.Next(model.Config.VocabSize)).ToArray()).ToArray();
+        var (a, b) = (new KvCache(model.Config, rows, maxLength), new KvCache(model.Config, rows, maxLength));
+        for (var r = 0; r < rows; r++)
+        {
+            using var scope = NewDisposeScope();
+            using var one = new KvCache(model.Config, 1, prompts[r].Length);
+            model.forward(tensor(prompts[r]).unsqueeze(0), cache: one);
+            a.CopyRows(one, tensor(new long[] { 0 }), tensor(new long[] { r }), prompts[r].Length);
+            b.CopyRows(one, tensor(new long[] { 0 }), tensor(new long[] { r }), prompts[r].Length);
+        }
+        return (a, b, prompts.Select(_ => (long)rnd.Next(model.Config.VocabSize)).ToArray(), prompts.Select(p => p.Length).ToArray());
+    }
+
+    /// <summary>The reference: the model's own row-position decode step, as SlotDecoder ran it before the fast path.</summary>
+    private static Tensor ReferenceStep(LlamaForCausalLM model, KvCache cache, long[] tokens, int[] positions)
+    {
+        using var scope = NewDisposeScope();
+        var visible = positions.Max() + 1;
+        var pos = tensor(positions.Select(p => (long)p).ToArray());
+        var mask = arange(visible, dtype: ScalarType.Int64).unsqueeze(0).le(pos.unsqueeze(1)).view(tokens.Length, 1, 1, visible);
+        cache.WriteAtRowPositions(pos, visible);
+        var logits = model.forward(tensor(tokens).view(-1, 1), pos.unsqueeze(1), mask, cache).select(1, 0);
+        cache.WriteAtRowPositions(null, 0);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    [Theory]
+    [InlineData(2, false, false, "default", 5)]
+    [InlineData(4, false, true, "default", 5)]
+    [InlineData(2, true, false, "llama3", 5)]
+    [InlineData(4, true, true, "yarn", 5)]
+    [InlineData(2, true, false, "default", 70)] // ≥ 64 rows: the row loops run on two threads
+    [InlineData(1, false, false, "default", 5, 12)] // a head width that is no multiple of 8: the masked tails of q·k
+    public void Forward_TwoSteps_LogitsAndCacheEqualTheReferenceForward(int kvHeads, bool bias, bool tied, string rope, int rows, int? headDim = null)
+    {
+        using var model = Model(kvHeads, bias, tied, rope, headDim);
+        using var _ = inference_mode();
+        const int maxLength = 20;
+        var (reference, fastCache, tokens, positions) = Prefilled(model, rows, maxLength);
+        using (reference)
+        using (fastCache)
+        using (var fast = new CpuDecodeStep(model, rows + 3, maxLength, threads: 2))
+        {
+            Assert.Null(CpuDecodeStep.WhyNot(model, maxLength));
+            for (var step = 0; step < 2; step++)
+            {
+                using var expected = ReferenceStep(model, reference, tokens, positions);
+                using var ids = tensor(tokens);
+                var actual = fast.Forward(ids, positions, fastCache);
+                Assert.Equal(new long[] { rows, model.Config.VocabSize }, actual.shape);
+                var diff = (actual - expected).abs().max().item<float>();
+                Assert.True(diff < 2e-5f * Math.Max(1f, expected.abs().max().item<float>()), $"step {step}: max |fast − reference| logit = {diff}");
+                for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+                {
+                    var ((k0, v0), (k1, v1)) = (reference.Layer(l), fastCache.Layer(l));
+                    Assert.True((k0 - k1).abs().max().item<float>() < 1e-5f, $"step {step}, layer {l}: keys differ");
+                    Assert.True((v0 - v1).abs().max().item<float>() < 1e-5f, $"step {step}, layer {l}: values differ");
+                }
+                tokens = expected.argmax(-1).data<long>().ToArray();
+                positions = positions.Select(p => p + 1).ToArray();
+            }
+            Assert.Equal(2, fast.Steps);
+        }
+    }
+
+    [Fact]
+    public void Sampler_TakesTheFastPathOnTheCpu_AndNotWithLoraHooks()
+    {
+        using var model = SamplerTests.TinyModel(3);
+        var options = new SamplingOptions { SamplesPerPrompt = 2, MaxNewTokens = 6, StopIds = [], Seed = 4 };
+        var prompts = SamplerTests.RaggedPrompts();
+        var plain = new Sampler(model, options).Generate(prompts);
+        Assert.True(plain.Stats.DecodeSteps > 0);
+        Assert.Equal(plain.Stats.DecodeSteps, plain.Stats.FastDecodeSteps);
+
+        // Hooked projections (LoRA) take the reference forward, which runs the hooks; disabled adapters change nothing.
+        using var adapters = LoraAdapters.Attach(model, new LoraConfig());
+        Assert.NotNull(CpuDecodeStep.WhyNot(model, 16));
+        adapters.Enabled = false;
+        var hooked = new Sampler(model, options).Generate(prompts);
+        Assert.True(hooked.Stats.DecodeSteps > 0);
+        Assert.Equal(0, hooked.Stats.FastDecodeSteps);
+        Assert.Equal(plain.Sequences.Select(s => s.TokenIds), hooked.Sequences.Select(s => s.TokenIds));
+    }
+}
