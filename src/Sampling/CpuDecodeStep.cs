@@ -14,11 +14,12 @@ namespace PostTrain.Sampling;
 /// One continuous-batching decode step (one token per row, each row at its own position) for a float32 model on the CPU,
 /// computing what <see cref="LlamaForCausalLM.forward"/> computes through the row-position <see cref="KvCache"/>.
 /// Why it exists: on the small presets a step is some 250 tiny libtorch ops (RMSNorm, RoPE, views, the cache scatter,
-/// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode). Here
-/// only the GEMMs go to libtorch, on weights fused once per decoder (q|k|v as one matrix, gate|up as one), into buffers
-/// allocated once; everything else (embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write,
-/// attention over each row's own cache prefix, SiLU·up) runs as C# loops (AVX2) over the tensors' memory (on one thread
-/// in the sampler; parallel over rows when given more).
+/// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode), and at
+/// these shapes libtorch's GEMMs themselves ran at a quarter of the machine's ceiling. Here nothing goes to libtorch: the
+/// projections are <see cref="PackedMatrix"/> micro-kernels on weights packed once per decoder (q|k|v as one matrix,
+/// gate|up as one), and the embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write, attention
+/// over each row's own cache prefix and SiLU·up are C# loops (AVX2) over the tensors' memory. A row's step never reads
+/// another row, so each thread runs the whole step, every layer, for its own rows: no barrier between ops, and no OpenMP.
 /// The reference model in <c>src/Model/Llama.cs</c> stays the definition: prefill and every case this class does not
 /// cover (see <see cref="WhyNot"/>) use it, and the tests hold the two to the same logits.
 /// </summary>
@@ -26,28 +27,29 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
 {
     private readonly int _c, _nh, _nkv, _hd, _group, _inter, _vocab, _layers, _qkvWidth, _maxLength, _threads;
     private readonly float _eps, _scale;
-    private readonly Tensor[] _wqkv, _wo, _wgu, _wdown; // transposed views of the fused weights, (in, out)
-    private readonly Tensor?[] _bqkv, _bo, _bgu, _bdown;
-    private readonly Tensor _head, _embed;               // (in, V) view of the head; the embedding (V, C)
+    private readonly PackedMatrix[] _wqkv, _wo, _wgu, _wdown;
+    private readonly PackedMatrix _head;
+    private readonly Tensor _embed;                      // (V, C)
     private readonly List<Tensor> _owned = [];
     private readonly float[][] _normIn, _normPost;
     private readonly float[] _normFinal, _cos, _sin;     // (maxLength, hd/2) rotary tables, attention scaling included
-    private readonly Tensor _x, _h, _qkv, _att, _proj, _gu, _act, _logits;
-    private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _pembed;
+    private readonly Tensor _logits;
+    private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _plogits, _pembed;
     private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization; // row loops: no slow tier-0 code on the first steps
     [ThreadStatic] private static float[]? t_scores;      // per thread: one head's scores over the cache
 
-    // The step being run, read by the row kernels.
-    private int _rows, _layer;
+    // The step being run, read by every thread.
+    private int _rows;
     private long* _tokens;
     private int[] _positions = [];
-    private float* _keys, _values;
-    private float[] _norm = [];
-    private Action<int, int> _kernel = (_, _) => { };
+    private readonly nint[] _keys, _values;              // per layer: the cache's keys (R, nkv, L, hd) and values (R, nkv, hd, L)
+    private Action<int, int> _work = (_, _) => { };
     private readonly Action<int> _chunk;
+    private readonly Action<int, int> _step, _gemms;
     private readonly ParallelOptions _parallel;
-    private const int ChunksPerThread = 4;
-    private readonly Action<int, int> _embedNorm, _attention, _residualNorm, _swiGlu;
+    // Rows split into a few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share
+    // is taken over by the others. Each chunk reads every weight once, so chunks stay large enough to amortise that.
+    private const int ChunksPerThread = 2, MinChunkRows = 24;
 
     /// <summary>Why <paramref name="model"/> cannot use this step (null when it can): a device, dtype or hook it does not cover.</summary>
     public static string? WhyNot(LlamaForCausalLM model, int maxLength)
@@ -86,60 +88,50 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     /// <param name="model">A model <see cref="WhyNot"/> accepts.</param>
     /// <param name="rows">Rows of the largest batch (the decoder's slots).</param>
     /// <param name="maxLength">The cache's positions.</param>
-    /// <param name="threads">Threads for the row loops (the GEMMs use libtorch's own).</param>
+    /// <param name="threads">Threads that split the rows (each runs the whole step for its own).</param>
     public CpuDecodeStep(LlamaForCausalLM model, int rows, int maxLength, int threads = 2)
     {
         var c = model.Config;
         (_c, _nh, _nkv, _hd, _inter, _vocab, _layers) = (c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.IntermediateSize, c.VocabSize, c.NumHiddenLayers);
         (_group, _qkvWidth, _maxLength, _threads) = (_nh / _nkv, (_nh + 2 * _nkv) * _hd, maxLength, Math.Max(1, threads));
         (_eps, _scale) = ((float)c.RmsNormEps, (float)(1.0 / Math.Sqrt(_hd)));
-        (_wqkv, _wo, _wgu, _wdown) = (new Tensor[_layers], new Tensor[_layers], new Tensor[_layers], new Tensor[_layers]);
-        (_bqkv, _bo, _bgu, _bdown) = (new Tensor?[_layers], new Tensor?[_layers], new Tensor?[_layers], new Tensor?[_layers]);
+        (_wqkv, _wo, _wgu, _wdown) = (new PackedMatrix[_layers], new PackedMatrix[_layers], new PackedMatrix[_layers], new PackedMatrix[_layers]);
         (_normIn, _normPost) = (new float[_layers][], new float[_layers][]);
+        (_keys, _values) = (new nint[_layers], new nint[_layers]);
         using (var scope = NewDisposeScope())
         {
             for (var l = 0; l < _layers; l++)
             {
                 var (a, m) = (model.model.layers[l].self_attn, model.model.layers[l].mlp);
-                _wqkv[l] = Keep(cat([a.q_proj.weight!, a.k_proj.weight!, a.v_proj.weight!], 0)).t();
-                _wo[l] = a.o_proj.weight!.t();
-                _wgu[l] = Keep(cat([m.gate_proj.weight!, m.up_proj.weight!], 0)).t();
-                _wdown[l] = m.down_proj.weight!.t();
-                if (a.q_proj.bias is not null) _bqkv[l] = Keep(cat([a.q_proj.bias, a.k_proj.bias!, a.v_proj.bias!], 0));
-                _bo[l] = a.o_proj.bias;
-                if (m.gate_proj.bias is not null) _bgu[l] = Keep(cat([m.gate_proj.bias, m.up_proj.bias!], 0));
-                _bdown[l] = m.down_proj.bias;
+                _wqkv[l] = new PackedMatrix([a.q_proj.weight!, a.k_proj.weight!, a.v_proj.weight!], [a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]);
+                _wo[l] = new PackedMatrix(a.o_proj.weight!, a.o_proj.bias);
+                _wgu[l] = new PackedMatrix([m.gate_proj.weight!, m.up_proj.weight!], [m.gate_proj.bias, m.up_proj.bias]);
+                _wdown[l] = new PackedMatrix(m.down_proj.weight!, m.down_proj.bias);
                 _normIn[l] = model.model.layers[l].input_layernorm.weight.data<float>().ToArray();
                 _normPost[l] = model.model.layers[l].post_attention_layernorm.weight.data<float>().ToArray();
-                foreach (var t in new[] { _wqkv[l], _wo[l], _wgu[l], _wdown[l] }) Keep(t);
             }
             _embed = Keep(model.model.embed_tokens.weight!.contiguous());
-            _head = Keep((model.lm_head?.weight ?? model.model.embed_tokens.weight!).t());
+            _head = new PackedMatrix(model.lm_head?.weight ?? model.model.embed_tokens.weight!, null);
         }
         _normFinal = model.model.norm.weight.data<float>().ToArray();
         (_cos, _sin) = RotaryTables(c, maxLength);
 
-        _x = Buffer(rows, _c);
-        _h = Buffer(rows, _c);
-        _qkv = Buffer(rows, _qkvWidth);
-        _att = Buffer(rows, _nh * _hd);
-        _proj = Buffer(rows, _c);
-        _gu = Buffer(rows, 2 * _inter);
-        _act = Buffer(rows, _inter);
-        _logits = Buffer(rows, _vocab);
-        _px = Ptr(_x);
-        _ph = Ptr(_h);
-        _pqkv = Ptr(_qkv);
-        _patt = Ptr(_att);
-        _pproj = Ptr(_proj);
-        _pgu = Ptr(_gu);
-        _pact = Ptr(_act);
+        _px = Buffer(rows, _c);
+        _ph = Buffer(rows, _c);
+        _pqkv = Buffer(rows, _qkvWidth);
+        _patt = Buffer(rows, _nh * _hd);
+        _pproj = Buffer(rows, _c);
+        _pgu = Buffer(rows, 2 * _inter);
+        _pact = Buffer(rows, _inter);
+        _plogits = Buffer(rows, _vocab);
+        _logits = _owned[^1];
         _pembed = Ptr(_embed);
-        (_embedNorm, _attention, _residualNorm, _swiGlu) = (EmbedNorm, Attention, ResidualNorm, SwiGlu);
-        // A few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share is taken
-        // over by the others instead of holding every thread at the end of the loop.
-        var chunks = ChunksPerThread * _threads;
-        _chunk = i => _kernel(_rows * i / chunks, _rows * (i + 1) / chunks);
+        (_step, _gemms) = (Step, Gemms);
+        _chunk = i =>
+        {
+            var chunks = Chunks(_rows);
+            _work(_rows * i / chunks, _rows * (i + 1) / chunks);
+        };
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
     }
 
@@ -151,96 +143,107 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     /// and value at its own position and attends over positions 0..position of its row; returns the logits (R, V), a view
     /// of this object's buffer that the next step overwrites.
     /// </summary>
-    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache)
+    /// <param name="into">
+    /// Where to copy each row's first logits instead (contiguous float32 (R, V') with V' ≤ V, e.g. the tokenizer's ids of a
+    /// padded vocabulary), as a plain memory copy: libtorch's copy_ of a whole batch would wake its OpenMP workers.
+    /// </param>
+    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache, Tensor? into = null)
     {
         _rows = (int)cache.Batch;
-        if (tokens.numel() != _rows || positions.Length < _rows || _rows > _x.shape[0] || cache.MaxLength != _maxLength)
-            throw new ArgumentException($"decode step: {tokens.numel()} tokens and {positions.Length} positions for a cache of {_rows} rows and {cache.MaxLength} positions; built for {_x.shape[0]} rows, {_maxLength} positions");
+        if (tokens.numel() != _rows || positions.Length < _rows || _rows > _logits.shape[0] || cache.MaxLength != _maxLength)
+            throw new ArgumentException($"decode step: {tokens.numel()} tokens and {positions.Length} positions for a cache of {_rows} rows and {cache.MaxLength} positions; built for {_logits.shape[0]} rows, {_maxLength} positions");
         using var scope = NewDisposeScope();
         var ids = tokens.contiguous();
         _tokens = (long*)Ptr(ids);
         _positions = positions;
-        _norm = _normIn[0];
-        Rows(_embedNorm);
-        var (x, h, qkv, att, proj, gu, act) = (Rows(_x), Rows(_h), Rows(_qkv), Rows(_att), Rows(_proj), Rows(_gu), Rows(_act));
         for (var l = 0; l < _layers; l++)
         {
-            _layer = l;
-            Gemm(qkv, h, _wqkv[l], _bqkv[l]);
             var (k, v) = cache.Layer(l);
-            _keys = Ptr(k);
-            _values = Ptr(v);
-            Rows(_attention);
-            Gemm(proj, att, _wo[l], _bo[l]);
-            _norm = _normPost[l];
-            Rows(_residualNorm);
-            Gemm(gu, h, _wgu[l], _bgu[l]);
-            Rows(_swiGlu);
-            Gemm(proj, act, _wdown[l], _bdown[l]);
-            _norm = l + 1 < _layers ? _normIn[l + 1] : _normFinal;
-            Rows(_residualNorm);
+            (_keys[l], _values[l]) = ((nint)Ptr(k), (nint)Ptr(v));
         }
-        var logits = Rows(_logits);
-        Gemm(logits, h, _head, null);
+        Run(_step);
         Steps++;
-        return logits.MoveToOuterDisposeScope();
+        if (into is null) return _logits.narrow(0, 0, _rows).MoveToOuterDisposeScope();
+        var width = (int)into.shape[1];
+        if (into.shape[0] != _rows || width > _vocab || !into.is_contiguous() || into.dtype != ScalarType.Float32 || into.device_type != TorchSharp.DeviceType.CPU)
+            throw new ArgumentException($"decode step: logits go into contiguous CPU float32 ({_rows}, ≤ {_vocab}), not {into.dtype} ({string.Join(", ", into.shape)})");
+        var dst = Ptr(into);
+        for (var r = 0; r < _rows; r++) new ReadOnlySpan<float>(_plogits + (long)r * _vocab, width).CopyTo(new Span<float>(dst + (long)r * width, width));
+        return into;
     }
 
     /// <summary>The step's GEMMs alone on <paramref name="rows"/> rows (bench: how much of a step the non-GEMM work takes).</summary>
     public void GemmsOnly(int rows)
     {
         _rows = rows;
-        using var scope = NewDisposeScope();
-        var (h, qkv, att, proj, gu, act) = (Rows(_h), Rows(_qkv), Rows(_att), Rows(_proj), Rows(_gu), Rows(_act));
+        Run(_gemms);
+    }
+
+    private int Chunks(int rows) => _threads == 1 ? 1 : Math.Clamp(rows / MinChunkRows, 1, ChunksPerThread * _threads);
+
+    private void Run(Action<int, int> work)
+    {
+        var chunks = Chunks(_rows);
+        if (chunks == 1) work(0, _rows);
+        else
+        {
+            _work = work;
+            Parallel.For(0, chunks, _parallel, _chunk);
+        }
+    }
+
+    /// <summary>The whole step, every layer, for rows <paramref name="start"/>..<paramref name="end"/>.</summary>
+    [MethodImpl(Hot)]
+    private void Step(int start, int end)
+    {
+        EmbedNorm(start, end, _normIn[0]);
         for (var l = 0; l < _layers; l++)
         {
-            Gemm(qkv, h, _wqkv[l], _bqkv[l]);
-            Gemm(proj, att, _wo[l], _bo[l]);
-            Gemm(gu, h, _wgu[l], _bgu[l]);
-            Gemm(proj, act, _wdown[l], _bdown[l]);
+            _wqkv[l].Multiply(_ph, _c, _pqkv, _qkvWidth, start, end);
+            Attention(start, end, (float*)_keys[l], (float*)_values[l]);
+            _wo[l].Multiply(_patt, _nh * _hd, _pproj, _c, start, end);
+            ResidualNorm(start, end, _normPost[l]);
+            _wgu[l].Multiply(_ph, _c, _pgu, 2 * _inter, start, end);
+            SwiGlu(start, end);
+            _wdown[l].Multiply(_pact, _inter, _pproj, _c, start, end);
+            ResidualNorm(start, end, l + 1 < _layers ? _normIn[l + 1] : _normFinal);
         }
-        Gemm(Rows(_logits), h, _head, null);
+        _head.Multiply(_ph, _c, _plogits, _vocab, start, end);
     }
 
-    private Tensor Rows(Tensor buffer) => buffer.narrow(0, 0, _rows);
-
-    /// <summary>output ← input · weight (+ bias), in place in a preallocated buffer.</summary>
-    private static void Gemm(Tensor output, Tensor input, Tensor weightT, Tensor? bias)
+    private void Gemms(int start, int end)
     {
-        // In-place ops return the output tensor itself: nothing to dispose.
-        if (bias is null) output.addmm_(input, weightT, beta: 0, alpha: 1);
-        else output.copy_(bias.expand(output.shape)).addmm_(input, weightT, beta: 1, alpha: 1);
-    }
-
-    private void Rows(Action<int, int> kernel)
-    {
-        _kernel = kernel;
-        // Under 64 rows a second thread costs more than it saves.
-        if (_threads == 1 || _rows < 64) kernel(0, _rows);
-        else Parallel.For(0, ChunksPerThread * _threads, _parallel, _chunk);
+        for (var l = 0; l < _layers; l++)
+        {
+            _wqkv[l].Multiply(_ph, _c, _pqkv, _qkvWidth, start, end);
+            _wo[l].Multiply(_patt, _nh * _hd, _pproj, _c, start, end);
+            _wgu[l].Multiply(_ph, _c, _pgu, 2 * _inter, start, end);
+            _wdown[l].Multiply(_pact, _inter, _pproj, _c, start, end);
+        }
+        _head.Multiply(_ph, _c, _plogits, _vocab, start, end);
     }
 
     /// <summary>x ← embedding[token]; h ← RMSNorm(x) · w.</summary>
     [MethodImpl(Hot)]
-    private void EmbedNorm(int start, int end)
+    private void EmbedNorm(int start, int end, float[] norm)
     {
         for (var r = start; r < end; r++)
         {
             new ReadOnlySpan<float>(_pembed + _tokens[r] * _c, _c).CopyTo(new Span<float>(_px + (long)r * _c, _c));
-            AddNorm(_px + (long)r * _c, null, _ph + (long)r * _c);
+            AddNorm(_px + (long)r * _c, null, _ph + (long)r * _c, norm);
         }
     }
 
     /// <summary>x ← x + proj; h ← RMSNorm(x) · w (the residual add fused with the next norm).</summary>
     [MethodImpl(Hot)]
-    private void ResidualNorm(int start, int end)
+    private void ResidualNorm(int start, int end, float[] norm)
     {
-        for (var r = start; r < end; r++) AddNorm(_px + (long)r * _c, _pproj + (long)r * _c, _ph + (long)r * _c);
+        for (var r = start; r < end; r++) AddNorm(_px + (long)r * _c, _pproj + (long)r * _c, _ph + (long)r * _c, norm);
     }
 
     /// <summary>x ← x + add (when given); h ← x · rsqrt(mean(x²) + eps) · w, in float32 as <see cref="RmsNorm.forward"/>.</summary>
     [MethodImpl(Hot)]
-    private void AddNorm(float* x, float* add, float* h)
+    private void AddNorm(float* x, float* add, float* h, float[] norm)
     {
         var (n, i) = (_c, 0);
         var acc = Vector256<float>.Zero;
@@ -261,7 +264,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
             sum += x[i] * x[i];
         }
         var inv = 1f / MathF.Sqrt(sum / n + _eps);
-        fixed (float* w = _norm)
+        fixed (float* w = norm)
         {
             var scale = Vector256.Create(inv);
             for (i = 0; i + 8 <= n; i += 8) (Vector256.Load(x + i) * scale * Vector256.Load(w + i)).Store(h + i);
@@ -294,7 +297,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     /// head attends over positions 0..position of its K/V head (the rows' stale tails are never read, so no mask).
     /// </summary>
     [MethodImpl(Hot)]
-    private void Attention(int start, int end)
+    private void Attention(int start, int end, float* cacheKeys, float* cacheValues)
     {
         if (t_scores is null || t_scores.Length < _maxLength) t_scores = new float[_maxLength];
         fixed (float* scores = t_scores)
@@ -311,8 +314,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                     var k = row + (_nh + j) * _hd;
                     var v = row + (_nh + _nkv + j) * _hd;
                     Rope(k, c, s, _hd);
-                    var keys = _keys + ((long)r * _nkv + j) * _maxLength * _hd;     // (L, hd)
-                    var values = _values + ((long)r * _nkv + j) * _hd * _maxLength; // (hd, L)
+                    var keys = cacheKeys + ((long)r * _nkv + j) * _maxLength * _hd;     // (L, hd)
+                    var values = cacheValues + ((long)r * _nkv + j) * _hd * _maxLength; // (hd, L)
                     new ReadOnlySpan<float>(k, _hd).CopyTo(new Span<float>(keys + (long)pos * _hd, _hd));
                     for (var d = 0; d < _hd; d++) values[(long)d * _maxLength + pos] = v[d];
                     for (var g = 0; g < _group; g++)
@@ -336,19 +339,22 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     }
 
     /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
+    internal static float SoftmaxNumerators(float* p, int n) => SoftmaxNumerators(p, n, out _);
+
+    /// <inheritdoc cref="SoftmaxNumerators(float*, int)"/>
     [MethodImpl(Hot)]
-    internal static float SoftmaxNumerators(float* p, int n)
+    internal static float SoftmaxNumerators(float* p, int n, out float max)
     {
         var i = 0;
-        var max = float.NegativeInfinity;
+        var top = float.NegativeInfinity;
         if (n >= 8)
         {
             var m = Vector256.Load(p);
             for (i = 8; i + 8 <= n; i += 8) m = Vector256.Max(m, Vector256.Load(p + i));
-            for (var k = 0; k < 8; k++) max = MathF.Max(max, m.GetElement(k));
+            for (var k = 0; k < 8; k++) top = MathF.Max(top, m.GetElement(k));
         }
-        for (; i < n; i++) max = MathF.Max(max, p[i]);
-        var (vmax, acc) = (Vector256.Create(max), Vector256<float>.Zero);
+        for (; i < n; i++) top = MathF.Max(top, p[i]);
+        var (vmax, acc) = (Vector256.Create(top), Vector256<float>.Zero);
         for (i = 0; i + 8 <= n; i += 8)
         {
             var e = Exp(Vector256.Load(p + i) - vmax);
@@ -356,7 +362,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
             acc += e;
         }
         var sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += p[i] = MathF.Exp(p[i] - max);
+        for (; i < n; i++) sum += p[i] = MathF.Exp(p[i] - top);
+        max = top;
         return sum;
     }
 
@@ -464,13 +471,14 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         return t;
     }
 
-    private Tensor Buffer(long rows, long width) => Keep(zeros(rows, width));
+    private float* Buffer(long rows, long width) => Ptr(Keep(zeros(rows, width)));
 
     /// <summary>The first element of a contiguous CPU tensor: TorchSharp's <c>bytes</c> is a span over the tensor's own memory.</summary>
     private static float* Ptr(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     public void Dispose()
     {
+        foreach (var m in _wqkv.Concat(_wo).Concat(_wgu).Concat(_wdown).Append(_head)) m?.Dispose();
         foreach (var t in _owned) t.Dispose();
     }
 }

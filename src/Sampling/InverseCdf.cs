@@ -26,7 +26,7 @@ internal static unsafe class InverseCdf
         var (rows, vocab) = ((int)scaled.shape[0], (int)scaled.shape[1]);
         var uniforms = new double[rows];
         for (var a = 0; a < rows; a++) uniforms[a] = CounterRandom.Uniform(keys[a], (ulong)steps[a]);
-        if (onHost && scaled.device_type == TorchSharp.DeviceType.CPU && scaled.dtype == ScalarType.Float32 && Avx2.IsSupported && Fma.IsSupported)
+        if (onHost && OnHost(scaled))
         {
             using var logits = scaled.contiguous();
             var tokens = empty(rows, ScalarType.Int64);
@@ -41,15 +41,45 @@ internal static unsafe class InverseCdf
         return searchsorted(cdf, u * cdf.narrow(1, vocab - 1, 1), right: true).squeeze(1).clamp_max_(vocab - 1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// As <see cref="Choose"/> at temperature 1 with no filter, on CPU float32 logits (A, V), and with each chosen token's
+    /// log-probability (x[token] − max − log Σ e^(x − max), from the same pass): the sampler's decode loop then makes no
+    /// libtorch call over the whole vocabulary, whose OpenMP workers would go on spinning on the cores the next step wants.
+    /// </summary>
+    public static (Tensor Tokens, Tensor LogProbs) ChooseWithLogProbs(Tensor logits, ReadOnlySpan<ulong> keys, ReadOnlySpan<int> steps)
+    {
+        var (rows, vocab) = ((int)logits.shape[0], (int)logits.shape[1]);
+        if (!OnHost(logits) || !logits.is_contiguous()) throw new ArgumentException("ChooseWithLogProbs needs contiguous float32 logits on a CPU with AVX2 and FMA");
+        var tokens = empty(rows, ScalarType.Int64);
+        var logProbs = empty(rows, ScalarType.Float32);
+        var x = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logits.bytes));
+        var ids = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tokens.bytes));
+        var lp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logProbs.bytes));
+        for (var a = 0; a < rows; a++)
+        {
+            var row = x + (long)a * vocab;
+            ids[a] = Row(row, vocab, CounterRandom.Uniform(keys[a], (ulong)steps[a]), out var max, out var sum);
+            lp[a] = (float)(row[ids[a]] - max - Math.Log(sum));
+        }
+        return (tokens, logProbs);
+    }
+
+    /// <summary>True when the token choice can run as a C# loop over <paramref name="logits"/>' memory.</summary>
+    public static bool OnHost(Tensor logits) =>
+        logits.device_type == TorchSharp.DeviceType.CPU && logits.dtype == ScalarType.Float32 && Avx2.IsSupported && Fma.IsSupported;
+
+    private static long Row(float* x, int vocab, double u) => Row(x, vocab, u, out _, out _);
+
     /// <summary>The first id whose running sum of e^(x − max) exceeds u × the total (the last id with mass if rounding runs out).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long Row(float* x, int vocab, double u)
+    private static long Row(float* x, int vocab, double u, out float max, out float total)
     {
         if (t_row is null || t_row.Length < vocab) t_row = new float[vocab];
         fixed (float* p = t_row)
         {
             new ReadOnlySpan<float>(x, vocab).CopyTo(new Span<float>(p, vocab));
-            var target = u * CpuDecodeStep.SoftmaxNumerators(p, vocab);
+            total = CpuDecodeStep.SoftmaxNumerators(p, vocab, out max);
+            var target = u * total;
             var (sum, last) = (0.0, 0L);
             for (var v = 0; v < vocab; v++)
             {

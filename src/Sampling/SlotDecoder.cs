@@ -25,6 +25,7 @@ internal sealed class SlotDecoder : IDisposable
     private readonly Tensor? _stops;
     private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
     private readonly CpuDecodeStep? _fast; // the one-token forward without libtorch's per-op overhead, where it applies
+    private readonly bool _hostChoice;
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
     private Tensor _positions, _steps, _limits, _logits, _tokens, _logProbs;
@@ -43,14 +44,14 @@ internal sealed class SlotDecoder : IDisposable
         _stops = stopIds.Count > 0 ? tensor(stopIds.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope() : null;
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
-        // Row loops on the calling thread: after each GEMM libtorch's OpenMP workers spin for a while (libgomp's default wait
-        // policy), so a second row thread shares a core with a spinner; on the shared 2-core machine two row threads took
-        // 1.25-2.8x the time of one (bench profile.decode, alternatives.cpu_decode_step).
-        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, threads: 1);
+        // As many threads as libtorch's intra-op pool: the step itself makes no libtorch call, so they split the rows between them.
+        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, threads: get_num_threads());
+        // Plain sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
+        _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
+        _hostChoice = _o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1 && InverseCdf.OnHost(_logits);
         _positions = Long(slots);
         _steps = Long(slots);
         _limits = Long(slots);
-        _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
         _tokens = Long(slots, options.MaxNewTokens);
         _logProbs = zeros([slots, options.MaxNewTokens], device: _device).DetachFromDisposeScope();
         _row = Enumerable.Repeat(-1, slots).ToArray();
@@ -107,18 +108,23 @@ internal sealed class SlotDecoder : IDisposable
     private (Tensor Token, Tensor Code) SampleStep()
     {
         var usable = _logits;
-        var logProbs = F.log_softmax(usable, -1);                                        // (S, V) the model's own distribution
-        Tensor token;
-        if (_o.Temperature == 0) token = usable.argmax(-1);                             // (S,) greedy
+        Tensor token, chosen;
+        if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep); // (S,), (S,)
         else
         {
-            var scaled = _o.Temperature == 1 ? usable : usable / _o.Temperature;
-            if (_o.TopK > 0 || _o.TopP < 1) scaled = Sampler.Filter(scaled, _o.TopK, _o.TopP);
-            token = InverseCdf.Choose(scaled, _hostKey, _hostStep);                      // (S,) a sample of softmax(scaled)
+            var logProbs = F.log_softmax(usable, -1);                                    // (S, V) the model's own distribution
+            if (_o.Temperature == 0) token = usable.argmax(-1);                         // (S,) greedy
+            else
+            {
+                var scaled = _o.Temperature == 1 ? usable : usable / _o.Temperature;
+                if (_o.TopK > 0 || _o.TopP < 1) scaled = Sampler.Filter(scaled, _o.TopK, _o.TopP);
+                token = InverseCdf.Choose(scaled, _hostKey, _hostStep);                  // (S,) a sample of softmax(scaled)
+            }
+            chosen = logProbs.gather(1, token.unsqueeze(1)).squeeze(1);
         }
         var column = _steps.clamp_max(_o.MaxNewTokens - 1).unsqueeze(1);             // (S, 1) free slots write harmlessly
         _tokens.scatter_(1, column, token.unsqueeze(1));
-        _logProbs.scatter_(1, column, logProbs.gather(1, token.unsqueeze(1)));
+        _logProbs.scatter_(1, column, chosen.unsqueeze(1));
         _steps.add_(1);
         for (var s = 0; s < Slots; s++) _hostStep[s]++;
         var code = _steps.ge(_limits).to_type(ScalarType.Byte).mul_(LimitBit);
@@ -132,7 +138,7 @@ internal sealed class SlotDecoder : IDisposable
         DecodeSteps++;
         if (_fast is not null)
         {
-            _logits.copy_(_fast.Forward(token, _hostPosition, _cache).narrow(1, 0, _vocab));
+            _fast.Forward(token, _hostPosition, _cache, into: _logits);
             Advance();
             return;
         }

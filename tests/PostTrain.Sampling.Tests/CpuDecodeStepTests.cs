@@ -65,7 +65,7 @@ public class CpuDecodeStepTests
     [InlineData(4, false, true, "default", 5)]
     [InlineData(2, true, false, "llama3", 5)]
     [InlineData(4, true, true, "yarn", 5)]
-    [InlineData(2, true, false, "default", 70)] // ≥ 64 rows: the row loops run on two threads
+    [InlineData(2, true, false, "default", 70)] // ≥ 48 rows: two chunks of rows, one per thread
     [InlineData(1, false, false, "default", 5, 12)] // a head width that is no multiple of 8: the masked tails of q·k
     public void Forward_TwoSteps_LogitsAndCacheEqualTheReferenceForward(int kvHeads, bool bias, bool tied, string rope, int rows, int? headDim = null)
     {

@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static TorchSharp.torch;
+
+namespace PostTrain.Sampling;
+
+/// <summary>
+/// A linear layer's weight W (out, in), packed once for y = x·Wᵀ (+ b) on the CPU: the columns of Wᵀ in panels of 16, each
+/// panel's 16 values of one input contiguous, so the 6 × 16 micro-kernel streams one panel (8–90 KB) from L1/L2 while
+/// it keeps twelve 8-wide sums in registers and broadcasts six rows' inputs.
+/// Why not libtorch's addmm: at a decode step's shapes (a few hundred rows, 128–1376 inputs) it ran at about a quarter of
+/// this machine's GEMM ceiling (bench profile.decode: the small preset's GEMMs alone took 7.8 ms for 256 rows, 52 GFLOP/s),
+/// and every call enters OpenMP, whose idle workers then spin on the cores the row loops want. Here a decode step can run
+/// all of its work for a range of rows on one thread, so rows split across threads with no barrier between ops.
+/// </summary>
+internal sealed unsafe class PackedMatrix : IDisposable
+{
+    public const int Panel = 16;
+    private const int BlockRows = 6;
+    private float* _data; // (panels, In, Panel); columns past Out are zero
+    private float* _bias; // (panels · Panel) or null
+
+    public int In { get; }
+    public int Out { get; }
+
+    /// <summary>Packs the rows of <paramref name="weights"/> (each (out_i, in) float32 on the CPU, one input width) as one matrix, outputs in order.</summary>
+    public PackedMatrix(IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?>? biases = null)
+    {
+        In = (int)weights[0].shape[1];
+        if (weights.FirstOrDefault(w => w.shape[1] != In) is { } other)
+            throw new ArgumentException($"packed weights need one input width: {other.shape[1]} against {In}", nameof(weights));
+        Out = weights.Sum(w => (int)w.shape[0]);
+        var panels = (Out + Panel - 1) / Panel;
+        var bytes = (nuint)((long)panels * In * Panel * sizeof(float));
+        _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(_data, bytes);
+        var column = 0;
+        foreach (var weight in weights)
+        {
+            using var w = weight.detach().contiguous();
+            var src = MemoryMarshal.Cast<byte, float>(w.bytes);
+            for (var o = 0; o < w.shape[0]; o++, column++)
+            {
+                var panel = _data + (long)(column / Panel) * In * Panel + column % Panel;
+                var row = src.Slice(o * In, In);
+                for (var k = 0; k < In; k++) panel[(long)k * Panel] = row[k];
+            }
+        }
+        if (biases is not null && biases.Any(b => b is not null))
+        {
+            _bias = (float*)NativeMemory.AlignedAlloc((nuint)(panels * Panel * sizeof(float)), 64);
+            NativeMemory.Clear(_bias, (nuint)(panels * Panel * sizeof(float)));
+            column = 0;
+            for (var i = 0; i < weights.Count; i++)
+            {
+                var n = (int)weights[i].shape[0];
+                if (biases[i] is { } b)
+                {
+                    using var c = b.detach().contiguous();
+                    MemoryMarshal.Cast<byte, float>(c.bytes).CopyTo(new Span<float>(_bias + column, n));
+                }
+                column += n;
+            }
+        }
+    }
+
+    public PackedMatrix(Tensor weight, Tensor? bias) : this([weight], [bias]) { }
+
+    /// <summary>y[r] ← x[r] · Wᵀ (+ b) for rows <paramref name="start"/>..<paramref name="end"/>; rows of x are <paramref name="ldx"/> floats apart, of y <paramref name="ldy"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Multiply(float* x, long ldx, float* y, long ldy, int start, int end)
+    {
+        var panels = (Out + Panel - 1) / Panel;
+        var tile = stackalloc float[BlockRows * Panel]; // a partial last panel's rows, before the live columns are copied out
+        for (var p = 0; p < panels; p++)
+        {
+            var b = _data + (long)p * In * Panel;
+            var bias = _bias == null ? null : _bias + p * Panel;
+            var cols = Math.Min(Panel, Out - p * Panel);
+            var r = start;
+            for (; r + BlockRows <= end; r += BlockRows)
+            {
+                var yr = y + r * ldy + p * Panel;
+                if (cols == Panel) Kernel6(x + r * ldx, ldx, b, In, bias, yr, ldy);
+                else
+                {
+                    Kernel6(x + r * ldx, ldx, b, In, bias, tile, Panel);
+                    for (var i = 0; i < BlockRows; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
+                }
+            }
+            for (; r < end; r++)
+            {
+                var yr = y + r * ldy + p * Panel;
+                if (cols == Panel) Kernel1(x + r * ldx, b, In, bias, yr);
+                else
+                {
+                    Kernel1(x + r * ldx, b, In, bias, tile);
+                    new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(yr, cols));
+                }
+            }
+        }
+    }
+
+    /// <summary>Six rows × one panel: twelve sums in registers, two panel loads and six broadcasts per input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel6(float* a, long lda, float* b, int k, float* bias, float* c, long ldc)
+    {
+        Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51;
+        if (bias != null)
+        {
+            s00 = s10 = s20 = s30 = s40 = s50 = Vector256.Load(bias);
+            s01 = s11 = s21 = s31 = s41 = s51 = Vector256.Load(bias + 8);
+        }
+        else s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = Vector256<float>.Zero;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        for (var i = 0; i < k; i++, b += Panel)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a0[i]);
+            s00 = Fma.MultiplyAdd(x, b0, s00);
+            s01 = Fma.MultiplyAdd(x, b1, s01);
+            x = Vector256.Create(a1[i]);
+            s10 = Fma.MultiplyAdd(x, b0, s10);
+            s11 = Fma.MultiplyAdd(x, b1, s11);
+            x = Vector256.Create(a2[i]);
+            s20 = Fma.MultiplyAdd(x, b0, s20);
+            s21 = Fma.MultiplyAdd(x, b1, s21);
+            x = Vector256.Create(a3[i]);
+            s30 = Fma.MultiplyAdd(x, b0, s30);
+            s31 = Fma.MultiplyAdd(x, b1, s31);
+            x = Vector256.Create(a4[i]);
+            s40 = Fma.MultiplyAdd(x, b0, s40);
+            s41 = Fma.MultiplyAdd(x, b1, s41);
+            x = Vector256.Create(a5[i]);
+            s50 = Fma.MultiplyAdd(x, b0, s50);
+            s51 = Fma.MultiplyAdd(x, b1, s51);
+        }
+        s00.Store(c);
+        s01.Store(c + 8);
+        s10.Store(c + ldc);
+        s11.Store(c + ldc + 8);
+        s20.Store(c + 2 * ldc);
+        s21.Store(c + 2 * ldc + 8);
+        s30.Store(c + 3 * ldc);
+        s31.Store(c + 3 * ldc + 8);
+        s40.Store(c + 4 * ldc);
+        s41.Store(c + 4 * ldc + 8);
+        s50.Store(c + 5 * ldc);
+        s51.Store(c + 5 * ldc + 8);
+    }
+
+    /// <summary>One row × one panel (a batch's last rows, or one sequence): four inputs at a time in separate sums, so the FMAs do not wait on each other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel1(float* a, float* b, int k, float* bias, float* c)
+    {
+        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+        var i = 0;
+        for (; i + 4 <= k; i += 4, b += 4 * Panel)
+        {
+            var x = Vector256.Create(a[i]);
+            s0 = Fma.MultiplyAdd(x, Vector256.Load(b), s0);
+            s1 = Fma.MultiplyAdd(x, Vector256.Load(b + 8), s1);
+            x = Vector256.Create(a[i + 1]);
+            t0 = Fma.MultiplyAdd(x, Vector256.Load(b + Panel), t0);
+            t1 = Fma.MultiplyAdd(x, Vector256.Load(b + Panel + 8), t1);
+            x = Vector256.Create(a[i + 2]);
+            u0 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * Panel), u0);
+            u1 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * Panel + 8), u1);
+            x = Vector256.Create(a[i + 3]);
+            v0 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * Panel), v0);
+            v1 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * Panel + 8), v1);
+        }
+        for (; i < k; i++, b += Panel)
+        {
+            var x = Vector256.Create(a[i]);
+            s0 = Fma.MultiplyAdd(x, Vector256.Load(b), s0);
+            s1 = Fma.MultiplyAdd(x, Vector256.Load(b + 8), s1);
+        }
+        s0 = s0 + t0 + (u0 + v0);
+        s1 = s1 + t1 + (u1 + v1);
+        if (bias != null)
+        {
+            s0 += Vector256.Load(bias);
+            s1 += Vector256.Load(bias + 8);
+        }
+        s0.Store(c);
+        s1.Store(c + 8);
+    }
+
+    public void Dispose()
+    {
+        if (_data != null) NativeMemory.AlignedFree(_data);
+        if (_bias != null) NativeMemory.AlignedFree(_bias);
+        _data = null;
+        _bias = null;
+    }
+}
