@@ -49,7 +49,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     private readonly ParallelOptions _parallel;
     // Rows split into a few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share
     // is taken over by the others. Each chunk reads every weight once, so chunks stay large enough to amortise that.
-    private const int ChunksPerThread = 2, MinChunkRows = 24;
+    private const int ChunksPerThread = 4, MinChunkRows = 24;
 
     /// <summary>Why <paramref name="model"/> cannot use this step (null when it can): a device, dtype or hook it does not cover.</summary>
     public static string? WhyNot(LlamaForCausalLM model, int maxLength)

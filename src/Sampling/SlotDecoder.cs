@@ -45,7 +45,7 @@ internal sealed class SlotDecoder : IDisposable
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
         // As many threads as libtorch's intra-op pool: the step itself makes no libtorch call, so they split the rows between them.
-        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, threads: get_num_threads());
+        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, get_num_threads());
         // Plain sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
         _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
         _hostChoice = _o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1 && InverseCdf.OnHost(_logits);
@@ -164,15 +164,18 @@ internal sealed class SlotDecoder : IDisposable
     {
         var index = tensor(finished.Select(s => (long)s).ToArray(), device: _device);
         var counts = _steps.index_select(0, index).cpu().data<long>().ToArray();
-        var tokens = _tokens.index_select(0, index).cpu();
-        var logProbs = _logProbs.index_select(0, index).cpu();
+        // One host copy of the finished rows, sliced here: per-row tensor views cost a few libtorch calls each.
+        var width = _o.MaxNewTokens;
+        var tokens = _tokens.index_select(0, index).cpu().data<long>().ToArray();
+        var logProbs = _logProbs.index_select(0, index).cpu().data<float>().ToArray();
         for (var i = 0; i < finished.Length; i++)
         {
             var s = finished[i];
             var (p, k) = (_row[s] / _n, _row[s] % _n);
             var count = (int)counts[i];
-            var ids = tokens[i].narrow(0, 0, count).data<long>().Select(t => (int)t).ToArray();
-            results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs[i].narrow(0, 0, count).data<float>().ToArray(), (codes[s] & StoppedBit) != 0);
+            var ids = new int[count];
+            for (var t = 0; t < count; t++) ids[t] = (int)tokens[i * width + t];
+            results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs.AsSpan(i * width, count).ToArray(), (codes[s] & StoppedBit) != 0);
             _row[s] = -1;
             _hostPosition[s] = 0;
             _hostStep[s] = 0;
