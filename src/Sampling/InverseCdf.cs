@@ -46,7 +46,8 @@ internal static unsafe class InverseCdf
     /// log-probability (x[token] − max − log Σ e^(x − max), from the same pass): the sampler's decode loop then makes no
     /// libtorch call over the whole vocabulary, whose OpenMP workers would go on spinning on the cores the next step wants.
     /// </summary>
-    public static (Tensor Tokens, Tensor LogProbs) ChooseWithLogProbs(Tensor logits, ReadOnlySpan<ulong> keys, ReadOnlySpan<int> steps)
+    /// <param name="greedy">Take each row's most likely id (the first of equals, as argmax) instead of a sample.</param>
+    public static (Tensor Tokens, Tensor LogProbs) ChooseWithLogProbs(Tensor logits, ReadOnlySpan<ulong> keys, ReadOnlySpan<int> steps, bool greedy = false)
     {
         var (rows, vocab) = ((int)logits.shape[0], (int)logits.shape[1]);
         if (!OnHost(logits) || !logits.is_contiguous()) throw new ArgumentException("ChooseWithLogProbs needs contiguous float32 logits on a CPU with AVX2 and FMA");
@@ -58,7 +59,9 @@ internal static unsafe class InverseCdf
         for (var a = 0; a < rows; a++)
         {
             var row = x + (long)a * vocab;
-            ids[a] = Row(row, vocab, CounterRandom.Uniform(keys[a], (ulong)steps[a]), out var max, out var sum);
+            float max, sum;
+            if (greedy) ids[a] = ArgMax(row, vocab, out max, out sum);
+            else ids[a] = Row(row, vocab, CounterRandom.Uniform(keys[a], (ulong)steps[a]), out max, out sum);
             lp[a] = (float)(row[ids[a]] - max - Math.Log(sum));
         }
         return (tokens, logProbs);
@@ -69,6 +72,21 @@ internal static unsafe class InverseCdf
         logits.device_type == TorchSharp.DeviceType.CPU && logits.dtype == ScalarType.Float32 && Avx2.IsSupported && Fma.IsSupported;
 
     private static long Row(float* x, int vocab, double u) => Row(x, vocab, u, out _, out _);
+
+    /// <summary>The first id of the row's largest logit, with the row's max and Σ e^(x − max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long ArgMax(float* x, int vocab, out float max, out float total)
+    {
+        if (t_row is null || t_row.Length < vocab) t_row = new float[vocab];
+        fixed (float* p = t_row)
+        {
+            new ReadOnlySpan<float>(x, vocab).CopyTo(new Span<float>(p, vocab));
+            total = CpuDecodeStep.SoftmaxNumerators(p, vocab, out max);
+            for (var v = 0; v < vocab; v++)
+                if (x[v] == max) return v;
+            return 0; // NaN logits: argmax's answer is undefined too
+        }
+    }
 
     /// <summary>The first id whose running sum of e^(x − max) exceeds u × the total (the last id with mass if rounding runs out).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -46,9 +46,9 @@ internal sealed class SlotDecoder : IDisposable
         _cache = new KvCache(model.Config, slots, maxLength, _device);
         // As many threads as libtorch's intra-op pool: the step itself makes no libtorch call, so they split the rows between them.
         if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, get_num_threads());
-        // Plain sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
+        // Plain or greedy sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
         _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
-        _hostChoice = _o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1 && InverseCdf.OnHost(_logits);
+        _hostChoice = (_o.Temperature == 0 || (_o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1)) && InverseCdf.OnHost(_logits);
         _positions = Long(slots);
         _steps = Long(slots);
         _limits = Long(slots);
@@ -109,7 +109,7 @@ internal sealed class SlotDecoder : IDisposable
     {
         var usable = _logits;
         Tensor token, chosen;
-        if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep); // (S,), (S,)
+        if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep, greedy: _o.Temperature == 0); // (S,), (S,)
         else
         {
             var logProbs = F.log_softmax(usable, -1);                                    // (S, V) the model's own distribution
