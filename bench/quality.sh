@@ -5,7 +5,7 @@
 #   bash bench/quality.sh                       one round (pretraining included)
 #   bash bench/quality.sh --rounds 6            the six-round report committed under docs/quality-report/
 #   bash bench/quality.sh --rounds 6 --ablation the same, plus the ablation: the six rounds' prompts, samples, SFT and DPO
-#                                               spent in one round (iterate --rounds 1 -p prompts=6*2048) from the same base,
+#                                               spent in one round (iterate --rounds 1 -p prompts=6*3072) from the same base,
 #                                               compared on the same fresh held-out prompts (report --ablation)
 # Other arguments go to `posttrain iterate` (e.g. -p samplesPerPrompt=16, --seed 1). QUALITY_HOME=DIR keeps the home there.
 set -euo pipefail
@@ -29,8 +29,9 @@ if [[ $ablation == 1 ]]; then
   for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[$i]}" == "--rounds" ]] && rounds=${args[$((i + 1))]}; done
   ids() { "$work/bin/posttrain" runs --home "$home" --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(r["id"] for r in sorted(json.load(sys.stdin), key=lambda r: r["createdAt"])))'; }
   loop=$(ids | awk '{print $NF}')
-  # The rounds' prompts in one round: prompts is per round, so one round samples rounds x prompts (the default 2048).
-  prompts=2048
+  # The rounds' prompts in one round: prompts is per round, so one round samples rounds x prompts (iterate.json's default
+  # unless -p prompts=N is given).
+  prompts=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["parameters"]["prompts"]["default"])' workflows/iterate.json)
   for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[$i]}" == "-p" && "${args[$((i + 1))]}" == prompts=* ]] && prompts=${args[$((i + 1))]#prompts=}; done
   rest=()
   for ((i = 0; i < ${#args[@]}; i++)); do

@@ -103,7 +103,10 @@ internal sealed unsafe class PackedMatrix : IDisposable
         }
     }
 
-    /// <summary>Six rows × one panel: twelve sums in registers, two panel loads and six broadcasts per input.</summary>
+    /// <summary>
+    /// Six rows × one panel: twelve sums in registers, two panel loads and six broadcasts per input. Unrolled by hand: each
+    /// sum has to be its own local for the JIT to keep it in a register across the loop (an array of sums lives in memory).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel6(float* a, long lda, float* b, int k, float* bias, float* c, long ldc)
     {
