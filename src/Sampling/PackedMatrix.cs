@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace PostTrain.Sampling;
 
 /// <summary>
-/// A linear layer's weight W (out, in), packed once for y = x·Wᵀ (+ b) on the CPU: the columns of Wᵀ in panels of 16, each
-/// panel's 16 values of one input contiguous, so the 6 × 16 micro-kernel streams one panel (8–90 KB) from L1/L2 while
-/// it keeps twelve 8-wide sums in registers and broadcasts six rows' inputs.
+/// A linear layer's weight W (out, in), packed once for y = x·Wᵀ (+ b) on the CPU: the columns of Wᵀ in panels of 16 (32
+/// where the CPU has 512-bit vectors), each panel's values of one input contiguous, so the 6-row micro-kernel streams one
+/// panel from L1/L2 while it keeps twelve vector sums in registers and broadcasts six rows' inputs. Every output element is
+/// the same chain of fused multiply-adds in input order (bias first) in both widths, so the two give identical bits.
 /// Why not libtorch's addmm: at a decode step's shapes (a few hundred rows, 128–1376 inputs) it ran at about a quarter of
 /// this machine's GEMM ceiling (bench profile.decode: the small preset's GEMMs alone took 7.8 ms for 256 rows, 52 GFLOP/s),
 /// and every call enters OpenMP, whose idle workers then spin on the cores the row loops want. Here a decode step can run
@@ -17,8 +18,8 @@ namespace PostTrain.Sampling;
 /// </summary>
 internal sealed unsafe class PackedMatrix : IDisposable
 {
-    public const int Panel = 16;
-    private const int BlockRows = 6;
+    private const int Narrow = 16, Wide = 32, BlockRows = 6;
+    private int Panel { get; } // Narrow or Wide columns
     private float* _data; // (panels, In, Panel); columns past Out are zero
     private float* _bias; // (panels · Panel) or null
 
@@ -26,11 +27,14 @@ internal sealed unsafe class PackedMatrix : IDisposable
     public int Out { get; }
 
     /// <summary>Packs the rows of <paramref name="weights"/> (each (out_i, in) float32 on the CPU, one input width) as one matrix, outputs in order.</summary>
-    public PackedMatrix(IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?>? biases = null)
+    /// <param name="wide">32-column panels and 512-bit sums; default where the runtime accelerates 512-bit vectors (tests force each).</param>
+    public PackedMatrix(IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?>? biases = null, bool? wide = null)
     {
         In = (int)weights[0].shape[1];
         if (weights.FirstOrDefault(w => w.shape[1] != In) is { } other)
             throw new ArgumentException($"packed weights need one input width: {other.shape[1]} against {In}", nameof(weights));
+        if (wide == true && !Avx512F.IsSupported) throw new PlatformNotSupportedException("512-bit panels need AVX-512F");
+        Panel = wide ?? (Vector512.IsHardwareAccelerated && Avx512F.IsSupported) ? Wide : Narrow;
         Out = weights.Sum(w => (int)w.shape[0]);
         var panels = (Out + Panel - 1) / Panel;
         var bytes = (nuint)((long)panels * In * Panel * sizeof(float));
@@ -73,7 +77,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
     public void Multiply(float* x, long ldx, float* y, long ldy, int start, int end)
     {
         var panels = (Out + Panel - 1) / Panel;
-        var tile = stackalloc float[BlockRows * Panel]; // a partial last panel's rows, before the live columns are copied out
+        var tile = stackalloc float[BlockRows * Wide]; // a partial last panel's rows, before the live columns are copied out
         for (var p = 0; p < panels; p++)
         {
             var b = _data + (long)p * In * Panel;
@@ -83,22 +87,20 @@ internal sealed unsafe class PackedMatrix : IDisposable
             for (; r + BlockRows <= end; r += BlockRows)
             {
                 var yr = y + r * ldy + p * Panel;
-                if (cols == Panel) Kernel6(x + r * ldx, ldx, b, In, bias, yr, ldy);
-                else
-                {
-                    Kernel6(x + r * ldx, ldx, b, In, bias, tile, Panel);
+                var dst = cols == Panel ? yr : tile;
+                var ld = cols == Panel ? ldy : Panel;
+                if (Panel == Wide) Kernel6Wide(x + r * ldx, ldx, b, In, bias, dst, ld);
+                else Kernel6(x + r * ldx, ldx, b, In, bias, dst, ld);
+                if (cols < Panel)
                     for (var i = 0; i < BlockRows; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
-                }
             }
             for (; r < end; r++)
             {
                 var yr = y + r * ldy + p * Panel;
-                if (cols == Panel) Kernel1(x + r * ldx, b, In, bias, yr);
-                else
-                {
-                    Kernel1(x + r * ldx, b, In, bias, tile);
-                    new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(yr, cols));
-                }
+                var dst = cols == Panel ? yr : tile;
+                for (var half = 0; half < Panel; half += Narrow)
+                    Kernel1(x + r * ldx, b + half, Panel, In, bias == null ? null : bias + half, dst + half);
+                if (cols < Panel) new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(yr, cols));
             }
         }
     }
@@ -118,7 +120,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
         }
         else s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = Vector256<float>.Zero;
         float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
-        for (var i = 0; i < k; i++, b += Panel)
+        for (var i = 0; i < k; i++, b += Narrow)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
@@ -155,28 +157,77 @@ internal sealed unsafe class PackedMatrix : IDisposable
         s51.Store(c + 5 * ldc + 8);
     }
 
-    /// <summary>One row × one panel (a batch's last rows, or one sequence): four inputs at a time in separate sums, so the FMAs do not wait on each other.</summary>
+    /// <summary>As <see cref="Kernel6"/> on a 32-column panel with 512-bit sums (the same chain per element, so the same bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel1(float* a, float* b, int k, float* bias, float* c)
+    private static void Kernel6Wide(float* a, long lda, float* b, int k, float* bias, float* c, long ldc)
+    {
+        Vector512<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51;
+        if (bias != null)
+        {
+            s00 = s10 = s20 = s30 = s40 = s50 = Vector512.Load(bias);
+            s01 = s11 = s21 = s31 = s41 = s51 = Vector512.Load(bias + 16);
+        }
+        else s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = Vector512<float>.Zero;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        for (var i = 0; i < k; i++, b += Wide)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[i]);
+            s00 = Avx512F.FusedMultiplyAdd(x, b0, s00);
+            s01 = Avx512F.FusedMultiplyAdd(x, b1, s01);
+            x = Vector512.Create(a1[i]);
+            s10 = Avx512F.FusedMultiplyAdd(x, b0, s10);
+            s11 = Avx512F.FusedMultiplyAdd(x, b1, s11);
+            x = Vector512.Create(a2[i]);
+            s20 = Avx512F.FusedMultiplyAdd(x, b0, s20);
+            s21 = Avx512F.FusedMultiplyAdd(x, b1, s21);
+            x = Vector512.Create(a3[i]);
+            s30 = Avx512F.FusedMultiplyAdd(x, b0, s30);
+            s31 = Avx512F.FusedMultiplyAdd(x, b1, s31);
+            x = Vector512.Create(a4[i]);
+            s40 = Avx512F.FusedMultiplyAdd(x, b0, s40);
+            s41 = Avx512F.FusedMultiplyAdd(x, b1, s41);
+            x = Vector512.Create(a5[i]);
+            s50 = Avx512F.FusedMultiplyAdd(x, b0, s50);
+            s51 = Avx512F.FusedMultiplyAdd(x, b1, s51);
+        }
+        s00.Store(c);
+        s01.Store(c + 16);
+        s10.Store(c + ldc);
+        s11.Store(c + ldc + 16);
+        s20.Store(c + 2 * ldc);
+        s21.Store(c + 2 * ldc + 16);
+        s30.Store(c + 3 * ldc);
+        s31.Store(c + 3 * ldc + 16);
+        s40.Store(c + 4 * ldc);
+        s41.Store(c + 4 * ldc + 16);
+        s50.Store(c + 5 * ldc);
+        s51.Store(c + 5 * ldc + 16);
+    }
+
+    /// <summary>One row × 16 columns of a panel <paramref name="stride"/> wide (a batch's last rows, or one sequence): four inputs at a time in separate sums, so the FMAs do not wait on each other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel1(float* a, float* b, int stride, int k, float* bias, float* c)
     {
         Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
         var i = 0;
-        for (; i + 4 <= k; i += 4, b += 4 * Panel)
+        for (; i + 4 <= k; i += 4, b += 4 * stride)
         {
             var x = Vector256.Create(a[i]);
             s0 = Fma.MultiplyAdd(x, Vector256.Load(b), s0);
             s1 = Fma.MultiplyAdd(x, Vector256.Load(b + 8), s1);
             x = Vector256.Create(a[i + 1]);
-            t0 = Fma.MultiplyAdd(x, Vector256.Load(b + Panel), t0);
-            t1 = Fma.MultiplyAdd(x, Vector256.Load(b + Panel + 8), t1);
+            t0 = Fma.MultiplyAdd(x, Vector256.Load(b + stride), t0);
+            t1 = Fma.MultiplyAdd(x, Vector256.Load(b + stride + 8), t1);
             x = Vector256.Create(a[i + 2]);
-            u0 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * Panel), u0);
-            u1 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * Panel + 8), u1);
+            u0 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * stride), u0);
+            u1 = Fma.MultiplyAdd(x, Vector256.Load(b + 2 * stride + 8), u1);
             x = Vector256.Create(a[i + 3]);
-            v0 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * Panel), v0);
-            v1 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * Panel + 8), v1);
+            v0 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * stride), v0);
+            v1 = Fma.MultiplyAdd(x, Vector256.Load(b + 3 * stride + 8), v1);
         }
-        for (; i < k; i++, b += Panel)
+        for (; i < k; i++, b += stride)
         {
             var x = Vector256.Create(a[i]);
             s0 = Fma.MultiplyAdd(x, Vector256.Load(b), s0);

@@ -8,17 +8,27 @@ public unsafe class PackedMatrixTests
 {
     private static float* Ptr(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
+    public static TheoryData<int, int, int[], bool, bool> Shapes()
+    {
+        var data = new TheoryData<int, int, int[], bool, bool>();
+        foreach (var wide in System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? new[] { false, true } : [false])
+        {
+            data.Add(13, 29, [37], false, wide);        // rows past the 6-row blocks, a partial last panel
+            data.Add(12, 64, [64, 32, 32], true, wide); // fused q|k|v with biases, whole panels
+            data.Add(1, 7, [5, 20], true, wide);        // one row (one sequence), a width under one panel
+            data.Add(20, 176, [64], false, wide);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(13, 29, new[] { 37 }, false)]         // rows past the 6-row blocks, a partial last panel
-    [InlineData(12, 64, new[] { 64, 32, 32 }, true)]   // fused q|k|v with biases, whole panels
-    [InlineData(1, 7, new[] { 5, 20 }, true)]          // one row (one sequence), a width under one panel
-    [InlineData(20, 176, new[] { 64 }, false)]
-    public void Multiply_EqualsLinear_OnTheRowsAsked(int rows, int inputs, int[] outs, bool bias)
+    [MemberData(nameof(Shapes))]
+    public void Multiply_EqualsLinear_OnTheRowsAsked(int rows, int inputs, int[] outs, bool bias, bool wide)
     {
         manual_seed(rows * 1000 + inputs);
         var weights = outs.Select(o => randn(o, inputs)).ToArray();
         var biases = outs.Select(o => bias ? randn(o) : null).ToArray();
-        using var packed = new PackedMatrix(weights, biases);
+        using var packed = new PackedMatrix(weights, biases, wide);
         var width = outs.Sum();
         Assert.Equal((inputs, width), (packed.In, packed.Out));
         // Inputs and outputs with row strides wider than the matrix, as the decode step's buffers are views of wider rows.
@@ -37,6 +47,24 @@ public unsafe class PackedMatrixTests
         if (start > 0) Assert.True(y.narrow(0, 0, start).isnan().all().item<bool>(), "wrote rows before start");
         foreach (var t in weights) t.Dispose();
         foreach (var t in biases) t?.Dispose();
+    }
+
+    /// <summary>The 512-bit panels compute every element by the same chain of FMAs as the 256-bit ones: a sampler's tokens do not depend on the CPU's vector width.</summary>
+    [Fact]
+    public void Multiply_WideAndNarrowPanels_GiveTheSameBits()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // nothing to compare on this CPU: only the narrow kernel runs
+        manual_seed(8);
+        using var w = randn(100, 72);
+        using var b = randn(100);
+        using var narrow = new PackedMatrix([w], [b], wide: false);
+        using var wide = new PackedMatrix([w], [b], wide: true);
+        using var x = randn(23, 72);
+        using var y0 = zeros(23, 100);
+        using var y1 = zeros(23, 100);
+        narrow.Multiply(Ptr(x), 72, Ptr(y0), 100, 0, 23);
+        wide.Multiply(Ptr(x), 72, Ptr(y1), 100, 0, 23);
+        Assert.Equal(y0.data<float>().ToArray(), y1.data<float>().ToArray());
     }
 
     [Fact]
