@@ -157,7 +157,11 @@ internal sealed unsafe class PackedMatrix : IDisposable
         s51.Store(c + 5 * ldc + 8);
     }
 
-    /// <summary>As <see cref="Kernel6"/> on a 32-column panel with 512-bit sums (the same chain per element, so the same bits).</summary>
+    /// <summary>
+    /// As <see cref="Kernel6"/> on a 32-column panel with 512-bit sums (the same chain per element, so the same bits). Written
+    /// out a second time: .NET 10 has no public generic vector arithmetic (ISimdVector is internal) that would keep both
+    /// widths in registers from one body.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel6Wide(float* a, long lda, float* b, int k, float* bias, float* c, long ldc)
     {
