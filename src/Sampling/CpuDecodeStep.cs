@@ -123,8 +123,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         _pproj = Buffer(rows, _c);
         _pgu = Buffer(rows, 2 * _inter);
         _pact = Buffer(rows, _inter);
-        _plogits = Buffer(rows, _vocab);
-        _logits = _owned[^1];
+        _logits = Keep(zeros(rows, _vocab));
+        _plogits = Ptr(_logits);
         _pembed = Ptr(_embed);
         (_step, _gemms) = (Step, Gemms);
         _chunk = i =>
