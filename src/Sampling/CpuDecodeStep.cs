@@ -44,6 +44,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     private int[] _positions = [];
     private readonly nint[] _keys, _values;              // per layer: the cache's keys (R, nkv, L, hd) and values (R, nkv, hd, L)
     private Action<int, int> _work = (_, _) => { };
+    private int _chunks;                                 // of the step being run
     private readonly Action<int> _chunk;
     private readonly Action<int, int> _step, _gemms;
     private readonly ParallelOptions _parallel;
@@ -126,12 +127,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         _logits = Keep(zeros(rows, _vocab));
         _plogits = Ptr(_logits);
         _pembed = Ptr(_embed);
-        (_step, _gemms) = (Step, Gemms);
-        _chunk = i =>
-        {
-            var chunks = Chunks(_rows);
-            _work(_rows * i / chunks, _rows * (i + 1) / chunks);
-        };
+        (_step, _gemms) = ((start, end) => Step(start, end, full: true), (start, end) => Step(start, end, full: false));
+        _chunk = i => _work(_rows * i / _chunks, _rows * (i + 1) / _chunks);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
     }
 
@@ -179,46 +176,32 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         Run(_gemms);
     }
 
-    private int Chunks(int rows) => _threads == 1 ? 1 : Math.Clamp(rows / MinChunkRows, 1, ChunksPerThread * _threads);
-
     private void Run(Action<int, int> work)
     {
-        var chunks = Chunks(_rows);
-        if (chunks == 1) work(0, _rows);
+        _chunks = _threads == 1 ? 1 : Math.Clamp(_rows / MinChunkRows, 1, ChunksPerThread * _threads);
+        if (_chunks == 1) work(0, _rows);
         else
         {
             _work = work;
-            Parallel.For(0, chunks, _parallel, _chunk);
+            Parallel.For(0, _chunks, _parallel, _chunk);
         }
     }
 
-    /// <summary>The whole step, every layer, for rows <paramref name="start"/>..<paramref name="end"/>.</summary>
+    /// <summary>The whole step, every layer, for rows <paramref name="start"/>..<paramref name="end"/>; its GEMMs alone when not <paramref name="full"/>.</summary>
     [MethodImpl(Hot)]
-    private void Step(int start, int end)
+    private void Step(int start, int end, bool full)
     {
-        EmbedNorm(start, end, _normIn[0]);
+        if (full) EmbedNorm(start, end, _normIn[0]);
         for (var l = 0; l < _layers; l++)
         {
             _wqkv[l].Multiply(_ph, _c, _pqkv, _qkvWidth, start, end);
-            Attention(start, end, (float*)_keys[l], (float*)_values[l]);
+            if (full) Attention(start, end, (float*)_keys[l], (float*)_values[l]);
             _wo[l].Multiply(_patt, _nh * _hd, _pproj, _c, start, end);
-            ResidualNorm(start, end, _normPost[l]);
+            if (full) ResidualNorm(start, end, _normPost[l]);
             _wgu[l].Multiply(_ph, _c, _pgu, 2 * _inter, start, end);
-            SwiGlu(start, end);
+            if (full) SwiGlu(start, end);
             _wdown[l].Multiply(_pact, _inter, _pproj, _c, start, end);
-            ResidualNorm(start, end, l + 1 < _layers ? _normIn[l + 1] : _normFinal);
-        }
-        _head.Multiply(_ph, _c, _plogits, _vocab, start, end);
-    }
-
-    private void Gemms(int start, int end)
-    {
-        for (var l = 0; l < _layers; l++)
-        {
-            _wqkv[l].Multiply(_ph, _c, _pqkv, _qkvWidth, start, end);
-            _wo[l].Multiply(_patt, _nh * _hd, _pproj, _c, start, end);
-            _wgu[l].Multiply(_ph, _c, _pgu, 2 * _inter, start, end);
-            _wdown[l].Multiply(_pact, _inter, _pproj, _c, start, end);
+            if (full) ResidualNorm(start, end, l + 1 < _layers ? _normIn[l + 1] : _normFinal);
         }
         _head.Multiply(_ph, _c, _plogits, _vocab, start, end);
     }

@@ -32,7 +32,7 @@ internal static unsafe class InverseCdf
             var tokens = empty(rows, ScalarType.Int64);
             var x = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logits.bytes));
             var ids = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tokens.bytes));
-            for (var a = 0; a < rows; a++) ids[a] = Row(x + (long)a * vocab, vocab, uniforms[a]);
+            for (var a = 0; a < rows; a++) ids[a] = Row(x + (long)a * vocab, vocab, uniforms[a], out _, out _);
             return tokens;
         }
         using var scope = NewDisposeScope();
@@ -59,9 +59,7 @@ internal static unsafe class InverseCdf
         for (var a = 0; a < rows; a++)
         {
             var row = x + (long)a * vocab;
-            float max, sum;
-            if (greedy) ids[a] = ArgMax(row, vocab, out max, out sum);
-            else ids[a] = Row(row, vocab, CounterRandom.Uniform(keys[a], (ulong)steps[a]), out max, out sum);
+            ids[a] = Row(row, vocab, greedy ? null : CounterRandom.Uniform(keys[a], (ulong)steps[a]), out var max, out var sum);
             lp[a] = (float)(row[ids[a]] - max - Math.Log(sum));
         }
         return (tokens, logProbs);
@@ -71,33 +69,26 @@ internal static unsafe class InverseCdf
     public static bool OnHost(Tensor logits) =>
         logits.device_type == TorchSharp.DeviceType.CPU && logits.dtype == ScalarType.Float32 && Avx2.IsSupported && Fma.IsSupported;
 
-    private static long Row(float* x, int vocab, double u) => Row(x, vocab, u, out _, out _);
-
-    /// <summary>The first id of the row's largest logit, with the row's max and Σ e^(x − max).</summary>
+    /// <summary>
+    /// The first id whose running sum of e^(x − max) exceeds <paramref name="u"/> × the total (the last id with mass if
+    /// rounding runs out); without <paramref name="u"/>, the first id of the largest logit, as argmax. Also the row's max
+    /// and Σ e^(x − max), for the chosen id's log-probability.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long ArgMax(float* x, int vocab, out float max, out float total)
+    private static long Row(float* x, int vocab, double? u, out float max, out float total)
     {
         if (t_row is null || t_row.Length < vocab) t_row = new float[vocab];
         fixed (float* p = t_row)
         {
             new ReadOnlySpan<float>(x, vocab).CopyTo(new Span<float>(p, vocab));
             total = CpuDecodeStep.SoftmaxNumerators(p, vocab, out max);
-            for (var v = 0; v < vocab; v++)
-                if (x[v] == max) return v;
-            return 0; // NaN logits: argmax's answer is undefined too
-        }
-    }
-
-    /// <summary>The first id whose running sum of e^(x − max) exceeds u × the total (the last id with mass if rounding runs out).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long Row(float* x, int vocab, double u, out float max, out float total)
-    {
-        if (t_row is null || t_row.Length < vocab) t_row = new float[vocab];
-        fixed (float* p = t_row)
-        {
-            new ReadOnlySpan<float>(x, vocab).CopyTo(new Span<float>(p, vocab));
-            total = CpuDecodeStep.SoftmaxNumerators(p, vocab, out max);
-            var target = u * total;
+            if (u is not { } draw)
+            {
+                for (var v = 0; v < vocab; v++)
+                    if (x[v] == max) return v;
+                return 0; // NaN logits: argmax's answer is undefined too
+            }
+            var target = draw * total;
             var (sum, last) = (0.0, 0L);
             for (var v = 0; v < vocab; v++)
             {
