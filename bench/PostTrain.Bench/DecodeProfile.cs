@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PostTrain.Model;
+using PostTrain.Model.Inference;
 using PostTrain.Sampling;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -10,7 +11,7 @@ namespace PostTrain.Bench;
 /// Where one continuous-batching decode step goes at iterate's batch (256 rows, each at its own cache length around the
 /// mean): the whole forward through the row-position K/V cache as <c>SlotDecoder</c> runs it, each part of it in isolation
 /// at the step's shapes × how often the step runs it, and token selection (log-softmax, the inverse-CDF token choice).
-/// The CPU fast path SlotDecoder takes (CpuDecodeStep) is timed against the reference forward. Alternatives of the costly parts are timed beside them in the same run, so their ratios compare like for like.
+/// The CPU fast path SlotDecoder takes (CpuForward) is timed against the reference forward. Alternatives of the costly parts are timed beside them in the same run, so their ratios compare like for like.
 /// </summary>
 internal static class DecodeProfile
 {
@@ -113,17 +114,17 @@ internal static class DecodeProfile
         using var kc = k.narrow(2, 0, visible).contiguous();
         using var vc = v.narrow(2, 0, visible).contiguous();
         using var fullMask = keyIndex.unsqueeze(0).le(positions.unsqueeze(1)).view(R, 1, 1, maxLength);
-        // The CPU fast path SlotDecoder takes for float32 models (CpuDecodeStep): the same step, and its GEMMs alone.
+        // The CPU fast path SlotDecoder takes for float32 models (CpuForward): the same step, and its GEMMs alone.
         var hostPositions = positions.data<long>().Select(p => (int)p).ToArray();
-        using var fast = new CpuDecodeStep(model, rows, maxLength, 1);
-        using var threaded = new CpuDecodeStep(model, rows, maxLength, get_num_threads());
-        Alt("whole forward: the reference model through the row-position cache vs CpuDecodeStep (current on the CPU)", () => Forward(additive: false),
+        using var fast = new CpuForward(model, rows, maxLength, 1);
+        using var threaded = new CpuForward(model, rows, maxLength, get_num_threads());
+        Alt("whole forward: the reference model through the row-position cache vs CpuForward (current on the CPU)", () => Forward(additive: false),
             () => fast.Forward(token, hostPositions, cache));
-        Alt($"CpuDecodeStep: row loops on one thread (current) vs on {get_num_threads()}", () => fast.Forward(token, hostPositions, cache),
+        Alt($"CpuForward: row loops on one thread (current) vs on {get_num_threads()}", () => fast.Forward(token, hostPositions, cache),
             () => threaded.Forward(token, hostPositions, cache));
         var fastForward = Time(() => fast.Forward(token, hostPositions, cache));
         var gemms = Time(() => fast.GemmsOnly(rows));
-        table.Add(w.Preset, "fast path", $"CpuDecodeStep forward, {R} rows", fastForward, $"{100 * fastForward / forward:F0}% of the reference forward",
+        table.Add(w.Preset, "fast path", $"CpuForward forward, {R} rows", fastForward, $"{100 * fastForward / forward:F0}% of the reference forward",
             $"its GEMMs alone {gemms:G3} s ({100 * gemms / fastForward:F0}%)");
         alternatives["cpu_decode_step"] = new JsonObject { ["forward_s"] = fastForward, ["gemms_only_s"] = gemms, ["reference_forward_s"] = forward };
         Alt($"attention, one layer: SDPA over the cache prefix vs over the whole {maxLength}-position cache (contiguous, masked)", current,

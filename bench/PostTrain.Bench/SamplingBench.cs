@@ -41,14 +41,14 @@ internal static class SamplingBench
         var big = Fastest(() => Library(prompts, bigRows));
         var small = Fastest(() => Library(prompts[..smallPrompts], 32));
         var single = Fastest(() => Library(prompts[..(quick ? 2 : 8)], 1, samples: 1));
-        // The same run through the reference forward (src/Model/Llama.cs) instead of CpuDecodeStep: a no-op hook on one
+        // The same run through the reference forward (src/Model/Llama.cs) instead of CpuForward: a no-op hook on one
         // projection is enough for the decoder to take it, so the two compare under the same load.
         SamplingStats reference;
         var hook = model.model.layers[0].self_attn.q_proj.register_forward_hook((_, _, y) => y);
         try { reference = Fastest(() => Library(prompts, bigRows)); }
         finally { hook.remove(); }
         Add($"Sampler, continuous batching, {big.Slots} slots", big);
-        Add($"the same through the reference forward (CpuDecodeStep off: {reference.FastDecodeSteps} of {reference.DecodeSteps} steps on it)", reference);
+        Add($"the same through the reference forward (CpuForward off: {reference.FastDecodeSteps} of {reference.DecodeSteps} steps on it)", reference);
         Add("Sampler, continuous batching, 32 slots", small);
         Add("Sampler, one sequence at a time", single);
         var speedup = big.TokensPerSecond / single.TokensPerSecond;
@@ -73,7 +73,7 @@ internal static class SamplingBench
         var bigDecode = big.DecodeTokensPerSecond;
         Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline"
             + (peerTps is double p ? $"; PyTorch peer {p:F0} tokens/s at the same batch ({bigDecode / p:F2}x)" : "")
-            + $"; {bigDecode / reference.DecodeTokensPerSecond:F2}x its decode through the reference forward ({big.FastDecodeSteps} of {big.DecodeSteps} steps on CpuDecodeStep)"
+            + $"; {bigDecode / reference.DecodeTokensPerSecond:F2}x its decode through the reference forward ({big.FastDecodeSteps} of {big.DecodeSteps} steps on CpuForward)"
             + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot, {big.KvCacheBytes / 1048576.0:F1} MiB for {big.Slots} slots (limited by {big.SlotsLimitedBy})");
         return new JsonObject
         {

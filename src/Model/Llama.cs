@@ -693,7 +693,7 @@ public sealed class KvCache : IDisposable
 
     /// <summary>
     /// Layer <paramref name="layer"/>'s whole buffers, keys (B, nkv, MaxLength, hd) and values transposed (B, nkv, hd, MaxLength),
-    /// contiguous: for a decode kernel that writes and reads them in place (<c>CpuDecodeStep</c>). <see cref="Reorder"/> replaces them.
+    /// contiguous: for a decode kernel that writes and reads them in place (<c>CpuForward</c>). <see cref="Reorder"/> replaces them.
     /// </summary>
     public (Tensor Keys, Tensor Values) Layer(int layer) => (keys[layer], values[layer]);
 

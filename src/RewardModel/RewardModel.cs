@@ -122,6 +122,15 @@ public sealed class RewardModel : nn.Module, IRewardScorer
     /// </summary>
     public int? PadTokenId { get; init; }
 
+    /// <summary>The index in <paramref name="ids"/> (length ≥ 1) that <see cref="LastTokenIndex"/> reads the reward at.</summary>
+    internal int LastToken(int[] ids)
+    {
+        if (PadTokenId is not { } pad) return ids.Length - 1;
+        for (var t = ids.Length - 1; t >= 0; t--)
+            if (ids[t] != pad) return t;
+        return 0; // all pads: argmax of all zeros
+    }
+
     /// <summary>(B,) int64 index of the token each row's reward is read at.</summary>
     private Tensor LastTokenIndex(Tensor inputIds, Tensor lengths)
     {
@@ -193,6 +202,7 @@ public sealed class RewardModel : nn.Module, IRewardScorer
             throw new ArgumentException($"this reward model adds {LikelihoodWeight}·log π(response | prompt) ({LikelihoodWeightKey}); pass each sequence's response start, or score chat messages", nameof(responseStarts));
         var result = new float[sequences.Count];
         if (sequences.Count == 0) return result;
+        if (CpuRewards.Score(this, sequences, responseStarts) is { } fast) return fast;
         var wasTraining = training;
         eval();
         try

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using PostTrain.Model.Inference;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -81,7 +82,7 @@ internal static unsafe class InverseCdf
         fixed (float* p = t_row)
         {
             new ReadOnlySpan<float>(x, vocab).CopyTo(new Span<float>(p, vocab));
-            total = CpuDecodeStep.SoftmaxNumerators(p, vocab, out max);
+            total = CpuForward.SoftmaxNumerators(p, vocab, out max);
             if (u is not { } draw)
             {
                 for (var v = 0; v < vocab; v++)

@@ -17,7 +17,7 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
     public double SelectSeconds { get; init; }
     public double ForwardSeconds { get; init; }
 
-    /// <summary>One-token forwards of the decode loop, and how many of them ran on the CPU fast path (<c>CpuDecodeStep</c>: float32 on
+    /// <summary>One-token forwards of the decode loop, and how many of them ran on the CPU fast path (<c>CpuForward</c>: float32 on
     /// the CPU without forward hooks on the projections) rather than the reference forward.</summary>
     public long DecodeSteps { get; init; }
     public long FastDecodeSteps { get; init; }

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using PostTrain.Model;
+using PostTrain.Model.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -7,12 +9,12 @@ namespace PostTrain.Sampling;
 
 /// <summary>
 /// Continuous batching over a fixed number of slots (rows of one KV cache). A prompt is admitted when N slots are free:
-/// it is prefilled once (with the other prompts admitted at the same step, right-padded so no mask is needed) and its
-/// keys and values are copied into its N slots. Every step decodes one token in every slot, each slot at its own
+/// it is prefilled once (with the other prompts admitted at the same step) and its keys and values are copied into its N
+/// slots. Every step decodes one token in every slot, each slot at its own
 /// position; a finished row frees its slot for the next prompt, so the batch stays full over the whole prompt list.
 /// Sampling stays on the logits' tensor (temperature, top-k/top-p, then <see cref="InverseCdf"/> with one counter-based uniform
 /// per row); the host reads one finished code per slot per step and the tokens of rows that finished. On the CPU a float32
-/// model's one-token forwards run through <see cref="CpuDecodeStep"/>.
+/// model's prefills and one-token forwards run through <see cref="CpuForward"/>.
 /// </summary>
 internal sealed class SlotDecoder : IDisposable
 {
@@ -24,7 +26,7 @@ internal sealed class SlotDecoder : IDisposable
     private readonly Device _device;
     private readonly Tensor? _stops;
     private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
-    private readonly CpuDecodeStep? _fast; // the one-token forward without libtorch's per-op overhead, where it applies
+    private readonly CpuForward? _fast; // prefill and the one-token forward without libtorch's per-op overhead, where it applies
     private readonly bool _hostChoice;
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
@@ -45,7 +47,7 @@ internal sealed class SlotDecoder : IDisposable
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
         // As many threads as libtorch's intra-op pool: the step itself makes no libtorch call, so they split the rows between them.
-        if (CpuDecodeStep.WhyNot(model, maxLength) is null) _fast = new CpuDecodeStep(model, slots, maxLength, get_num_threads());
+        if (CpuForward.WhyNot(model, maxLength) is null) _fast = new CpuForward(model, slots, maxLength, get_num_threads());
         // Plain or greedy sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
         _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
         _hostChoice = (_o.Temperature == 0 || (_o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1)) && InverseCdf.OnHost(_logits);
@@ -67,7 +69,7 @@ internal sealed class SlotDecoder : IDisposable
     public double SelectSeconds { get; private set; }
     public double ForwardSeconds { get; private set; }
 
-    /// <summary>One-token steps decoded, and how many of them <see cref="CpuDecodeStep"/> ran.</summary>
+    /// <summary>One-token steps decoded, and how many of them <see cref="CpuForward"/> ran.</summary>
     public long DecodeSteps { get; private set; }
     public long FastDecodeSteps => _fast?.Steps ?? 0;
 
@@ -195,23 +197,10 @@ internal sealed class SlotDecoder : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         var admitted = prompts.Skip(next).Take(count).ToArray();
-        var length = admitted.Max(p => p.Ids.Length);
-        // Right-padded: a causal mask alone is exact for every real token, and the pads' keys land past each prompt where
-        // decoding overwrites them before any query can see them.
-        var ids = new long[count * length];
-        for (var p = 0; p < count; p++)
-            for (var t = 0; t < admitted[p].Ids.Length; t++) ids[p * length + t] = admitted[p].Ids[t];
-        using var prefill = new KvCache(_model.Config, count, length, _device);
-        var hidden = _model.model.forward(tensor(ids, [count, length], device: _device), cache: prefill);      // (P, T, C)
-        var last = tensor(admitted.Select(p => (long)p.Ids.Length - 1).ToArray(), device: _device);
-        var lastHidden = hidden.gather(1, last.view(count, 1, 1).expand(count, 1, hidden.shape[2])).squeeze(1); // (P, C)
-        var logits = _model.Head(lastHidden).narrow(1, 0, _vocab);                                            // (P, V)
-
         var slots = free.Take(count * _n).ToArray();
         var slotIndex = tensor(slots.Select(s => (long)s).ToArray(), device: _device);
-        var promptOfSlot = arange(count, dtype: ScalarType.Int64, device: _device).repeat_interleave(_n);       // (P·N,)
-        _cache.CopyRows(prefill, promptOfSlot, slotIndex, length);
-        _logits.index_copy_(0, slotIndex, logits.index_select(0, promptOfSlot));
+        if (_fast is not null && admitted.All(p => p.Ids.Length <= _fast.Capacity)) PrefillFast(admitted, slots);
+        else PrefillReference(admitted, slotIndex);
         var keys = new long[slots.Length];
         var positions = new long[slots.Length];
         var limits = new long[slots.Length];
@@ -230,6 +219,50 @@ internal sealed class SlotDecoder : IDisposable
         _steps.index_fill_(0, slotIndex, 0);
         PrefillSeconds += clock.Elapsed.TotalSeconds;
         return next + count;
+    }
+
+    /// <summary>
+    /// Each prompt through <see cref="CpuForward.Prefill"/> into its first slot (as many prompts per call as the rows hold),
+    /// its keys and values then copied to its other slots, its last token's logits to all of them.
+    /// </summary>
+    private void PrefillFast(TokenPrompt[] admitted, int[] slots)
+    {
+        var logits = MemoryMarshal.Cast<byte, float>(_logits.bytes);
+        for (var first = 0; first < admitted.Length;)
+        {
+            var (end, tokens) = (first, 0);
+            while (end < admitted.Length && tokens + admitted[end].Ids.Length <= _fast!.Capacity) tokens += admitted[end++].Ids.Length;
+            var group = admitted[first..end];
+            _fast!.Prefill(group.Select(p => p.Ids).ToArray(), group.Select((_, i) => slots[(first + i) * _n]).ToArray(), _cache);
+            for (int i = 0, row = 0; i < group.Length; row += group[i].Ids.Length, i++)
+            {
+                var own = slots[((first + i) * _n)..((first + i + 1) * _n)];
+                _fast.CopyCachePrefix(_cache, own[0], own[1..], group[i].Ids.Length);
+                var last = _fast.Logits(row + group[i].Ids.Length - 1)[.._vocab];
+                foreach (var s in own) last.CopyTo(logits.Slice(s * _vocab, _vocab));
+            }
+            first = end;
+        }
+    }
+
+    /// <summary>The reference model's prefill of every admitted prompt at once, then its keys, values and last logits into its N slots.</summary>
+    private void PrefillReference(TokenPrompt[] admitted, Tensor slotIndex)
+    {
+        var count = admitted.Length;
+        var length = admitted.Max(p => p.Ids.Length);
+        // Right-padded: a causal mask alone is exact for every real token, and the pads' keys land past each prompt where
+        // decoding overwrites them before any query can see them.
+        var ids = new long[count * length];
+        for (var p = 0; p < count; p++)
+            for (var t = 0; t < admitted[p].Ids.Length; t++) ids[p * length + t] = admitted[p].Ids[t];
+        using var prefill = new KvCache(_model.Config, count, length, _device);
+        var hidden = _model.model.forward(tensor(ids, [count, length], device: _device), cache: prefill);      // (P, T, C)
+        var last = tensor(admitted.Select(p => (long)p.Ids.Length - 1).ToArray(), device: _device);
+        var lastHidden = hidden.gather(1, last.view(count, 1, 1).expand(count, 1, hidden.shape[2])).squeeze(1); // (P, C)
+        var logits = _model.Head(lastHidden).narrow(1, 0, _vocab);                                            // (P, V)
+        var promptOfSlot = arange(count, dtype: ScalarType.Int64, device: _device).repeat_interleave(_n);       // (P·N,)
+        _cache.CopyRows(prefill, promptOfSlot, slotIndex, length);
+        _logits.index_copy_(0, slotIndex, logits.index_select(0, promptOfSlot));
     }
 
     /// <summary>

@@ -96,6 +96,30 @@ public class RewardModelTests
     }
 
     [Fact]
+    public void Score_OnTheCpuForward_EqualsTheReferenceForward_OverManyGroupsAndPads()
+    {
+        manual_seed(8);
+        var policy = new LlamaForCausalLM(LlamaConfig.Preset("tiny"));
+        using (no_grad())
+            foreach (var (name, p) in policy.named_parameters())
+                if (!name.Contains("norm", StringComparison.Ordinal)) p.normal_(0, 0.2); // logits far from uniform
+        using var rm = new RM(policy, likelihoodWeight: 0.7) { PadTokenId = 3 };
+        var rnd = new Random(2);
+        // 300 sequences, about 3,000 tokens: more than one call's 1,024 rows. Some end in pads (token 3), read before them.
+        var seqs = Enumerable.Range(0, 300).Select(i => Enumerable.Range(0, 2 + rnd.Next(19)).Select(t => i % 7 == 0 && t > 4 ? 3 : rnd.Next(4, 60)).ToArray()).ToArray();
+        var starts = seqs.Select(s => 1 + rnd.Next(s.Length - 1)).ToArray();
+        var actual = rm.Score(seqs, starts);
+        using var _ = no_grad();
+        for (var i = 0; i < seqs.Length; i += 13)
+        {
+            using var scope = NewDisposeScope();
+            var (ids, lengths) = RM.Collate([seqs[i]], rm.Config.MaxPositionEmbeddings, rm.Device);
+            var expected = rm.forward(ids, lengths, tensor(new long[] { starts[i] })).item<float>();
+            Assert.True(Math.Abs(expected - actual[i]) < 1e-4 * Math.Max(1, Math.Abs(expected)), $"sequence {i}: {actual[i]} against {expected}");
+        }
+    }
+
+    [Fact]
     public void Score_ReadsLastRealToken_EqualsHeadOnFullForward()
     {
         using var rm = TinyRewardModel(4);

@@ -32,7 +32,7 @@ public sealed record RejectionOptions
     /// </summary>
     public int MaxKindUpsample { get; init; } = 1;
 
-    /// <summary>Default 16 sequences per reward-model forward.</summary>
+    /// <summary>Default 16 sequences per reward-model forward where it runs through libtorch (the CPU forward takes whole chunks unpadded).</summary>
     public int ScoreBatchSize { get; init; } = 16;
 
     public RejectionOptions Validate()

@@ -51,7 +51,8 @@ public sealed class RejectionSampler
             : [];
         var toScore = Enumerable.Range(0, kept.Count).Where(i => !dropped.Contains(kept[i].PromptId)).ToArray();
         var scores = Enumerable.Repeat(double.NaN, kept.Count).ToArray();
-        var chunk = o.ScoreBatchSize * 4;
+        // Progress per chunk; a chunk of a few hundred responses keeps the CPU forward's per-call setup (packing the weights) small.
+        var chunk = Math.Max(o.ScoreBatchSize * 4, 512);
         for (var start = 0; start < toScore.Length; start += chunk)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using PostTrain.Model;
 using PostTrain.Model.Checkpoints;
+using PostTrain.Model.Inference;
 using PostTrain.Core.Progress;
 using static TorchSharp.torch;
 
@@ -72,6 +73,11 @@ public sealed class ReferenceLogProbs
         var rejected = new double[pairs.Count];
         var passes = 0;
         var total = (pairs.Count + batchSize - 1) / batchSize;
+        if (CpuLogProbs(reference, pairs, maskFormatting, maxLength, chosen, rejected) is { } calls)
+        {
+            progress?.Report(new StageProgress("dpo/reference", 1, 1, "pass", new Dictionary<string, double>()));
+            return new ReferenceLogProbs(new FileContent(datasetHash, referenceHash, maskFormatting, maxLength, chosen, rejected), calls);
+        }
         var wasTraining = reference.training;
         reference.eval();
         try
@@ -96,6 +102,26 @@ public sealed class ReferenceLogProbs
             if (wasTraining) reference.train();
         }
         return new ReferenceLogProbs(new FileContent(datasetHash, referenceHash, maskFormatting, maxLength, chosen, rejected), passes);
+    }
+
+    /// <summary>
+    /// Both sides' summed target log-probs through <see cref="CpuForward"/>: every sequence unpadded, as few calls as its
+    /// rows hold. Returns the calls made; null when the model cannot run there (then the batched libtorch forward does).
+    /// </summary>
+    private static int? CpuLogProbs(LlamaForCausalLM reference, IReadOnlyList<PreferenceEncoding> pairs, bool maskFormatting, int maxLength,
+        double[] chosen, double[] rejected)
+    {
+        var rows = pairs.Select((p, i) => ConcatenatedForward.Rows(p, maskFormatting, maxLength, i)).ToArray();
+        var sides = rows.Select(r => r.Chosen).Concat(rows.Select(r => r.Rejected)).ToArray();
+        return CpuForward.TryEachSequence(reference, sides.Select(s => s.Ids).ToArray(), (i, fast, row) =>
+        {
+            var targets = sides[i].Targets;
+            var sum = 0f;
+            for (var t = 0; t < targets.Length; t++)
+                if (targets[t] != TokenTargets.IgnoreIndex) sum += fast.LogProb(row + t, targets[t]);
+            if (i < pairs.Count) chosen[i] = sum;
+            else rejected[i - pairs.Count] = sum;
+        });
     }
 
     /// <summary>

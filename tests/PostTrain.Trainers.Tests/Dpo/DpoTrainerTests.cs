@@ -24,6 +24,25 @@ public class DpoTrainerTests
         return logits.grad!;
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Reference_OnTheCpuForward_EqualsTheBatchedForward(bool mask)
+    {
+        using var model = TinyData.Model(5);
+        var pairs = TinyData.Pairs(7, seed: 3);
+        var cached = Reference(model, pairs, mask);
+        Assert.Equal(1, cached.ForwardPasses);
+        using var _ = no_grad();
+        var rows = pairs.Select((p, i) => ConcatenatedForward.Rows(p, mask, model.Config.MaxPositionEmbeddings, i)).ToList();
+        var (chosen, rejected, _) = ConcatenatedForward.LogProbs(model, rows, TinyData.Pad, CPU);
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            Assert.Equal(chosen[i].item<float>(), cached.Chosen[i], 3);
+            Assert.Equal(rejected[i].item<float>(), cached.Rejected[i], 3);
+        }
+    }
+
     [Fact]
     public void Loss_FormattingMasked_FormattingTokensGetNoGradient()
     {
@@ -114,7 +133,7 @@ public class DpoTrainerTests
                 results.Add(trainer.Train(policy, pairs, cache, TinyData.Pad));
             }
             Assert.Equal(1, loads);
-            Assert.Equal(2, results[0].ReferenceForwardPasses); // ceil(6 / 4) batches, once
+            Assert.Equal(1, results[0].ReferenceForwardPasses); // once: one CPU forward call holds all twelve sequences
             Assert.Equal(0, results[1].ReferenceForwardPasses);
             Assert.Equal(4, results[0].Steps);
             Assert.True(File.Exists(ReferenceLogProbs.CachePath(dataset, "sha-of-reference", true, 128)));

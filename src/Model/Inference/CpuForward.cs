@@ -4,15 +4,15 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using PostTrain.Model;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PostTrain.Sampling;
+namespace PostTrain.Model.Inference;
 
 /// <summary>
-/// One continuous-batching decode step (one token per row, each row at its own position) for a float32 model on the CPU,
-/// computing what <see cref="LlamaForCausalLM.forward"/> computes through the row-position <see cref="KvCache"/>.
+/// The inference forward of a float32 model on the CPU, computing what <see cref="LlamaForCausalLM.forward"/> computes through
+/// a <see cref="KvCache"/>: one continuous-batching decode step (<see cref="Forward"/>: one token per row, each row at its own
+/// position), or whole sequences at once (<see cref="Prefill"/>: every token a row, each sequence in its own cache row).
 /// Why it exists: on the small presets a step is some 250 tiny libtorch ops (RMSNorm, RoPE, views, the cache scatter,
 /// per-head batched matmuls, softmax) whose per-op overhead cost twice what the GEMMs do (bench profile.decode), and at
 /// these shapes libtorch's GEMMs themselves ran at a quarter of the machine's ceiling. Here nothing goes to libtorch: the
@@ -20,10 +20,12 @@ namespace PostTrain.Sampling;
 /// gate|up as one), and the embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write, attention
 /// over each row's own cache prefix and SiLU·up are C# loops (AVX2) over the tensors' memory. A row's step never reads
 /// another row, so each thread runs the whole step, every layer, for its own rows: no barrier between ops, and no OpenMP.
-/// The reference model in <c>src/Model/Llama.cs</c> stays the definition: prefill and every case this class does not
+/// A prefill is the same step over a sequence's tokens in order: each token's row writes its key and value at its position
+/// before the next row attends over them, so a chunk of rows never splits a sequence.
+/// The reference model in <c>src/Model/Llama.cs</c> stays the definition: training and every case this class does not
 /// cover (see <see cref="WhyNot"/>) use it, and the tests hold the two to the same logits.
 /// </summary>
-internal sealed unsafe class CpuDecodeStep : IDisposable
+public sealed unsafe class CpuForward : IDisposable
 {
     private readonly int _c, _nh, _nkv, _hd, _group, _inter, _vocab, _layers, _qkvWidth, _maxLength, _threads;
     private readonly float _eps, _scale;
@@ -37,14 +39,18 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _plogits, _pembed;
     private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization; // row loops: no slow tier-0 code on the first steps
     [ThreadStatic] private static float[]? t_scores;      // per thread: one head's scores over the cache
+    [ThreadStatic] private static float[]? t_row;         // per thread: a copy of one row's logits
 
     // The step being run, read by every thread.
     private int _rows;
     private long* _tokens;
     private int[] _positions = [];
+    private int[] _cacheRows;                            // per row: the cache row it writes and reads
+    private readonly int[] _identity;                    // a decode step's rows: row r is cache row r
+    private int[] _bounds = [];                          // chunk i is rows _bounds[i] .. _bounds[i + 1]
+    private readonly Tensor _prefillTokens;
     private readonly nint[] _keys, _values;              // per layer: the cache's keys (R, nkv, L, hd) and values (R, nkv, hd, L)
     private Action<int, int> _work = (_, _) => { };
-    private int _chunks;                                 // of the step being run
     private readonly Action<int> _chunk;
     private readonly Action<int, int> _step, _gemms;
     private readonly ParallelOptions _parallel;
@@ -90,7 +96,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     /// <param name="rows">Rows of the largest batch (the decoder's slots).</param>
     /// <param name="maxLength">The cache's positions.</param>
     /// <param name="threads">Threads that split the rows (each runs the whole step for its own).</param>
-    public CpuDecodeStep(LlamaForCausalLM model, int rows, int maxLength, int threads = 2)
+    public CpuForward(LlamaForCausalLM model, int rows, int maxLength, int threads = 2)
     {
         var c = model.Config;
         (_c, _nh, _nkv, _hd, _inter, _vocab, _layers) = (c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.IntermediateSize, c.VocabSize, c.NumHiddenLayers);
@@ -128,12 +134,105 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         _plogits = Ptr(_logits);
         _pembed = Ptr(_embed);
         (_step, _gemms) = ((start, end) => Step(start, end, full: true), (start, end) => Step(start, end, full: false));
-        _chunk = i => _work(_rows * i / _chunks, _rows * (i + 1) / _chunks);
+        _prefillTokens = Keep(zeros(new long[] { rows }, ScalarType.Int64));
+        _identity = Enumerable.Range(0, rows).ToArray();
+        _cacheRows = _identity;
+        _chunk = i => _work(_bounds[i], _bounds[i + 1]);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+    }
+
+    /// <summary>Rows' buffers (activations and logits) a scoring pass may hold: a big vocabulary means fewer rows per call.</summary>
+    private const long RowBudgetBytes = 256L << 20;
+    private const int MaxScoringRows = 1024;
+
+    /// <summary>
+    /// Runs <paramref name="sequences"/> through a new forward of <paramref name="model"/>, unpadded, as many per call as its
+    /// rows hold, and after each call hands every sequence of it to <paramref name="visit"/>(index, forward, its first row),
+    /// to read <see cref="Logits"/>, <see cref="LogProb"/> or <see cref="Hidden"/>. Returns the calls made; null, with
+    /// nothing run, when <see cref="WhyNot"/> refuses the model. For passes that score whole sequences: rewards, reference log-probs.
+    /// </summary>
+    public static int? TryEachSequence(LlamaForCausalLM model, IReadOnlyList<int[]> sequences, Action<int, CpuForward, int> visit)
+    {
+        if (sequences.Count == 0) return 0;
+        var longest = sequences.Max(s => s.Length);
+        if (WhyNot(model, longest) is not null) return null;
+        var c = model.Config;
+        var rowBytes = 4L * (3 * c.HiddenSize + (2 * c.NumAttentionHeads + 2 * c.NumKeyValueHeads) * c.HeadDim + 3 * c.IntermediateSize + c.VocabSize);
+        var capacity = (int)Math.Clamp(Math.Min(RowBudgetBytes / rowBytes, sequences.Sum(s => (long)s.Length)), longest, Math.Max(longest, MaxScoringRows));
+        var cacheRows = Math.Min(sequences.Count, capacity / Math.Max(1, sequences.Min(s => s.Length)));
+        using var fast = new CpuForward(model, capacity, longest, get_num_threads());
+        using var cache = new KvCache(c, cacheRows, longest);
+        var rows = Enumerable.Range(0, cacheRows).ToArray();
+        var calls = 0;
+        for (var first = 0; first < sequences.Count; calls++)
+        {
+            var (end, tokens) = (first, 0);
+            while (end < sequences.Count && end - first < cacheRows && tokens + sequences[end].Length <= capacity) tokens += sequences[end++].Length;
+            fast.Prefill(sequences.Skip(first).Take(end - first).ToArray(), rows[..(end - first)], cache);
+            for (int i = first, row = 0; i < end; row += sequences[i].Length, i++) visit(i, fast, row);
+            first = end;
+        }
+        return calls;
     }
 
     /// <summary>Decode steps this object has run (tests check that the fast path is taken).</summary>
     public long Steps { get; private set; }
+
+    /// <summary>Rows one call can run: decode slots, or prefill tokens summed over the sequences.</summary>
+    public int Capacity => (int)_logits.shape[0];
+
+    /// <summary>Row <paramref name="row"/>'s logits (V) from the last call, valid until the next.</summary>
+    public ReadOnlySpan<float> Logits(int row) => new(_plogits + (long)row * _vocab, _vocab);
+
+    /// <summary>Row <paramref name="row"/>'s final hidden state (C, after the last RMSNorm) from the last call, valid until the next.</summary>
+    public ReadOnlySpan<float> Hidden(int row) => new(_ph + (long)row * _c, _c);
+
+    /// <summary>log softmax(row <paramref name="row"/>'s logits)[<paramref name="id"/>], in float32 as <c>log_softmax</c> computes it.</summary>
+    public float LogProb(int row, int id)
+    {
+        if ((uint)row >= (uint)Capacity || (uint)id >= (uint)_vocab) throw new ArgumentOutOfRangeException(nameof(id), $"row {row} of {Capacity}, token {id} of {_vocab}");
+        if (t_row is null || t_row.Length < _vocab) t_row = new float[_vocab];
+        var logits = _plogits + (long)row * _vocab;
+        fixed (float* p = t_row)
+        {
+            new ReadOnlySpan<float>(logits, _vocab).CopyTo(new Span<float>(p, _vocab));
+            var sum = SoftmaxNumerators(p, _vocab, out var max);
+            return logits[id] - max - MathF.Log(sum);
+        }
+    }
+
+    /// <summary>
+    /// Runs every token of each sequence through the model, sequence i's keys and values written into cache row
+    /// <paramref name="cacheRows"/>[i] at positions 0..n−1. Rows are numbered in order (sequence 0's tokens first), and
+    /// <see cref="Logits"/> and <see cref="Hidden"/> read them. The tokens of all sequences must fit <see cref="Capacity"/>.
+    /// </summary>
+    public void Prefill(IReadOnlyList<int[]> sequences, IReadOnlyList<int> cacheRows, KvCache cache)
+    {
+        var total = sequences.Sum(s => s.Length);
+        if (sequences.Count != cacheRows.Count || total > Capacity || cache.MaxLength != _maxLength
+            || sequences.Any(s => s.Length == 0 || s.Length > _maxLength) || cacheRows.Any(r => r < 0 || r >= cache.Batch))
+            throw new ArgumentException($"prefill: {sequences.Count} sequences of {total} tokens (longest {sequences.Max(s => s.Length)}) into cache rows of a cache of {cache.Batch} rows and {cache.MaxLength} positions; built for {Capacity} rows, {_maxLength} positions");
+        _rows = total;
+        _tokens = (long*)Ptr(_prefillTokens);
+        (_positions, _cacheRows) = (new int[total], new int[total]);
+        var starts = new int[sequences.Count + 1];
+        for (int i = 0, r = 0; i < sequences.Count; i++)
+        {
+            starts[i] = r;
+            for (var t = 0; t < sequences[i].Length; t++, r++) (_tokens[r], _positions[r], _cacheRows[r]) = (sequences[i][t], t, cacheRows[i]);
+        }
+        starts[^1] = total;
+        // Chunks end at sequence boundaries, near equal shares of the tokens.
+        var chunks = ChunkCount(total);
+        var bounds = new List<int> { 0 };
+        for (var i = 1; i < sequences.Count && bounds.Count < chunks; i++)
+            if (starts[i] >= (long)total * bounds.Count / chunks) bounds.Add(starts[i]);
+        bounds.Add(total);
+        _bounds = [.. bounds];
+        BindCache(cache);
+        try { Run(_step); }
+        finally { (_cacheRows, _positions) = (_identity, []); }
+    }
 
     /// <summary>
     /// Feeds <paramref name="tokens"/> ((R,) int64, R = the cache's rows) at <paramref name="positions"/>, writes each row's key
@@ -153,11 +252,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         var ids = tokens.contiguous();
         _tokens = (long*)Ptr(ids);
         _positions = positions;
-        for (var l = 0; l < _layers; l++)
-        {
-            var (k, v) = cache.Layer(l);
-            (_keys[l], _values[l]) = ((nint)Ptr(k), (nint)Ptr(v));
-        }
+        BindCache(cache);
+        EqualChunks();
         Run(_step);
         Steps++;
         if (into is null) return _logits.narrow(0, 0, _rows).MoveToOuterDisposeScope();
@@ -169,21 +265,68 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         return into;
     }
 
+    /// <summary>
+    /// Copies positions 0..<paramref name="length"/>−1 of cache row <paramref name="from"/>'s keys and values, every layer,
+    /// into each of the rows <paramref name="to"/>: a prefilled prompt shared by its samples. Plain memory copies, since
+    /// libtorch's index_copy_ over the cache would wake its OpenMP workers.
+    /// </summary>
+    public void CopyCachePrefix(KvCache cache, int from, ReadOnlySpan<int> to, int length)
+    {
+        if (cache.MaxLength != _maxLength || length > _maxLength || from < 0 || from >= cache.Batch)
+            throw new ArgumentException($"cache copy: {length} positions of row {from} in a cache of {cache.Batch} rows and {cache.MaxLength} positions; built for {_maxLength}");
+        var head = (long)_maxLength * _hd; // floats of one (row, K/V head) block, in keys and values alike
+        for (var l = 0; l < _layers; l++)
+        {
+            var (k, v) = cache.Layer(l);
+            float* keys = Ptr(k), values = Ptr(v);
+            foreach (var row in to)
+            {
+                if (row < 0 || row >= cache.Batch) throw new ArgumentOutOfRangeException(nameof(to), row, $"cache row outside 0..{cache.Batch - 1}");
+                for (var j = 0; j < _nkv; j++)
+                {
+                    var (src, dst) = (((long)from * _nkv + j) * head, ((long)row * _nkv + j) * head);
+                    new ReadOnlySpan<float>(keys + src, length * _hd).CopyTo(new Span<float>(keys + dst, length * _hd));
+                    for (var d = 0; d < _hd; d++) // values are (hd, L): each dimension's positions are contiguous
+                        new ReadOnlySpan<float>(values + src + (long)d * _maxLength, length).CopyTo(new Span<float>(values + dst + (long)d * _maxLength, length));
+                }
+            }
+        }
+    }
+
     /// <summary>The step's GEMMs alone on <paramref name="rows"/> rows (bench: how much of a step the non-GEMM work takes).</summary>
     public void GemmsOnly(int rows)
     {
         _rows = rows;
+        EqualChunks();
         Run(_gemms);
+    }
+
+    private void BindCache(KvCache cache)
+    {
+        for (var l = 0; l < _layers; l++)
+        {
+            var (k, v) = cache.Layer(l);
+            (_keys[l], _values[l]) = ((nint)Ptr(k), (nint)Ptr(v));
+        }
+    }
+
+    private int ChunkCount(int rows) => _threads == 1 ? 1 : Math.Clamp(rows / MinChunkRows, 1, ChunksPerThread * _threads);
+
+    private void EqualChunks()
+    {
+        var chunks = ChunkCount(_rows);
+        _bounds = new int[chunks + 1];
+        for (var i = 0; i <= chunks; i++) _bounds[i] = _rows * i / chunks;
     }
 
     private void Run(Action<int, int> work)
     {
-        _chunks = _threads == 1 ? 1 : Math.Clamp(_rows / MinChunkRows, 1, ChunksPerThread * _threads);
-        if (_chunks == 1) work(0, _rows);
+        var chunks = _bounds.Length - 1;
+        if (chunks == 1) work(0, _rows);
         else
         {
             _work = work;
-            Parallel.For(0, _chunks, _parallel, _chunk);
+            Parallel.For(0, chunks, _parallel, _chunk);
         }
     }
 
@@ -297,8 +440,9 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                     var k = row + (_nh + j) * _hd;
                     var v = row + (_nh + _nkv + j) * _hd;
                     Rope(k, c, s, _hd);
-                    var keys = cacheKeys + ((long)r * _nkv + j) * _maxLength * _hd;     // (L, hd)
-                    var values = cacheValues + ((long)r * _nkv + j) * _hd * _maxLength; // (hd, L)
+                    var cacheRow = _cacheRows[r];
+                    var keys = cacheKeys + ((long)cacheRow * _nkv + j) * _maxLength * _hd;     // (L, hd)
+                    var values = cacheValues + ((long)cacheRow * _nkv + j) * _hd * _maxLength; // (hd, L)
                     new ReadOnlySpan<float>(k, _hd).CopyTo(new Span<float>(keys + (long)pos * _hd, _hd));
                     for (var d = 0; d < _hd; d++) values[(long)d * _maxLength + pos] = v[d];
                     for (var g = 0; g < _group; g++)
@@ -322,11 +466,11 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     }
 
     /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
-    internal static float SoftmaxNumerators(float* p, int n) => SoftmaxNumerators(p, n, out _);
+    public static float SoftmaxNumerators(float* p, int n) => SoftmaxNumerators(p, n, out _);
 
     /// <inheritdoc cref="SoftmaxNumerators(float*, int)"/>
     [MethodImpl(Hot)]
-    internal static float SoftmaxNumerators(float* p, int n, out float max)
+    public static float SoftmaxNumerators(float* p, int n, out float max)
     {
         var i = 0;
         var top = float.NegativeInfinity;

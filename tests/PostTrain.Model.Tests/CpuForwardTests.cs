@@ -1,10 +1,11 @@
 using PostTrain.Model;
+using PostTrain.Model.Inference;
 using PostTrain.Model.Lora;
 using static TorchSharp.torch;
 
-namespace PostTrain.Sampling.Tests;
+namespace PostTrain.Model.Tests;
 
-public class CpuDecodeStepTests
+public class CpuForwardTests
 {
     /// <summary>A tiny model with every weight random (biases and norms too, so a dropped or misplaced one shows).</summary>
     private static LlamaForCausalLM Model(int kvHeads, bool bias, bool tied, string rope, int? headDim = null)
@@ -75,9 +76,9 @@ public class CpuDecodeStepTests
         var (reference, fastCache, tokens, positions) = Prefilled(model, rows, maxLength);
         using (reference)
         using (fastCache)
-        using (var fast = new CpuDecodeStep(model, rows + 3, maxLength, threads: 2))
+        using (var fast = new CpuForward(model, rows + 3, maxLength, threads: 2))
         {
-            Assert.Null(CpuDecodeStep.WhyNot(model, maxLength));
+            Assert.Null(CpuForward.WhyNot(model, maxLength));
             for (var step = 0; step < 2; step++)
             {
                 using var expected = ReferenceStep(model, reference, tokens, positions);
@@ -99,23 +100,76 @@ public class CpuDecodeStepTests
         }
     }
 
-    [Fact]
-    public void Sampler_TakesTheFastPathOnTheCpu_AndNotWithLoraHooks()
+    [Theory]
+    [InlineData(2, false, false, "default", 1)]
+    [InlineData(4, true, true, "llama3", 2)]
+    [InlineData(1, true, false, "default", 2, 12)]
+    public void Prefill_RaggedSequencesIntoChosenRows_EqualsTheReferenceForwardOfEach(int kvHeads, bool bias, bool tied, string rope, int threads, int? headDim = null)
     {
-        using var model = SamplerTests.TinyModel(3);
-        var options = new SamplingOptions { SamplesPerPrompt = 2, MaxNewTokens = 6, StopIds = [], Seed = 4 };
-        var prompts = SamplerTests.RaggedPrompts();
-        var plain = new Sampler(model, options).Generate(prompts);
-        Assert.True(plain.Stats.DecodeSteps > 0);
-        Assert.Equal(plain.Stats.DecodeSteps, plain.Stats.FastDecodeSteps);
+        using var model = Model(kvHeads, bias, tied, rope, headDim);
+        using var _ = inference_mode();
+        const int maxLength = 20;
+        var rnd = new Random(7);
+        // Ten sequences of 1..19 tokens (more than 48 tokens in all: several chunks), into rows in a shuffled order.
+        var sequences = Enumerable.Range(0, 10).Select(i => Enumerable.Range(0, 1 + rnd.Next(19)).Select(_ => rnd.Next(model.Config.VocabSize)).ToArray()).ToArray();
+        var rows = new[] { 7, 2, 9, 0, 11, 4, 1, 8, 3, 10 };
+        using var cache = new KvCache(model.Config, 12, maxLength);
+        using var fast = new CpuForward(model, sequences.Sum(x => x.Length), maxLength, threads);
+        fast.Prefill(sequences, rows, cache);
+        var row = 0;
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var own = new KvCache(model.Config, 1, maxLength);
+            var ids = tensor(sequences[i].Select(t => (long)t).ToArray()).unsqueeze(0);
+            var hidden = model.model.forward(ids, cache: own)[0];   // (T, C)
+            var logits = model.Head(hidden);                         // (T, V)
+            var scale = Math.Max(1f, logits.abs().max().item<float>());
+            for (var t = 0; t < sequences[i].Length; t++, row++)
+            {
+                var actual = tensor(fast.Logits(row).ToArray());
+                Assert.True((actual - logits[t]).abs().max().item<float>() < 2e-5f * scale, $"sequence {i}, token {t}: logits differ");
+                Assert.True((tensor(fast.Hidden(row).ToArray()) - hidden[t]).abs().max().item<float>() < 2e-5f * Math.Max(1f, hidden.abs().max().item<float>()), $"sequence {i}, token {t}: hidden states differ");
+            }
+            var n = sequences[i].Length;
+            for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+            {
+                var ((k0, v0), (k1, v1)) = (own.Layer(l), cache.Layer(l));
+                Assert.True((k0[0].narrow(1, 0, n) - k1[rows[i]].narrow(1, 0, n)).abs().max().item<float>() < 1e-5f, $"sequence {i}, layer {l}: keys differ");
+                Assert.True((v0[0].narrow(-1, 0, n) - v1[rows[i]].narrow(-1, 0, n)).abs().max().item<float>() < 1e-5f, $"sequence {i}, layer {l}: values differ");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => fast.Prefill([.. sequences, [1]], [.. rows, 5], cache)); // one token past the rows it holds
+    }
 
-        // Hooked projections (LoRA) take the reference forward, which runs the hooks; disabled adapters change nothing.
-        using var adapters = LoraAdapters.Attach(model, new LoraConfig());
-        Assert.NotNull(CpuDecodeStep.WhyNot(model, 16));
-        adapters.Enabled = false;
-        var hooked = new Sampler(model, options).Generate(prompts);
-        Assert.True(hooked.Stats.DecodeSteps > 0);
-        Assert.Equal(0, hooked.Stats.FastDecodeSteps);
-        Assert.Equal(plain.Sequences.Select(s => s.TokenIds), hooked.Sequences.Select(s => s.TokenIds));
+    [Fact]
+    public void CopyCachePrefix_CopiesOnlyThePrefixOfEveryLayer()
+    {
+        using var model = Model(2, false, false, "default");
+        using var _ = inference_mode();
+        const int maxLength = 20;
+        using var cache = new KvCache(model.Config, 4, maxLength);
+        for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+        {
+            var (k, v) = cache.Layer(l);
+            k.normal_();
+            v.normal_();
+        }
+        var before = Enumerable.Range(0, model.Config.NumHiddenLayers).Select(l => (cache.Layer(l).Keys.clone(), cache.Layer(l).Values.clone())).ToArray();
+        using var fast = new CpuForward(model, 8, maxLength, 1);
+        fast.CopyCachePrefix(cache, 1, [0, 3], 6);
+        for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+        {
+            var (k, v) = cache.Layer(l);
+            var (k0, v0) = before[l];
+            foreach (var r in new[] { 0, 3 })
+            {
+                Assert.True(k[r].narrow(1, 0, 6).eq(k0[1].narrow(1, 0, 6)).all().item<bool>(), $"layer {l}, row {r}: copied keys");
+                Assert.True(v[r].narrow(-1, 0, 6).eq(v0[1].narrow(-1, 0, 6)).all().item<bool>(), $"layer {l}, row {r}: copied values");
+                Assert.True(k[r].narrow(1, 6, maxLength - 6).eq(k0[r].narrow(1, 6, maxLength - 6)).all().item<bool>(), $"layer {l}, row {r}: keys past the prefix kept");
+                Assert.True(v[r].narrow(-1, 6, maxLength - 6).eq(v0[r].narrow(-1, 6, maxLength - 6)).all().item<bool>(), $"layer {l}, row {r}: values past the prefix kept");
+            }
+            Assert.True(k.narrow(0, 1, 2).eq(k0.narrow(0, 1, 2)).all().item<bool>() && v.narrow(0, 1, 2).eq(v0.narrow(0, 1, 2)).all().item<bool>(), $"layer {l}: other rows untouched");
+        }
     }
 }

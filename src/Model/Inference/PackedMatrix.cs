@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
 
-namespace PostTrain.Sampling;
+namespace PostTrain.Model.Inference;
 
 /// <summary>
 /// A linear layer's weight W (out, in), packed once for y = x·Wᵀ (+ b) on the CPU: the columns of Wᵀ in panels of 16 (32
@@ -16,7 +16,7 @@ namespace PostTrain.Sampling;
 /// and every call enters OpenMP, whose idle workers then spin on the cores the row loops want. Here a decode step can run
 /// all of its work for a range of rows on one thread, so rows split across threads with no barrier between ops.
 /// </summary>
-internal sealed unsafe class PackedMatrix : IDisposable
+public sealed unsafe class PackedMatrix : IDisposable
 {
     private const int Narrow = 16, Wide = 32, BlockRows = 6;
     private int Panel { get; } // Narrow or Wide columns

@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using PostTrain.Model.Inference;
 using static TorchSharp.torch;
 
-namespace PostTrain.Sampling.Tests;
+namespace PostTrain.Model.Tests;
 
 public unsafe class PackedMatrixTests
 {

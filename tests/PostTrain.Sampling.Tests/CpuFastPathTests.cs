@@ -1,0 +1,27 @@
+using PostTrain.Model.Inference;
+using PostTrain.Model.Lora;
+
+namespace PostTrain.Sampling.Tests;
+
+public class CpuFastPathTests
+{
+    [Fact]
+    public void Sampler_TakesTheFastPathOnTheCpu_AndNotWithLoraHooks()
+    {
+        using var model = SamplerTests.TinyModel(3);
+        var options = new SamplingOptions { SamplesPerPrompt = 2, MaxNewTokens = 6, StopIds = [], Seed = 4 };
+        var prompts = SamplerTests.RaggedPrompts();
+        var plain = new Sampler(model, options).Generate(prompts);
+        Assert.True(plain.Stats.DecodeSteps > 0);
+        Assert.Equal(plain.Stats.DecodeSteps, plain.Stats.FastDecodeSteps);
+
+        // Hooked projections (LoRA) take the reference forward, which runs the hooks; disabled adapters change nothing.
+        using var adapters = LoraAdapters.Attach(model, new LoraConfig());
+        Assert.NotNull(CpuForward.WhyNot(model, 16));
+        adapters.Enabled = false;
+        var hooked = new Sampler(model, options).Generate(prompts);
+        Assert.True(hooked.Stats.DecodeSteps > 0);
+        Assert.Equal(0, hooked.Stats.FastDecodeSteps);
+        Assert.Equal(plain.Sequences.Select(s => s.TokenIds), hooked.Sequences.Select(s => s.TokenIds));
+    }
+}
