@@ -26,7 +26,9 @@ public static class ReferenceAnswers
             Epochs = epochs,
             LearningRate = learningRate,
             BatchSize = 16,
-            Packing = true,  // many short answers to a row: fewer padded positions per step
+            // Padded, not packed: the loss is the same, and at these lengths (30-46 tokens) padded steps took about 10% less
+            // time than packed ones, whose 128-wide block-diagonal attention costs more than the padding it saves.
+            Packing = false,
             WeightDecay = 0.1,
             Seed = seed,
         });
