@@ -199,6 +199,8 @@ internal sealed class SlotDecoder : IDisposable
         var admitted = prompts.Skip(next).Take(count).ToArray();
         var slots = free.Take(count * _n).ToArray();
         var slotIndex = tensor(slots.Select(s => (long)s).ToArray(), device: _device);
+        // The fast path holds a row per slot, so a prompt longer than the slots (a decoder with few of them) takes the
+        // reference forward.
         if (_fast is not null && admitted.All(p => p.Ids.Length <= _fast.Capacity)) PrefillFast(admitted, slots);
         else PrefillReference(admitted, slotIndex);
         var keys = new long[slots.Length];

@@ -140,6 +140,8 @@ public class CpuForwardTests
             }
         }
         Assert.Throws<ArgumentException>(() => fast.Prefill([.. sequences, [1]], [.. rows, 5], cache)); // one token past the rows it holds
+        var e = Assert.Throws<ArgumentException>(() => fast.Prefill([[1, model.Config.VocabSize]], [0], cache));
+        Assert.Contains($"sequence 0 has token id {model.Config.VocabSize} at position 1", e.Message);
     }
 
     [Fact]

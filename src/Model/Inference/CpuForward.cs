@@ -212,6 +212,10 @@ public sealed unsafe class CpuForward : IDisposable
         if (sequences.Count != cacheRows.Count || total > Capacity || cache.MaxLength != _maxLength
             || sequences.Any(s => s.Length == 0 || s.Length > _maxLength) || cacheRows.Any(r => r < 0 || r >= cache.Batch))
             throw new ArgumentException($"prefill: {sequences.Count} sequences of {total} tokens (longest {sequences.Max(s => s.Length)}) into cache rows of a cache of {cache.Batch} rows and {cache.MaxLength} positions; built for {Capacity} rows, {_maxLength} positions");
+        for (var i = 0; i < sequences.Count; i++)
+            for (var t = 0; t < sequences[i].Length; t++)
+                if ((uint)sequences[i][t] >= (uint)_vocab) // the embedding gather reads memory: an id past the table would read past it
+                    throw new ArgumentException($"prefill: sequence {i} has token id {sequences[i][t]} at position {t}, expected 0..{_vocab - 1}", nameof(sequences));
         _rows = total;
         _tokens = (long*)Ptr(_prefillTokens);
         (_positions, _cacheRows) = (new int[total], new int[total]);
