@@ -230,20 +230,17 @@ internal sealed class SlotDecoder : IDisposable
     private void PrefillFast(TokenPrompt[] admitted, int[] slots)
     {
         var logits = MemoryMarshal.Cast<byte, float>(_logits.bytes);
-        for (var first = 0; first < admitted.Length;)
+        var ids = admitted.Select(p => p.Ids).ToArray();
+        foreach (var (first, end) in CpuForward.Groups(ids, _fast!.Capacity))
         {
-            var (end, tokens) = (first, 0);
-            while (end < admitted.Length && tokens + admitted[end].Ids.Length <= _fast!.Capacity) tokens += admitted[end++].Ids.Length;
-            var group = admitted[first..end];
-            _fast!.Prefill(group.Select(p => p.Ids).ToArray(), group.Select((_, i) => slots[(first + i) * _n]).ToArray(), _cache);
-            for (int i = 0, row = 0; i < group.Length; row += group[i].Ids.Length, i++)
+            _fast.Prefill(ids[first..end], Enumerable.Range(first, end - first).Select(p => slots[p * _n]).ToArray(), _cache);
+            for (int p = first, row = 0; p < end; row += ids[p].Length, p++)
             {
-                var own = slots[((first + i) * _n)..((first + i + 1) * _n)];
-                _fast.CopyCachePrefix(_cache, own[0], own[1..], group[i].Ids.Length);
-                var last = _fast.Logits(row + group[i].Ids.Length - 1)[.._vocab];
+                var own = slots[(p * _n)..((p + 1) * _n)];
+                _fast.CopyCachePrefix(_cache, own[0], own[1..], ids[p].Length);
+                var last = _fast.Logits(row + ids[p].Length - 1)[.._vocab];
                 foreach (var s in own) last.CopyTo(logits.Slice(s * _vocab, _vocab));
             }
-            first = end;
         }
     }
 

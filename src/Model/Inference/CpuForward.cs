@@ -164,15 +164,29 @@ public sealed unsafe class CpuForward : IDisposable
         using var cache = new KvCache(c, cacheRows, longest);
         var rows = Enumerable.Range(0, cacheRows).ToArray();
         var calls = 0;
-        for (var first = 0; first < sequences.Count; calls++)
+        foreach (var (first, end) in Groups(sequences, capacity, cacheRows))
         {
-            var (end, tokens) = (first, 0);
-            while (end < sequences.Count && end - first < cacheRows && tokens + sequences[end].Length <= capacity) tokens += sequences[end++].Length;
             fast.Prefill(sequences.Skip(first).Take(end - first).ToArray(), rows[..(end - first)], cache);
             for (int i = first, row = 0; i < end; row += sequences[i].Length, i++) visit(i, fast, row);
-            first = end;
+            calls++;
         }
         return calls;
+    }
+
+    /// <summary>
+    /// Consecutive runs [First, End) of <paramref name="sequences"/>, each as long as its tokens fit <paramref name="rows"/>
+    /// and it has at most <paramref name="maxSequences"/> sequences: the <see cref="Prefill"/> calls that cover them all.
+    /// </summary>
+    public static IEnumerable<(int First, int End)> Groups(IReadOnlyList<int[]> sequences, int rows, int maxSequences = int.MaxValue)
+    {
+        for (var first = 0; first < sequences.Count;)
+        {
+            var (end, tokens) = (first, 0);
+            while (end < sequences.Count && end - first < maxSequences && tokens + sequences[end].Length <= rows) tokens += sequences[end++].Length;
+            if (end == first) throw new ArgumentException($"sequence {first} has {sequences[first].Length} tokens, more than the {rows} rows a call holds", nameof(sequences));
+            yield return (first, end);
+            first = end;
+        }
     }
 
     /// <summary>Decode steps this object has run (tests check that the fast path is taken).</summary>

@@ -71,13 +71,13 @@ public sealed class ReferenceLogProbs
         var device = reference.parameters().First().device;
         var chosen = new double[pairs.Count];
         var rejected = new double[pairs.Count];
-        var passes = 0;
-        var total = (pairs.Count + batchSize - 1) / batchSize;
         if (CpuLogProbs(reference, pairs, maskFormatting, maxLength, chosen, rejected) is { } calls)
         {
             progress?.Report(new StageProgress("dpo/reference", 1, 1, "pass", new Dictionary<string, double>()));
             return new ReferenceLogProbs(new FileContent(datasetHash, referenceHash, maskFormatting, maxLength, chosen, rejected), calls);
         }
+        var passes = 0;
+        var total = (pairs.Count + batchSize - 1) / batchSize;
         var wasTraining = reference.training;
         reference.eval();
         try
