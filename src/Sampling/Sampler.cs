@@ -118,7 +118,7 @@ public sealed class Sampler
         _model.eval();
         int done = 0, usedSlots = 0;
         double prefillSeconds = 0, selectSeconds = 0, forwardSeconds = 0;
-        long decodeSteps = 0, fastDecodeSteps = 0;
+        long decodeSteps = 0, fastDecodeSteps = 0, fastPrefills = 0;
         try
         {
             using var _ = inference_mode();
@@ -137,14 +137,14 @@ public sealed class Sampler
                 }));
             }, cancellationToken);
             (prefillSeconds, selectSeconds, forwardSeconds) = (decoder.PrefillSeconds, decoder.SelectSeconds, decoder.ForwardSeconds);
-            (decodeSteps, fastDecodeSteps) = (decoder.DecodeSteps, decoder.FastDecodeSteps);
+            (decodeSteps, fastDecodeSteps, fastPrefills) = (decoder.DecodeSteps, decoder.FastDecodeSteps, decoder.FastPrefillPrompts);
         }
         finally { _model.train(wasTraining); }
         var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds)
         {
             Slots = usedSlots, SlotsLimitedBy = usedSlots < slots ? SamplingStats.ByPrompts : limitedBy,
             PrefillSeconds = prefillSeconds, SelectSeconds = selectSeconds, ForwardSeconds = forwardSeconds,
-            DecodeSteps = decodeSteps, FastDecodeSteps = fastDecodeSteps,
+            DecodeSteps = decodeSteps, FastDecodeSteps = fastDecodeSteps, FastPrefillPrompts = fastPrefills,
             KvBytesPerSlot = KvCache.BytesPerRow(_model.Config, maxLength),
         };
         _logger.LogInformation("sampled {Sequences} responses for {Prompts} prompts: {Tokens} tokens at {Rate:F1} tokens/s ({Slots} slots by {LimitedBy}, {KvMiB:F2} MiB K/V each)",

@@ -22,6 +22,9 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
     public long DecodeSteps { get; init; }
     public long FastDecodeSteps { get; init; }
 
+    /// <summary>Prompts prefilled on the CPU fast path; the rest took the reference forward.</summary>
+    public long FastPrefillPrompts { get; init; }
+
     /// <summary>Generated tokens per second of the decode loop alone (prefill excluded).</summary>
     public double DecodeTokensPerSecond => Seconds - PrefillSeconds > 0 ? GeneratedTokens / (Seconds - PrefillSeconds) : 0;
 

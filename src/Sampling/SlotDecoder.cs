@@ -47,7 +47,10 @@ internal sealed class SlotDecoder : IDisposable
         _keyIndex = arange(maxLength, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config, slots, maxLength, _device);
         // As many threads as libtorch's intra-op pool: the step itself makes no libtorch call, so they split the rows between them.
-        if (CpuForward.WhyNot(model, maxLength) is null) _fast = new CpuForward(model, slots, maxLength, get_num_threads());
+        // A row per slot for decoding, and at least a prompt's worth (within the row budget) for prefill: a decoder with
+        // few slots would otherwise hand its prompts to libtorch's forward.
+        if (CpuForward.WhyNot(model, maxLength) is null)
+            _fast = new CpuForward(model, Math.Max(slots, Math.Min(maxLength, CpuForward.BudgetRows(model.Config))), maxLength, get_num_threads());
         // Plain or greedy sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
         _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
         _hostChoice = (_o.Temperature == 0 || (_o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1)) && InverseCdf.OnHost(_logits);
@@ -72,6 +75,9 @@ internal sealed class SlotDecoder : IDisposable
     /// <summary>One-token steps decoded, and how many of them <see cref="CpuForward"/> ran.</summary>
     public long DecodeSteps { get; private set; }
     public long FastDecodeSteps => _fast?.Steps ?? 0;
+
+    /// <summary>Prompts whose prefill <see cref="CpuForward"/> ran.</summary>
+    public long FastPrefillPrompts { get; private set; }
 
     /// <summary>
     /// Decodes every prompt's N rows; <paramref name="onPromptDone"/> gets a prompt's index and its N sequences as soon as its
@@ -199,8 +205,7 @@ internal sealed class SlotDecoder : IDisposable
         var admitted = prompts.Skip(next).Take(count).ToArray();
         var slots = free.Take(count * _n).ToArray();
         var slotIndex = tensor(slots.Select(s => (long)s).ToArray(), device: _device);
-        // The fast path holds a row per slot, so a prompt longer than the slots (a decoder with few of them) takes the
-        // reference forward.
+        // A prompt longer than the row budget (a long prompt over a big vocabulary) takes the reference forward.
         if (_fast is not null && admitted.All(p => p.Ids.Length <= _fast.Capacity)) PrefillFast(admitted, slots);
         else PrefillReference(admitted, slotIndex);
         var keys = new long[slots.Length];
@@ -231,6 +236,7 @@ internal sealed class SlotDecoder : IDisposable
     {
         var logits = MemoryMarshal.Cast<byte, float>(_logits.bytes);
         var ids = admitted.Select(p => p.Ids).ToArray();
+        FastPrefillPrompts += ids.Length;
         foreach (var (first, end) in CpuForward.Groups(ids, _fast!.Capacity))
         {
             _fast.Prefill(ids[first..end], Enumerable.Range(first, end - first).Select(p => slots[p * _n]).ToArray(), _cache);

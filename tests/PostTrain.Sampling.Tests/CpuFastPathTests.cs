@@ -24,4 +24,22 @@ public class CpuFastPathTests
         Assert.Equal(0, hooked.Stats.FastDecodeSteps);
         Assert.Equal(plain.Sequences.Select(s => s.TokenIds), hooked.Sequences.Select(s => s.TokenIds));
     }
+
+    [Fact]
+    public void OneSlotDecoder_PrefillsPromptsLongerThanItsSlots_OnTheFastPath()
+    {
+        using var model = SamplerTests.TinyModel(3);
+        // One slot (the bench's one-sequence-at-a-time run): the 7-token prompt must not fall back to libtorch's forward.
+        var options = new SamplingOptions { SamplesPerPrompt = 1, BatchSize = 1, MaxNewTokens = 6, StopIds = [], Seed = 4 };
+        var prompts = SamplerTests.RaggedPrompts();
+        var plain = new Sampler(model, options).Generate(prompts);
+        Assert.Equal(1, plain.Stats.Slots);
+        Assert.Equal(prompts.Length, plain.Stats.FastPrefillPrompts);
+
+        using var adapters = LoraAdapters.Attach(model, new LoraConfig());
+        adapters.Enabled = false;
+        var reference = new Sampler(model, options).Generate(prompts);
+        Assert.Equal(0, reference.Stats.FastPrefillPrompts);
+        Assert.Equal(reference.Sequences.Select(s => s.TokenIds), plain.Sequences.Select(s => s.TokenIds));
+    }
 }

@@ -145,6 +145,13 @@ public sealed unsafe class CpuForward : IDisposable
     private const long RowBudgetBytes = 256L << 20;
     private const int MaxScoringRows = 1024;
 
+    /// <summary>The rows whose buffers fit <see cref="RowBudgetBytes"/> for this model (fewer for a big vocabulary), at least one.</summary>
+    public static int BudgetRows(LlamaConfig c)
+    {
+        var rowBytes = 4L * (3 * c.HiddenSize + (2 * c.NumAttentionHeads + 2 * c.NumKeyValueHeads) * c.HeadDim + 3 * c.IntermediateSize + c.VocabSize);
+        return (int)Math.Clamp(RowBudgetBytes / rowBytes, 1, int.MaxValue);
+    }
+
     /// <summary>
     /// Runs <paramref name="sequences"/> through a new forward of <paramref name="model"/>, unpadded, as many per call as its
     /// rows hold, and after each call hands every sequence of it to <paramref name="visit"/>(index, forward, its first row),
@@ -157,8 +164,7 @@ public sealed unsafe class CpuForward : IDisposable
         var longest = sequences.Max(s => s.Length);
         if (WhyNot(model, longest) is not null) return null;
         var c = model.Config;
-        var rowBytes = 4L * (3 * c.HiddenSize + (2 * c.NumAttentionHeads + 2 * c.NumKeyValueHeads) * c.HeadDim + 3 * c.IntermediateSize + c.VocabSize);
-        var capacity = (int)Math.Clamp(Math.Min(RowBudgetBytes / rowBytes, sequences.Sum(s => (long)s.Length)), longest, Math.Max(longest, MaxScoringRows));
+        var capacity = (int)Math.Clamp(Math.Min(BudgetRows(c), sequences.Sum(s => (long)s.Length)), longest, Math.Max(longest, MaxScoringRows));
         var cacheRows = Math.Min(sequences.Count, capacity / Math.Max(1, sequences.Min(s => s.Length)));
         using var fast = new CpuForward(model, capacity, longest, get_num_threads());
         using var cache = new KvCache(c, cacheRows, longest);
