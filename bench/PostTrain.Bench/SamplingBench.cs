@@ -127,8 +127,13 @@ internal static class SamplingBench
             _ => null,
         };
         var inputs = Find(root["activities"])?["inputs"] ?? throw new InvalidDataException($"{path}: no activity of type Sample");
-        int Int(JsonNode? n, string field) => n?.GetValueKind() == JsonValueKind.Number ? n.GetValue<int>()
-            : throw new InvalidDataException($"{path}: {field}: expected a number");
+        // An input bound to a workflow parameter ({"param": name}) takes that parameter's default, as a run without -p does.
+        int Int(JsonNode? n, string field) => n switch
+        {
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<int>(),
+            JsonObject { } o when (string?)o["param"] is { } name => Int(root["parameters"]?[name]?["default"], $"parameters.{name}.default"),
+            _ => throw new InvalidDataException($"{path}: {field}: expected a number or a parameter with a numeric default"),
+        };
         return (Int(inputs["batchSize"], "Sample.inputs.batchSize"), Int(inputs["maxNewTokens"], "Sample.inputs.maxNewTokens"),
             Int(root["parameters"]?["samplesPerPrompt"]?["default"], "parameters.samplesPerPrompt.default"));
     }

@@ -115,6 +115,10 @@ public sealed record PretrainOptions
     /// (<see cref="PostTrain.Model.Prompts.ReversedAnswer"/>); a task set's corpus recipe sets it.</summary>
     public bool TaskReversedDigits { get; init; }
 
+    /// <summary>Default false (products answered alone). Products of the embedded corpus in the worked form
+    /// "7 * 8 = 56, 7 * 3 + 5 = 26, so 266" (<see cref="PostTrain.Model.Prompts.WorkedProduct"/>); a task set's corpus recipe sets it.</summary>
+    public bool TaskWorkedProducts { get; init; }
+
     /// <summary>Default Multiplication and WordProblem: the kinds that need more than one digit-wise pass. The
     /// high-quality subset the annealing phase upsamples.</summary>
     public IReadOnlyList<PostTrain.Model.Prompts.TaskKind> AnnealKinds { get; init; } =
@@ -133,8 +137,8 @@ public sealed record PretrainOptions
     /// <summary>Default 200. Held-out tasks answered greedily at the end for exact-match accuracy; 0 skips it.</summary>
     public int ExactMatchTasks { get; init; } = 200;
 
-    /// <summary>Default 24. Generation budget per held-out task; answers are a few tokens.</summary>
-    public int ExactMatchMaxNewTokens { get; init; } = 24;
+    /// <summary>Default 32 (evaluation's budget). Generation budget per held-out task; the longest built-in answer, a worked product, is 27 tokens.</summary>
+    public int ExactMatchMaxNewTokens { get; init; } = PostTrain.Sampling.GreedyResponses.EvaluationMaxNewTokens;
 
     /// <summary>Checks every option; throws naming the option, its value and what was expected.</summary>
     public PretrainOptions Validate()

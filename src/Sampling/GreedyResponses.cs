@@ -6,6 +6,10 @@ namespace PostTrain.Sampling;
 /// <summary>One greedy response per prompt, as evaluation and the report's head-to-heads ask a checkpoint.</summary>
 public static class GreedyResponses
 {
+    /// <summary>Tokens an evaluation lets a response run: the built-in tasks' longest answer, a worked two-digit product
+    /// ("7 * 8 = 56, 7 * 3 + 5 = 26, so 266"), is 27 tokens and its end of turn.</summary>
+    public const int EvaluationMaxNewTokens = 32;
+
     /// <summary>The responses of <paramref name="checkpointDir"/>, in prompt order.</summary>
     public static IReadOnlyList<string> Generate(string checkpointDir, IReadOnlyList<IReadOnlyList<ChatMessage>> messages,
         int maxNewTokens, torch.Device device, long seed)

@@ -39,6 +39,7 @@ public sealed class BuiltInPromptSource : IPromptSource
             Seed = options.Seed,
             Difficulty = options.Difficulty,
             ReversedDigits = options.ReversedDigits,
+            WorkedProducts = options.WorkedProducts,
         };
     }
 

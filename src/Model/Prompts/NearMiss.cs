@@ -5,7 +5,7 @@ namespace PostTrain.Model.Prompts;
 
 /// <summary>
 /// A minimally wrong answer, as an annotator writes the rejected side when every sample was right: the answer off by a
-/// little (in the worked form when the answer has it), or a list with two neighbours swapped; in a user's worked solution, its last number off by a little.
+/// little (in the worked form when the answer has it; a slip in a worked product's last step), or a list with two neighbours swapped; in a user's worked solution, its last number off by a little.
 /// </summary>
 public static partial class NearMiss
 {
@@ -18,6 +18,7 @@ public static partial class NearMiss
         ArgumentNullException.ThrowIfNull(rng);
         if (ReversedAnswer.Parse(task.Answer) is { } worked)
             return ReversedAnswer.Render(worked.Answer + Delta(rng));
+        if (WorkedProduct.Slip(task.Answer, rng) is { } slip) return slip;
         if (long.TryParse(task.Answer, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
             return (n + Delta(rng)).ToString(CultureInfo.InvariantCulture);
         if (task.Kind is null && LastInteger().Match(task.Answer) is { Success: true } m && long.TryParse(m.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var last))

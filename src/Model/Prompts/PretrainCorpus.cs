@@ -49,12 +49,15 @@ public sealed class PretrainCorpus
         return Formatted(options, new TaskGenerator(SeedStreams.HeldOut(options.Seed), options.Difficulty, options.HeldOutFraction).Generate(count, TaskSplit.HeldOut));
     }
 
-    /// <summary>The tasks with their answers in the corpus's response format (<see cref="PretrainCorpusOptions.ReversedDigits"/>).
-    /// The prompts, ids and splits do not depend on it, so the held-out set is the same tasks in either format.</summary>
+    /// <summary>The tasks with their answers in the corpus's response format (<see cref="PretrainCorpusOptions.WorkedProducts"/>,
+    /// <see cref="PretrainCorpusOptions.ReversedDigits"/>). The prompts, ids and splits do not depend on it, so the
+    /// held-out set is the same tasks in any format.</summary>
     public static IReadOnlyList<VerifiableTask> Formatted(PretrainCorpusOptions options, IReadOnlyList<VerifiableTask> tasks)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.ReversedDigits ? tasks.Select(ReversedAnswer.Of).ToList() : tasks;
+        if (!options.ReversedDigits && !options.WorkedProducts) return tasks;
+        return tasks.Select(t => options.WorkedProducts && t.Kind == TaskKind.Multiplication ? WorkedProduct.Of(t)
+            : options.ReversedDigits ? ReversedAnswer.Of(t) : t).ToList();
     }
 
     /// <summary>

@@ -28,6 +28,12 @@ public sealed record PretrainCorpusOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool ReversedDigits { get; init; }
 
+    /// <summary>Default false: products answered alone, as task sets written before the worked product read. True: products
+    /// in the worked form "7 * 8 = 56, 7 * 3 + 5 = 26, so 266" (<see cref="WorkedProduct"/>), whatever
+    /// <see cref="ReversedDigits"/> says. Omitted from JSON when false, so older task sets keep their bytes.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool WorkedProducts { get; init; }
+
     /// <summary>Default null (no system turn).</summary>
     public string? SystemPrompt { get; init; }
 }

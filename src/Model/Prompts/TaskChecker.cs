@@ -6,8 +6,8 @@ namespace PostTrain.Model.Prompts;
 /// <summary>
 /// Reads the answer out of free model text and compares it exactly. It takes the FIRST number (or list) so a
 /// response cannot hedge by listing several candidates, and a wrong first answer is wrong even if corrected later.
-/// A response in the worked form (<see cref="ReversedAnswer"/>) is right only when its reversed digits are those of its
-/// answer and the answer is right.
+/// A response in a worked form is right only when its work holds and its answer is right: the reversed digits of
+/// <see cref="ReversedAnswer"/> must be those of its answer, and every step of a <see cref="WorkedProduct"/> must be true.
 /// </summary>
 public static partial class TaskChecker
 {
@@ -30,11 +30,12 @@ public static partial class TaskChecker
         }
         var want = AnswerOf(task.Answer) ?? throw new InvalidOperationException($"task {task.Id} has a non-numeric answer \"{task.Answer}\"");
         if (ReversedAnswer.Parse(response) is { } worked) return worked.Answer == want && worked.Reversed == ReversedAnswer.Reverse(want);
+        if (WorkedProduct.Parse(response) is { } product) return product.StepsHold && product.Answer == want;
         return ExtractNumber(response) == want;
     }
 
-    /// <summary>The integer a reference answer states: the answer of the worked form, else its first integer.</summary>
-    public static long? AnswerOf(string answer) => ReversedAnswer.Parse(answer)?.Answer ?? ExtractNumber(answer);
+    /// <summary>The integer a reference answer states: the answer of a worked form, else its first integer.</summary>
+    public static long? AnswerOf(string answer) => ReversedAnswer.Parse(answer)?.Answer ?? WorkedProduct.Parse(answer)?.Answer ?? ExtractNumber(answer);
 
     /// <summary>The first integer in <paramref name="text"/> ("-12", "− 12", "1,221"), or null when there is none or it overflows.</summary>
     public static long? ExtractNumber(string text)

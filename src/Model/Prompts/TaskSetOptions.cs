@@ -30,6 +30,11 @@ public sealed record TaskSetOptions
     /// against +7.0 with the plain answers).</summary>
     public bool ReversedDigits { get; init; }
 
+    /// <summary>Default false. True: products in the worked form "7 * 8 = 56, 7 * 3 + 5 = 26, so 266" (the multiplier
+    /// times each digit, lowest first, plus the carry, then the product; <see cref="WorkedProduct"/>), which the checker
+    /// verifies step by step; false = the product alone.</summary>
+    public bool WorkedProducts { get; init; }
+
     /// <summary>Default 1234. Seed of the task generator.</summary>
     public int Seed { get; init; } = 1234;
 }

@@ -58,6 +58,7 @@ public sealed class PretrainDocuments
             Seed = options.Seed,
             Difficulty = options.TaskDifficulty,
             ReversedDigits = options.TaskReversedDigits,
+            WorkedProducts = options.TaskWorkedProducts,
         });
         var hard = options.AnnealKinds.ToHashSet();
         return new PretrainDocuments(

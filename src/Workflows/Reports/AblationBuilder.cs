@@ -39,7 +39,7 @@ public static class AblationBuilder
         bool[] Answer(ArtifactStore store, string checkpoint, string name)
         {
             progress?.Report($"ablation: answering {tasks.Count} fresh held-out prompts with {name}");
-            var responses = PostTrain.Sampling.GreedyResponses.Generate(store.PathOf(ArtifactRef.Parse(checkpoint)), messages, 24, torchDevice, 0);
+            var responses = PostTrain.Sampling.GreedyResponses.Generate(store.PathOf(ArtifactRef.Parse(checkpoint)), messages, PostTrain.Sampling.GreedyResponses.EvaluationMaxNewTokens, torchDevice, 0);
             return tasks.Select((t, i) => verifier.Verify(t, responses[i]) == true).ToArray();
         }
         var baseRight = Answer(loop.Artifacts, rounds[0].Checkpoint, "the base");

@@ -130,7 +130,7 @@ public static class RunReportBuilder
             progress?.Report($"judging {r.Name}");
             if (!seen.TryGetValue(r.Checkpoint, out var judged))
             {
-                var responses = PostTrain.Sampling.GreedyResponses.Generate(artifacts.PathOf(ArtifactRef.Parse(r.Checkpoint)), messages, 24, torchDevice, 0);
+                var responses = PostTrain.Sampling.GreedyResponses.Generate(artifacts.PathOf(ArtifactRef.Parse(r.Checkpoint)), messages, PostTrain.Sampling.GreedyResponses.EvaluationMaxNewTokens, torchDevice, 0);
                 var scores = rm.Score(messages.Zip(responses, (m, x) => (m, x)).ToList()).Select(s => (double)s).ToArray();
                 var correct = tasks.Select((t, i) => verifier.Verify(t, responses[i]) == true).ToArray();
                 seen[r.Checkpoint] = judged = (scores, correct);

@@ -19,7 +19,7 @@ public sealed class EvaluateActivity : Activity<EvaluateActivity.Inputs, Evaluat
         [Input("Task set: its held-out tasks are the prompts", Required = true)] public ArtifactRef Tasks { get; init; }
         [Input("The round's SFT model, evaluated for the record (base → SFT → DPO) but never selected")] public ArtifactRef? Sft { get; init; }
         [Input("Held-out prompts used at most; 0 = all")] public int MaxPrompts { get; init; }
-        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = 24;
+        [Input("Tokens generated at most per response")] public int MaxNewTokens { get; init; } = GreedyResponses.EvaluationMaxNewTokens;
         [Input("k of a k-shot exact match reported beside the zero-shot one (k solved tasks of the same kind before each prompt); 0 = zero-shot only", Min = 0, Max = 16)] public int FewShot { get; init; }
     }
 

@@ -25,6 +25,7 @@ public static class PretrainStepOptions
             CorpusSize = recipe.Examples,
             TaskDifficulty = recipe.Difficulty,
             TaskReversedDigits = recipe.ReversedDigits,
+            TaskWorkedProducts = recipe.WorkedProducts,
             Device = context.Device,
             // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
             OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),
