@@ -663,8 +663,8 @@ public sealed class KvCache : IDisposable
         for (var i = 0; i < keys.Length; i++)
         {
             // Detached from any dispose scope: the cache outlives the forward calls that fill it.
-            keys[i] = Inference.HugePages.Zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
-            values[i] = Inference.HugePages.Zeros([batch, c.NumKeyValueHeads, c.HeadDim, maxLength], dtype, device).DetachFromDisposeScope();
+            keys[i] = zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
+            values[i] = zeros([batch, c.NumKeyValueHeads, c.HeadDim, maxLength], dtype, device).DetachFromDisposeScope();
         }
     }
 

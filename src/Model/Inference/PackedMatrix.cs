@@ -38,8 +38,7 @@ public sealed unsafe class PackedMatrix : IDisposable
         Out = weights.Sum(w => (int)w.shape[0]);
         var panels = (Out + Panel - 1) / Panel;
         var bytes = (nuint)((long)panels * In * Panel * sizeof(float));
-        _data = (float*)NativeMemory.AlignedAlloc(bytes, HugePages.Alignment((long)bytes));
-        HugePages.Advise(_data, (long)bytes);
+        _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(_data, bytes);
         var column = 0;
         foreach (var weight in weights)
