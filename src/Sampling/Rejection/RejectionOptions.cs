@@ -32,6 +32,14 @@ public sealed record RejectionOptions
     /// </summary>
     public int MaxKindUpsample { get; init; } = 1;
 
+    /// <summary>
+    /// Default 0 (off). Conversations of the built-in pretraining corpus added to each round's SFT examples
+    /// (<see cref="PretrainingReplay"/>), against forgetting what rejection sampling rarely keeps. Measured once in the
+    /// default six rounds with 300: fresh held-out exact match +34.3 points against +30.6, products still down, and 7%
+    /// more wall time. Built-in task sets only: a user's prompts come with another base.
+    /// </summary>
+    public int PretrainingReplay { get; init; }
+
     /// <summary>Default 16 sequences per reward-model forward where it runs through libtorch (the CPU forward takes whole chunks unpadded).</summary>
     public int ScoreBatchSize { get; init; } = 16;
 
@@ -39,6 +47,7 @@ public sealed record RejectionOptions
     {
         if (ScoreBatchSize < 1) throw new ArgumentException($"RejectionOptions.ScoreBatchSize is {ScoreBatchSize}, expected >= 1");
         if (MinScore is { } m && !double.IsFinite(m)) throw new ArgumentException($"RejectionOptions.MinScore is {m}, expected a finite number or null");
+        if (PretrainingReplay < 0) throw new ArgumentException($"RejectionOptions.PretrainingReplay is {PretrainingReplay}, expected >= 0");
         if (MaxKindUpsample < 1) throw new ArgumentException($"RejectionOptions.MaxKindUpsample is {MaxKindUpsample}, expected >= 1");
         if (!double.IsFinite(PairMargin)) throw new ArgumentException($"RejectionOptions.PairMargin is {PairMargin}, expected a finite number");
         return this;

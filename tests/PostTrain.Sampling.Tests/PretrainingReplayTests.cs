@@ -1,0 +1,37 @@
+using PostTrain.Model.Prompts;
+using PostTrain.Sampling.Rejection;
+
+namespace PostTrain.Sampling.Tests;
+
+public class PretrainingReplayTests
+{
+    private static readonly PretrainCorpus Corpus = PretrainCorpus.Build(new PretrainCorpusOptions { Examples = 300, HeldOutExamples = 20, SamplingPrompts = 20, Seed = 3, Difficulty = 1 });
+
+    [Fact]
+    public void Draw_DistinctCorpusConversations_RightAnswers_FreshEachRound_SameForTheSameRound()
+    {
+        var round0 = PretrainingReplay.Draw(Corpus, 50, round: 0);
+        Assert.Equal(50, round0.Count);
+        var byPrompt = Corpus.TrainTasks.ToDictionary(t => t.Prompt);
+        Assert.All(round0, e =>
+        {
+            var task = byPrompt[e.Prompt[^1].Content];
+            Assert.Equal(task.Answer, e.Response);
+            Assert.True(TaskChecker.IsCorrect(task, e.Response));
+            Assert.Equal("pretraining_replay", e.Source!["selection"]);
+            Assert.Equal(task.Id, e.Source["prompt_id"]);
+        });
+        Assert.Equal(50, round0.Select(e => e.Prompt[^1].Content).Distinct().Count());
+        Assert.Equal(round0.Select(e => e.Response), PretrainingReplay.Draw(Corpus, 50, round: 0).Select(e => e.Response));
+        Assert.NotEqual(round0.Select(e => e.Prompt[^1].Content), PretrainingReplay.Draw(Corpus, 50, round: 1).Select(e => e.Prompt[^1].Content));
+        Assert.Empty(PretrainingReplay.Draw(Corpus, 0, round: 2));
+    }
+
+    [Fact]
+    public void Draw_MoreThanTheCorpus_SaysHowMany()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => PretrainingReplay.Draw(Corpus, 301, round: 0));
+        Assert.Contains("0..300", e.Message);
+        Assert.Throws<ArgumentException>(() => new RejectionOptions { PretrainingReplay = -1 }.Validate());
+    }
+}
