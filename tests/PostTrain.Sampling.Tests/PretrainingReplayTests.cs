@@ -28,6 +28,14 @@ public class PretrainingReplayTests
     }
 
     [Fact]
+    public void Draw_IsTheSameInEveryProcess()
+    {
+        // A pinned draw: a per-process random seed (HashCode) would pass the in-process checks above and still move between runs.
+        var pinned = string.Join(",", PretrainingReplay.Draw(Corpus, 3, round: 4).Select(e => e.Source!["prompt_id"]));
+        Assert.Equal("wordproblem-6fc14c52d687,addition-74f8792ea775,addition-a30453efc0e6", pinned);
+    }
+
+    [Fact]
     public void Draw_MoreThanTheCorpus_SaysHowMany()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => PretrainingReplay.Draw(Corpus, 301, round: 0));

@@ -22,7 +22,8 @@ public static class PretrainingReplay
         ArgumentNullException.ThrowIfNull(corpus);
         if (count < 0 || count > corpus.TrainTasks.Count)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"pretraining replay: expected 0..{corpus.TrainTasks.Count} conversations (the corpus's size)");
-        var rng = new Random(HashCode.Combine(corpus.Options.Seed, round, 0x5eed));
+        // Not HashCode.Combine: its seed is random per process, and a round's draw must be the same in every run.
+        var rng = new Random(unchecked(corpus.Options.Seed * 7919 + round * 104_729 + 17));
         var order = Enumerable.Range(0, corpus.TrainTasks.Count).ToArray();
         rng.Shuffle(order);
         return order.Take(count).Select(i => corpus.TrainTasks[i]).Select(t => new SftExample(corpus.PromptFor(t), t.Answer)
