@@ -41,5 +41,7 @@ public class PretrainingReplayTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => PretrainingReplay.Draw(Corpus, 301, round: 0));
         Assert.Contains("0..300", e.Message);
         Assert.Throws<ArgumentException>(() => new RejectionOptions { PretrainingReplay = -1 }.Validate());
+        Assert.Empty(PretrainingReplay.ForTaskSet(null, 0, round: 0));
+        Assert.Contains("built-in pretraining corpus", Assert.Throws<ArgumentException>(() => PretrainingReplay.ForTaskSet(null, 5, round: 0)).Message);
     }
 }

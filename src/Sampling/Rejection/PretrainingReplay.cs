@@ -12,6 +12,17 @@ namespace PostTrain.Sampling.Rejection;
 /// </summary>
 public static class PretrainingReplay
 {
+    /// <summary>The replay of a run's task set: none for 0; refused unless the set is built-in, since a user's prompts
+    /// come with a base pretrained on another corpus.</summary>
+    /// <exception cref="ArgumentException">A replay asked of a user's prompt set, or of no task set.</exception>
+    public static IReadOnlyList<SftExample> ForTaskSet(TaskSet? tasks, int count, int round)
+    {
+        if (count == 0) return [];
+        if (tasks is not { IsBuiltIn: true })
+            throw new ArgumentException($"PretrainingReplay is {count}: it replays the built-in pretraining corpus, and this run's tasks are {(tasks is null ? "not given" : "the user's prompts")}; set it to 0", nameof(count));
+        return Draw(PretrainCorpus.Build(tasks.Options), count, round);
+    }
+
     /// <summary>
     /// <paramref name="count"/> distinct training conversations of <paramref name="corpus"/>, a fresh draw for each
     /// <paramref name="round"/> (the same for the same round), with provenance <c>selection = pretraining_replay</c>.

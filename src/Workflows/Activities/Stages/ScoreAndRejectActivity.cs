@@ -45,16 +45,13 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         var responses = merged.Where(r => !string.IsNullOrWhiteSpace(r.Response)).ToList();
         context.RecordMetric(MetricKeys.Reject.EmptyResponses, merged.Count - responses.Count);
         var taskSet = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")) : null;
-        if (input.PretrainingReplay != 0 && taskSet is not { IsBuiltIn: true })
-            throw new ArgumentException($"PretrainingReplay is {input.PretrainingReplay}: it replays the built-in pretraining corpus, and this run's tasks are {(taskSet is null ? "not given" : "the user's prompts")}; set it to 0");
+        var replay = PretrainingReplay.ForTaskSet(taskSet, input.PretrainingReplay, input.Round); // refused before any scoring
         var tasks = taskSet?.ById();
         var verifier = taskSet?.CreateVerifier() ?? new CheckerVerifier();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
         var result = new RejectionSampler(rm, new RejectionOptions { MinScore = input.MinScore, PairMargin = input.PairMargin, Checker = checker, MaxKindUpsample = input.MaxKindUpsample })
             .Run(responses, tasks, context.Progress, context.CancellationToken, verifier);
-        result = result with { Pairs = result.Pairs.Select(p => VerifierLabels.Apply(p, verifier.Name)).ToList() };
-        if (input.PretrainingReplay > 0)
-            result = result with { Sft = [.. result.Sft, .. PretrainingReplay.Draw(PretrainCorpus.Build(taskSet!.Options), input.PretrainingReplay, input.Round)] };
+        result = result with { Pairs = result.Pairs.Select(p => VerifierLabels.Apply(p, verifier.Name)).ToList(), Sft = [.. result.Sft, .. replay] };
         var sftPath = Path.Combine(context.WorkDirectory, "sft.jsonl");
         var pairsPath = Path.Combine(context.WorkDirectory, "preferences.jsonl");
         RejectionSampler.Write(result, sftPath, pairsPath);
