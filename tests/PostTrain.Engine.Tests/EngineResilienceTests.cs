@@ -308,6 +308,49 @@ public sealed class EngineResilienceTests
         }
     }
 
+    /// <summary>
+    /// A dispatch whose send returns late (a broker reconnecting) must not tell listeners "Running" after they were
+    /// told the run succeeded: the CLI keeps serving a run it believes still runs, and in CI it never exited.
+    /// </summary>
+    [Fact]
+    public async Task RunChanged_SendReturningAfterTheRunEnded_ListenersKeepTheFinalState()
+    {
+        using var home = new TestHome();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = Build(home, EngineHost.Fast, new WorkerOptions { Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } },
+            s => s.AddSingleton<IEngineBus>(sp => new LateReturningBus(new MassTransitEngineBus(sp.GetRequiredService<IBus>(), sp.GetRequiredService<BusTopology>()), release.Task)));
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var latest = new ConcurrentDictionary<Guid, RunState>();
+        engine.RunChanged += s => latest[s.Id] = s.State;
+
+        // The start transition's flush is held inside its send, after the command went out.
+        var start = Start(host, home, """{"id":"late","activities":[{"id":"a","type":"Sleep","inputs":{"ms":100}}]}""");
+        await WaitUntilAsync(() => engine.Runs().Count == 1);
+        var run = await WaitUntil(engine, engine.Runs().Single().Id, s => s.State == RunState.Succeeded);
+        await WaitUntilAsync(() => latest.TryGetValue(run.Id, out var state) && state == RunState.Succeeded);
+        release.SetResult();
+        await start.WaitAsync(TimeSpan.FromSeconds(5));
+        await Task.Delay(200);
+
+        Assert.Equal(RunState.Succeeded, latest[run.Id]);
+        await host.StopAsync();
+    }
+
+    /// <summary>Sends every command at once, but returns from the first send only when <paramref name="release"/> completes.</summary>
+    private sealed class LateReturningBus(IEngineBus inner, Task release) : IEngineBus
+    {
+        private int _sends;
+
+        public async Task SendAsync(ExecuteActivity command, CancellationToken cancellationToken = default)
+        {
+            await inner.SendAsync(command, cancellationToken);
+            if (Interlocked.Increment(ref _sends) == 1) await release;
+        }
+
+        public Task PublishAsync(object message, CancellationToken cancellationToken = default) => inner.PublishAsync(message, cancellationToken);
+    }
+
     /// <summary>Remembers every command the engine sends.</summary>
     private sealed class RecordingBus(IEngineBus inner, ConcurrentQueue<ExecuteActivity> sent) : IEngineBus
     {

@@ -35,6 +35,8 @@ internal sealed class EngineState(WorkflowStore store, ActivityRegistry registry
     public Dictionary<string, (double Fraction, string Message)> Progress { get; } = [];
     public Dictionary<Guid, List<TaskCompletionSource<RunSnapshot>>> Waiters { get; } = [];
     public Dictionary<Guid, DateTime> LastSnapshot { get; } = [];
+    /// <summary>Numbers every captured snapshot in commit order, so listeners can be spared a stale one.</summary>
+    public long SnapshotSequence { get; set; }
     /// <summary>
     /// Per pool, the last time it was seen busy: a worker reported anything (started, heartbeat, completed, faulted;
     /// any attempt) or a tick found one of its steps running. Drives the dispatch timeout in <see cref="Watchdog"/>.

@@ -10,7 +10,8 @@ internal sealed class Outbox
 
     public List<ExecuteActivity> Sends { get; } = [];
     public List<object> Publishes { get; } = [];
-    public List<RunSnapshot> Changed { get; } = [];
+    /// <summary>Snapshots for <c>RunChanged</c>, each with its place in commit order.</summary>
+    public List<(RunSnapshot Snapshot, long Sequence)> Changed { get; } = [];
     public List<(TaskCompletionSource<RunSnapshot>, RunSnapshot)> Finished { get; } = [];
 
     /// <summary>Runs whose snapshot must be written after the commit, in the order they changed.</summary>

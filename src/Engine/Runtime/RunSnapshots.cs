@@ -18,7 +18,7 @@ internal sealed class RunSnapshots(EngineState state)
         var snap = Build(run);
         AtomicFile.WriteAllText(state.Store.Home.SnapshotPath(runId), JsonSerializer.Serialize(snap, SnapshotReader.Json));
         state.LastSnapshot[runId] = state.Now;
-        outbox.Changed.Add(snap);
+        outbox.Changed.Add((snap, ++state.SnapshotSequence));
         if (run.IsFinished && state.Waiters.Remove(runId, out var list))
             foreach (var tcs in list) outbox.Finished.Add((tcs, snap));
     }

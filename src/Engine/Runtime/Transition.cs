@@ -34,6 +34,28 @@ internal sealed class Transition(EngineState state, RunSnapshots snapshots, IEng
         return result;
     }
 
+    // Transitions flush concurrently and a send can block for seconds (a broker restarting), so an earlier
+    // transition's snapshot may reach this point after a later one's. Listeners keep the latest state they were told
+    // (the CLI waits for its runs to leave Running), so a snapshot older than one already delivered is dropped.
+    private readonly object _delivery = new();
+    private readonly Dictionary<Guid, long> _delivered = [];
+
+    private void Notify(Outbox outbox)
+    {
+        if (listeners() is not { } changed) return;
+        lock (_delivery)
+            foreach (var (s, sequence) in outbox.Changed)
+            {
+                if (_delivered.TryGetValue(s.Id, out var last) && last > sequence) continue;
+                _delivered[s.Id] = sequence;
+                foreach (var handler in changed.GetInvocationList().Cast<Action<RunSnapshot>>())
+                {
+                    try { handler(s); }
+                    catch (Exception e) { state.Log.LogError(e, "a RunChanged handler failed for run {Run}", s.Id); }
+                }
+            }
+    }
+
     /// <summary>
     /// Sends, publishes and notifies after a transition has committed. Nothing may escape before the end: waiters
     /// were already taken off the waiting list by <see cref="RunSnapshots.Capture"/>, so a skipped completion would
@@ -66,13 +88,7 @@ internal sealed class Transition(EngineState state, RunSnapshots snapshots, IEng
                 try { await bus.PublishAsync(m).ConfigureAwait(false); }
                 catch (Exception e) { log.LogError(e, "could not publish {Type}", m.GetType().Name); }
             }
-            if (listeners() is { } changed)
-                foreach (var s in outbox.Changed)
-                    foreach (var handler in changed.GetInvocationList().Cast<Action<RunSnapshot>>())
-                    {
-                        try { handler(s); }
-                        catch (Exception e) { log.LogError(e, "a RunChanged handler failed for run {Run}", s.Id); }
-                    }
+            Notify(outbox);
         }
         finally
         {
