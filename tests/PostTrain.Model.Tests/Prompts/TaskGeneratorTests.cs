@@ -122,4 +122,30 @@ public sealed class TaskGeneratorTests
         Assert.Equal(1000, with.Select(t => t.Prompt).Distinct().Count());
         Assert.All(with.Where(t => t.Kind != TaskKind.Multiplication), t => Assert.DoesNotContain(t.Prompt, pretraining));
     }
+
+    [Fact]
+    public void GenerateBalanced_ReuseExcluded_AKindSmallerThanItsShareRepeatsItsPromptsUnderNewIds()
+    {
+        var pretraining = new TaskGenerator(seed: 9, difficulty: 1, heldOutFraction: 0.1, kinds: [TaskKind.Multiplication])
+            .GenerateUpTo(5000, TaskSplit.Train).Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
+        var distinct = pretraining.Count;
+        const int count = 10_000;
+
+        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count, TaskSplit.Train, pretraining, reuseExcluded: true);
+
+        // Every kind keeps its share, products too, by repeating the split's ~720 training products.
+        Assert.All(tasks.CountBy(t => t.Kind!.Value), k => Assert.Equal(count / 5, k.Value));
+        var products = tasks.Where(t => t.Kind == TaskKind.Multiplication).ToList();
+        Assert.InRange(distinct, 600, 800);
+        Assert.Equal(distinct, products.Select(t => t.Prompt).Distinct().Count());
+        Assert.Equal(count, tasks.Select(t => t.Id).Distinct().Count());
+        Assert.All(products, t => Assert.True(TaskChecker.IsCorrect(t, t.Answer)));
+        // A repeat comes back only after the kind's other prompts: no prompt twice in a slice of a round's size.
+        var roundSize = count * distinct / (count / 5) - 50;
+        for (var start = 0; start + roundSize <= count; start += roundSize / 2)
+        {
+            var slice = tasks.Skip(start).Take(roundSize).Select(t => t.Prompt).ToList();
+            Assert.Equal(slice.Count, slice.Distinct().Count());
+        }
+    }
 }
