@@ -5,7 +5,8 @@
 #   bash bench/quality.sh                       one round (pretraining included)
 #   bash bench/quality.sh --rounds 6            the six-round report committed under docs/quality-report/
 #   bash bench/quality.sh --rounds 6 --ablation the same, plus the ablation: the six rounds' prompts, samples, SFT and DPO
-#                                               spent in one round (iterate --rounds 1 -p prompts=6*3072) from the same base,
+#                                               spent in one round (iterate --rounds 1 -p prompts=6*P -p pretrainingReplay=6*R)
+#                                               from the same base,
 #                                               compared on the same fresh held-out prompts (report --ablation)
 # Other arguments go to `posttrain iterate` (e.g. -p samplesPerPrompt=16, --seed 1). QUALITY_HOME=DIR keeps the home there.
 set -euo pipefail
@@ -31,13 +32,19 @@ if [[ $ablation == 1 ]]; then
   loop=$(ids | awk '{print $NF}')
   # The rounds' prompts in one round: prompts is per round, so one round samples rounds x prompts (iterate.json's default
   # unless -p prompts=N is given).
-  prompts=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["parameters"]["prompts"]["default"])' workflows/iterate.json)
-  for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[$i]}" == "-p" && "${args[$((i + 1))]}" == prompts=* ]] && prompts=${args[$((i + 1))]#prompts=}; done
+  # The same for the pretraining conversations replayed into each round's SFT: one round replays the rounds' worth.
+  default() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["parameters"][sys.argv[2]]["default"])' workflows/iterate.json "$1"; }
+  prompts=$(default prompts)
+  replay=$(default pretrainingReplay)
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    [[ "${args[$i]}" == "-p" && "${args[$((i + 1))]}" == prompts=* ]] && prompts=${args[$((i + 1))]#prompts=}
+    [[ "${args[$i]}" == "-p" && "${args[$((i + 1))]}" == pretrainingReplay=* ]] && replay=${args[$((i + 1))]#pretrainingReplay=}
+  done
   rest=()
   for ((i = 0; i < ${#args[@]}; i++)); do
-    if [[ "${args[$i]}" == "--rounds" ]]; then i=$((i + 1)); elif [[ "${args[$i]}" == "-p" && "${args[$((i + 1))]}" == prompts=* ]]; then i=$((i + 1)); else rest+=("${args[$i]}"); fi
+    if [[ "${args[$i]}" == "--rounds" ]]; then i=$((i + 1)); elif [[ "${args[$i]}" == "-p" && ( "${args[$((i + 1))]}" == prompts=* || "${args[$((i + 1))]}" == pretrainingReplay=* ) ]]; then i=$((i + 1)); else rest+=("${args[$i]}"); fi
   done
-  "$work/bin/posttrain" iterate --home "$home" --rounds 1 -p "prompts=$((rounds * prompts))" "${rest[@]}"
+  "$work/bin/posttrain" iterate --home "$home" --rounds 1 -p "prompts=$((rounds * prompts))" -p "pretrainingReplay=$((rounds * replay))" "${rest[@]}"
   one=$(ids | awk '{print $NF}')
   "$work/bin/posttrain" report "$loop" --ablation "$one" --home "$home"
 fi

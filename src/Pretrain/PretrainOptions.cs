@@ -119,6 +119,10 @@ public sealed record PretrainOptions
     /// "7 * 8 = 56, 7 * 3 + 5 = 26, so 266" (<see cref="PostTrain.Model.Prompts.WorkedProduct"/>); a task set's corpus recipe sets it.</summary>
     public bool TaskWorkedProducts { get; init; }
 
+    /// <summary>Default false (a plain draw of distinct prompts). Every kind an equal share of the embedded corpus, a kind with
+    /// fewer distinct prompts repeated (<see cref="PostTrain.Model.Prompts.PretrainCorpusOptions.BalancedKinds"/>); a task set's corpus recipe sets it.</summary>
+    public bool TaskBalancedKinds { get; init; }
+
     /// <summary>Default Multiplication and WordProblem: the kinds that need more than one digit-wise pass. The
     /// high-quality subset the annealing phase upsamples.</summary>
     public IReadOnlyList<PostTrain.Model.Prompts.TaskKind> AnnealKinds { get; init; } =

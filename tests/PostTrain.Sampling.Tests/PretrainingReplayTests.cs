@@ -41,7 +41,18 @@ public class PretrainingReplayTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => PretrainingReplay.Draw(Corpus, 301, round: 0));
         Assert.Contains("0..300", e.Message);
         Assert.Throws<ArgumentException>(() => new RejectionOptions { PretrainingReplay = -1 }.Validate());
-        Assert.Empty(PretrainingReplay.ForTaskSet(null, 0, round: 0));
-        Assert.Contains("built-in pretraining corpus", Assert.Throws<ArgumentException>(() => PretrainingReplay.ForTaskSet(null, 5, round: 0)).Message);
+    }
+
+    [Fact]
+    public void ForTaskSet_BuiltInReplaysAtMostItsCorpus_AUserPromptSetOrNoneReplaysNothing()
+    {
+        var builtIn = new TaskSet(Corpus.Options, Corpus.HeldOutTasks, Corpus.SamplingTasks, []);
+        var user = builtIn with { Verifier = "exact" };
+
+        Assert.Equal(50, PretrainingReplay.ForTaskSet(builtIn, 50, round: 1).Count);
+        Assert.Equal(300, PretrainingReplay.ForTaskSet(builtIn, 1000, round: 1).Count);
+        Assert.Empty(PretrainingReplay.ForTaskSet(builtIn, 0, round: 1));
+        Assert.Empty(PretrainingReplay.ForTaskSet(user, 300, round: 1));
+        Assert.Empty(PretrainingReplay.ForTaskSet(null, 300, round: 1));
     }
 }

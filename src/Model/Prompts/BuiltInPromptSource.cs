@@ -40,6 +40,7 @@ public sealed class BuiltInPromptSource : IPromptSource
             Difficulty = options.Difficulty,
             ReversedDigits = options.ReversedDigits,
             WorkedProducts = options.WorkedProducts,
+            BalancedKinds = options.BalancedKinds,
         };
     }
 

@@ -28,12 +28,14 @@ public sealed class PretrainCorpus
         ArgumentOutOfRangeException.ThrowIfNegative(options.HeldOutExamples);
         ArgumentOutOfRangeException.ThrowIfNegative(options.SamplingPrompts);
         var generator = new TaskGenerator(options.Seed, options.Difficulty, options.HeldOutFraction);
-        var train = Formatted(options, generator.Generate(options.Examples, TaskSplit.Train));
+        var train = Formatted(options, options.BalancedKinds
+            ? TaskGenerator.GenerateBalanced(SeedStreams.Pretraining(options.Seed), options.Difficulty, options.HeldOutFraction, options.Examples, TaskSplit.Train, repeat: true)
+            : generator.Generate(options.Examples, TaskSplit.Train));
         // Kind-balanced and drawn apart from the pretraining prompts: a plain draw excluding them is mostly word
         // problems at difficulty 1 (the small kinds are used up by pretraining), and rejection-sampling SFT on such a
         // set shifts the policy away from the kinds the held-out set weighs equally.
         var sampling = Formatted(options, TaskGenerator.GenerateBalanced(SeedStreams.Sampling(options.Seed), options.Difficulty, options.HeldOutFraction,
-            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal), reuseExcluded: true));
+            options.SamplingPrompts, TaskSplit.Train, train.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal), reuseExcluded: true, repeat: true));
         return new PretrainCorpus(options, train, HeldOutTasksFor(options, options.HeldOutExamples), sampling);
     }
 

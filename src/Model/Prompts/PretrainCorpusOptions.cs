@@ -34,6 +34,12 @@ public sealed record PretrainCorpusOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool WorkedProducts { get; init; }
 
+    /// <summary>Default false: the training conversations are a plain draw of distinct prompts, as task sets written before
+    /// read. True: every kind gets an equal share, and a kind with fewer distinct training prompts than its share repeats
+    /// them (<see cref="TaskGenerator.GenerateBalanced"/>). Omitted from JSON when false, so older task sets keep their bytes.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool BalancedKinds { get; init; }
+
     /// <summary>Default null (no system turn).</summary>
     public string? SystemPrompt { get; init; }
 }

@@ -16,6 +16,10 @@ public static class SeedStreams
     /// <summary>Tasks whose reference answers the reward model learns.</summary>
     public static int References(int seed) => unchecked(seed * 29 + 0x2EF);
 
+    /// <summary>The pretraining conversations when the corpus is kind-balanced (<see cref="PretrainCorpusOptions.BalancedKinds"/>);
+    /// a plain corpus draws from the task seed itself.</summary>
+    public static int Pretraining(int seed) => unchecked(seed * 13 + 0x7B1);
+
     /// <summary>The <paramref name="index"/>-th kind's own generator inside a balanced draw.</summary>
     public static int BalancedKind(int seed, int index) => unchecked(seed * 397 + index + 1);
 

@@ -102,14 +102,18 @@ public sealed class TaskGenerator
     /// <param name="reuseExcluded">
     /// When a kind runs out of prompts outside <paramref name="exclude"/>, draw the rest of its share from the excluded ones
     /// of its split. Sampling prompts use it: at difficulty 1 pretraining uses up every training product, and without it the
-    /// rounds would never see a multiplication while the held-out set still asks for them. A kind whose split holds fewer
-    /// prompts than its share (720 training products at difficulty 1 against a share of 3,686 in six rounds) then repeats
-    /// them, each repeat under its own id, so it keeps its share of the rounds' samples: a sample is a fresh draw, and
-    /// a kind left at 4% of the prompts (products, before) gives rejection sampling almost nothing to keep. The repeats
-    /// follow the first pass in the spread, so a prompt comes back only a share's worth of distinct prompts later.
+    /// rounds would never see a multiplication while the held-out set still asks for them.
+    /// </param>
+    /// <param name="repeat">
+    /// When a kind's split holds fewer prompts than its share (720 training products at difficulty 1 against a share of
+    /// 3,584 in six rounds), repeat them, each repeat under its own id, so the kind keeps its share. Sampling prompts use
+    /// it because a sample is a fresh draw, and a kind left at 4% of the prompts (products, before) gives rejection
+    /// sampling almost nothing to keep; a balanced pretraining corpus uses it so the times table is drilled as often as
+    /// the other kinds. The repeats follow the first pass in the spread, so a prompt comes back only a share's worth of
+    /// distinct prompts later.
     /// </param>
     public static IReadOnlyList<VerifiableTask> GenerateBalanced(int seed, int difficulty, double heldOutFraction, int count, TaskSplit split,
-        ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null, bool reuseExcluded = false)
+        ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null, bool reuseExcluded = false, bool repeat = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var all = (kinds ?? Enum.GetValues<TaskKind>()).ToArray();
@@ -120,11 +124,9 @@ public sealed class TaskGenerator
             var generator = new TaskGenerator(SeedStreams.BalancedKind(seed, i), difficulty, heldOutFraction, [k]);
             var drawn = generator.GenerateUpTo(share, split, exclude).ToList();
             if (reuseExcluded && exclude is not null && drawn.Count < share)
-            {
                 drawn.AddRange(generator.GenerateUpTo(share - drawn.Count, split, drawn.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal)));
-                for (int distinct = drawn.Count, r = distinct; distinct > 0 && r < share; r++)
-                    drawn.Add(drawn[r % distinct] with { Id = $"{drawn[r % distinct].Id}-{r / distinct + 1}" });
-            }
+            for (int distinct = drawn.Count, r = distinct; repeat && distinct > 0 && r < share; r++)
+                drawn.Add(drawn[r % distinct] with { Id = $"{drawn[r % distinct].Id}-{r / distinct + 1}" });
             return drawn;
         }).ToList();
         // Trim to count keeping the kinds even: round-robin turns, as many as count allows.

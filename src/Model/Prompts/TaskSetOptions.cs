@@ -35,6 +35,11 @@ public sealed record TaskSetOptions
     /// verifies step by step; false = the product alone.</summary>
     public bool WorkedProducts { get; init; }
 
+    /// <summary>Default false. True: the pretraining corpus gives every kind an equal share, repeating a kind with fewer
+    /// distinct training prompts (720 products at difficulty 1 against a share of 2,400), so the base drills the times
+    /// table as often as the other kinds; false = a plain draw of distinct prompts (products 6% of the corpus).</summary>
+    public bool BalancedKinds { get; init; }
+
     /// <summary>Default 1234. Seed of the task generator.</summary>
     public int Seed { get; init; } = 1234;
 }

@@ -59,6 +59,7 @@ public sealed class PretrainDocuments
             Difficulty = options.TaskDifficulty,
             ReversedDigits = options.TaskReversedDigits,
             WorkedProducts = options.TaskWorkedProducts,
+            BalancedKinds = options.TaskBalancedKinds,
         });
         var hard = options.AnnealKinds.ToHashSet();
         return new PretrainDocuments(

@@ -12,15 +12,16 @@ namespace PostTrain.Sampling.Rejection;
 /// </summary>
 public static class PretrainingReplay
 {
-    /// <summary>The replay of a run's task set: none for 0; refused unless the set is built-in, since a user's prompts
-    /// come with a base pretrained on another corpus.</summary>
-    /// <exception cref="ArgumentException">A replay asked of a user's prompt set, or of no task set.</exception>
+    /// <summary>
+    /// The replay of a run's task set: at most the corpus's size, and none without a built-in task set. A user's prompts
+    /// come with a base pretrained on another corpus, which has nothing of ours to forget, so the default (on) leaves
+    /// such runs as they were instead of refusing them.
+    /// </summary>
     public static IReadOnlyList<SftExample> ForTaskSet(TaskSet? tasks, int count, int round)
     {
-        if (count == 0) return [];
-        if (tasks is not { IsBuiltIn: true })
-            throw new ArgumentException($"PretrainingReplay is {count}: it replays the built-in pretraining corpus, and this run's tasks are {(tasks is null ? "not given" : "the user's prompts")}; set it to 0", nameof(count));
-        return Draw(PretrainCorpus.Build(tasks.Options), count, round);
+        if (count == 0 || tasks is not { IsBuiltIn: true }) return [];
+        var corpus = PretrainCorpus.Build(tasks.Options);
+        return Draw(corpus, Math.Min(count, corpus.TrainTasks.Count), round);
     }
 
     /// <summary>

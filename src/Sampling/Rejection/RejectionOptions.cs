@@ -33,12 +33,13 @@ public sealed record RejectionOptions
     public int MaxKindUpsample { get; init; } = 1;
 
     /// <summary>
-    /// Default 0 (off). Conversations of the built-in pretraining corpus added to each round's SFT examples
-    /// (<see cref="PretrainingReplay"/>), against forgetting what rejection sampling rarely keeps. Measured once in the
-    /// default six rounds with 300: fresh held-out exact match +34.3 points against +30.6, products still down, and 7%
-    /// more wall time. Built-in task sets only: a user's prompts come with another base.
+    /// Default 300. Conversations of the built-in pretraining corpus added to each round's SFT examples
+    /// (<see cref="PretrainingReplay"/>), against forgetting what rejection sampling rarely keeps. In the default six
+    /// rounds (run 229de1f1, with 3,584 kind-balanced prompts a round) fresh held-out exact match rose 11.6% → 44.6%
+    /// (+33.0) with every kind up, in 14 min 39 s; without it and with 3,072 prompts (run 22d46bb7) +25.2. Built-in task
+    /// sets only: a user's prompts come with another base, and get none.
     /// </summary>
-    public int PretrainingReplay { get; init; }
+    public int PretrainingReplay { get; init; } = 300;
 
     /// <summary>Default 16 sequences per reward-model forward where it runs through libtorch (the CPU forward takes whole chunks unpadded).</summary>
     public int ScoreBatchSize { get; init; } = 16;

@@ -49,6 +49,43 @@ public sealed class PretrainCorpusTests
     }
 
     [Fact]
+    public void Build_BalancedKinds_EveryKindAnEqualShare_SmallKindsRepeated()
+    {
+        var options = new PretrainCorpusOptions { Examples = 10_000, HeldOutExamples = 10, SamplingPrompts = 100, Seed = 3, Difficulty = 1 };
+        var plain = PretrainCorpus.Build(options);
+        var balanced = PretrainCorpus.Build(options with { BalancedKinds = true });
+
+        // A plain draw of distinct prompts runs out of the ~720 training products; the balanced corpus drills them.
+        Assert.InRange(plain.TrainTasks.Count(t => t.Kind == TaskKind.Multiplication), 500, 800);
+        Assert.All(balanced.TrainTasks.CountBy(t => t.Kind!.Value), k => Assert.Equal(2000, k.Value));
+        var products = balanced.TrainTasks.Where(t => t.Kind == TaskKind.Multiplication).ToList();
+        Assert.InRange(products.Select(t => t.Prompt).Distinct().Count(), 600, 800);
+        Assert.Equal(10_000, balanced.TrainTasks.Select(t => t.Id).Distinct().Count());
+        Assert.All(balanced.TrainTasks, t => Assert.True(TaskChecker.IsCorrect(t, t.Answer)));
+        Assert.All(balanced.TrainTasks, t => Assert.Equal(TaskSplit.Train, TaskGenerator.SplitOf(t.Prompt, options.HeldOutFraction)));
+        Assert.Equal(plain.HeldOutTasks, balanced.HeldOutTasks);
+    }
+
+    [Fact]
+    public void TaskSet_BalancedKinds_SaysItInCorpusJson_AndOlderSetsKeepTheirBytes()
+    {
+        var dir = Directory.CreateTempSubdirectory("balanced-").FullName;
+        try
+        {
+            var set = new BuiltInPromptSource().CreateTaskSet(new TaskSetOptions { Examples = 200, HeldOut = 40, Prompts = 20, AnnotationPrompts = 10, BalancedKinds = true });
+            set.Write(dir);
+            Assert.Contains("\"balancedKinds\": true", File.ReadAllText(Path.Combine(dir, TaskSet.OptionsFile)));
+            Assert.True(TaskSet.Read(dir).Options.BalancedKinds);
+
+            set = new BuiltInPromptSource().CreateTaskSet(new TaskSetOptions { Examples = 200, HeldOut = 40, Prompts = 20, AnnotationPrompts = 10, BalancedKinds = false });
+            set.Write(dir);
+            Assert.DoesNotContain("balancedKinds", File.ReadAllText(Path.Combine(dir, TaskSet.OptionsFile)));
+            Assert.False(TaskSet.Read(dir).Options.BalancedKinds);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Documents_TrainedTokenizer_DecodeToRenderedConversation()
     {
         var corpus = PretrainCorpus.Build(Small);

@@ -131,7 +131,7 @@ public sealed class TaskGeneratorTests
         var distinct = pretraining.Count;
         const int count = 10_000;
 
-        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count, TaskSplit.Train, pretraining, reuseExcluded: true);
+        var tasks = TaskGenerator.GenerateBalanced(seed: 5, difficulty: 1, heldOutFraction: 0.1, count, TaskSplit.Train, pretraining, reuseExcluded: true, repeat: true);
 
         // Every kind keeps its share, products too, by repeating the split's ~720 training products.
         Assert.All(tasks.CountBy(t => t.Kind!.Value), k => Assert.Equal(count / 5, k.Value));

@@ -21,6 +21,7 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
         [Input("Task difficulty 1..6: numbers have up to difficulty+1 digits. 1 suits the small preset's demo budget")] public int Difficulty { get; init; } = Defaults.Difficulty;
         [Input("Numeric answers in the worked form \"521 reversed is 125\" (digits least-significant first, then the answer); false = the answer alone")] public bool ReversedDigits { get; init; } = Defaults.ReversedDigits;
         [Option(typeof(TaskSetOptions))] public bool WorkedProducts { get; init; } = Defaults.WorkedProducts;
+        [Option(typeof(TaskSetOptions))] public bool BalancedKinds { get; init; } = Defaults.BalancedKinds;
         [Input("Seed of the task generator")] public int Seed { get; init; } = Defaults.Seed;
         [Input("The user's imported prompts dataset (sha256:…, from `posttrain data import --kind prompts`); empty = the built-in tasks")] public string PromptSet { get; init; } = "";
         [Input("Verifier of the user's prompts: exact, numeric, choice, regex:PATTERN, none; empty = numeric when the rows have answers, else none")] public string Verifier { get; init; } = "";
@@ -39,7 +40,7 @@ public sealed class GenerateTaskDataActivity : Activity<GenerateTaskDataActivity
         {
             Examples = input.Examples, HeldOut = input.HeldOut, Prompts = input.Prompts, Rounds = input.Rounds, AnnotationPrompts = input.AnnotationPrompts,
             ReferencePrompts = input.ReferencePrompts, Difficulty = input.Difficulty, Seed = input.Seed,
-            ReversedDigits = input.ReversedDigits, WorkedProducts = input.WorkedProducts,
+            ReversedDigits = input.ReversedDigits, WorkedProducts = input.WorkedProducts, BalancedKinds = input.BalancedKinds,
         };
         IPromptSource source = string.IsNullOrWhiteSpace(input.PromptSet)
             ? new BuiltInPromptSource()

@@ -26,6 +26,7 @@ public static class PretrainStepOptions
             TaskDifficulty = recipe.Difficulty,
             TaskReversedDigits = recipe.ReversedDigits,
             TaskWorkedProducts = recipe.WorkedProducts,
+            TaskBalancedKinds = recipe.BalancedKinds,
             Device = context.Device,
             // The step's own work directory survives a crash of this process: a re-run resumes from the last periodic checkpoint.
             OutputDir = Path.Combine(context.Home, "work", "pretrain", context.RunId.ToString("N"), context.StepPath.Replace('/', '_')),

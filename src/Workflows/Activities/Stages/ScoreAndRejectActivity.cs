@@ -45,7 +45,7 @@ public sealed class ScoreAndRejectActivity : Activity<ScoreAndRejectActivity.Inp
         var responses = merged.Where(r => !string.IsNullOrWhiteSpace(r.Response)).ToList();
         context.RecordMetric(MetricKeys.Reject.EmptyResponses, merged.Count - responses.Count);
         var taskSet = input.Tasks is { } t ? TaskSet.Read(StageSupport.PathOf(context, t, "task set")) : null;
-        var replay = PretrainingReplay.ForTaskSet(taskSet, input.PretrainingReplay, input.Round); // refused before any scoring
+        var replay = PretrainingReplay.ForTaskSet(taskSet, input.PretrainingReplay, input.Round);
         var tasks = taskSet?.ById();
         var verifier = taskSet?.CreateVerifier() ?? new CheckerVerifier();
         using var rm = RM.Load(StageSupport.PathOf(context, input.RewardModel, "reward model"), StageSupport.Device(context));
