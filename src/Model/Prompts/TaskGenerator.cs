@@ -105,12 +105,12 @@ public sealed class TaskGenerator
     /// rounds would never see a multiplication while the held-out set still asks for them.
     /// </param>
     /// <param name="repeat">
-    /// When a kind's split holds fewer prompts than its share (720 training products at difficulty 1 against a share of
-    /// 3,584 in six rounds), repeat them, each repeat under its own id, so the kind keeps its share. Sampling prompts use
+    /// When a kind's split holds fewer prompts than its share (708 training products at difficulty 1 against a share of
+    /// 4,301 over six rounds of 3,584 prompts), repeat them, each repeat under its own id, so the kind keeps its share. Sampling prompts use
     /// it because a sample is a fresh draw, and a kind left at 4% of the prompts (products, before) gives rejection
     /// sampling almost nothing to keep; a balanced pretraining corpus uses it so the times table is drilled as often as
-    /// the other kinds. The repeats follow the first pass in the spread, so a prompt comes back only a share's worth of
-    /// distinct prompts later.
+    /// the other kinds. The repeats follow the first pass in the spread, so a prompt comes back only after the kind's
+    /// other prompts (a round of 717 products out of 708 distinct holds 9 twice).
     /// </param>
     public static IReadOnlyList<VerifiableTask> GenerateBalanced(int seed, int difficulty, double heldOutFraction, int count, TaskSplit split,
         ISet<string>? exclude = null, IReadOnlyList<TaskKind>? kinds = null, bool reuseExcluded = false, bool repeat = false)

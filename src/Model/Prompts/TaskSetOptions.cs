@@ -36,7 +36,7 @@ public sealed record TaskSetOptions
     public bool WorkedProducts { get; init; }
 
     /// <summary>Default false. True: the pretraining corpus gives every kind an equal share, repeating a kind with fewer
-    /// distinct training prompts (720 products at difficulty 1 against a share of 2,400), so the base drills the times
+    /// distinct training prompts (708 products at difficulty 1 against a share of 2,400), so the base drills the times
     /// table as often as the other kinds; false = a plain draw of distinct prompts (products 6% of the corpus). Off because
     /// in the default six rounds (run 5190e472) the base fell to 5.4% held-out (12.8% without) and the rounds reached
     /// 34.0% on fresh prompts (44.6% without), products 5.7% → 6.9%.</summary>
