@@ -82,9 +82,7 @@ public sealed class LocalHost : IAsyncDisposable
         DateTime? ended = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // The events say which runs to look at; the store says whether they still run.
-            var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued && Engine.Snapshot(r.Key).State is RunState.Running or RunState.Queued)
-                .Select(r => r.Key).ToList();
+            var active = _advanced.Where(r => r.Value is RunState.Running or RunState.Queued).Select(r => r.Key).ToList();
             if (active.Count == 0)
             {
                 // Once those runs end, their clients still read the final state (and iterate its records for the report):

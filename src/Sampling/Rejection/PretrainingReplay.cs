@@ -20,7 +20,9 @@ public static class PretrainingReplay
     public static IReadOnlyList<SftExample> ForTaskSet(TaskSet? tasks, int count, int round)
     {
         if (count == 0 || tasks is not { IsBuiltIn: true }) return [];
-        var corpus = PretrainCorpus.Build(tasks.Options);
+        // The training conversations do not depend on the other sets' sizes, so the round's 21,504 sampling prompts
+        // and the held-out set are not drawn again just to be dropped.
+        var corpus = PretrainCorpus.Build(tasks.Options with { SamplingPrompts = 0, HeldOutExamples = 0 });
         return Draw(corpus, Math.Min(count, corpus.TrainTasks.Count), round);
     }
 
