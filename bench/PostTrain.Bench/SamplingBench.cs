@@ -79,7 +79,7 @@ internal static class SamplingBench
         {
             ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens, ["temperature"] = 1.0,
             ["settings_from"] = $"workflows/iterate.json Sample step: batchSize {iterate.BatchSize}, maxNewTokens {iterate.MaxNewTokens}, samplesPerPrompt default {iterate.SamplesPerPrompt}",
-            ["roofline"] = "rows / max(rows * forward FLOPs per token / GEMM FLOP/s, (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
+            ["roofline"] = "rows / max(rows * forward FLOPs per token / the best fp32 GEMM FLOP/s of this run (libtorch or PackedMatrix), (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
             ["runs"] = runs,
             ["pytorch_peer"] = peerJson,
             ["batched_over_one_at_a_time"] = speedup,
@@ -99,13 +99,13 @@ internal static class SamplingBench
         {
             var roof = Roofline(c, ceilings, s.Slots, meanCached);
             var decode = s.DecodeTokensPerSecond;
-            var other = s.Seconds - s.PrefillSeconds - s.SelectSeconds - s.ForwardSeconds;
-            table.Add(w.Preset, name, s.Slots, s.PrefillSeconds, s.Seconds - s.PrefillSeconds, decode, roof, $"{100 * decode / roof:F0}%",
-                $"forward {100 * s.ForwardSeconds / s.Seconds:F0}%, select {100 * s.SelectSeconds / s.Seconds:F0}%, prefill {100 * s.PrefillSeconds / s.Seconds:F0}%, rest {100 * other / s.Seconds:F0}%");
+            var other = s.Seconds - s.PrefillSeconds - s.SelectSeconds - s.ForwardSeconds - s.SetupSeconds;
+            table.Add(w.Preset, name, s.Slots, s.PrefillSeconds, s.Seconds - s.PrefillSeconds - s.SetupSeconds, decode, roof, $"{100 * decode / roof:F0}%",
+                $"forward {100 * s.ForwardSeconds / s.Seconds:F0}%, select {100 * s.SelectSeconds / s.Seconds:F0}%, prefill {100 * s.PrefillSeconds / s.Seconds:F0}%, setup {100 * s.SetupSeconds / s.Seconds:F0}%, rest {100 * other / s.Seconds:F0}%");
             runs.Add(new JsonObject
             {
                 ["name"] = name, ["rows"] = s.Slots, ["prompts"] = s.Prompts, ["sequences"] = s.Sequences, ["generated"] = s.GeneratedTokens,
-                ["seconds"] = s.Seconds, ["prefill_s"] = s.PrefillSeconds, ["select_s"] = s.SelectSeconds, ["forward_s"] = s.ForwardSeconds,
+                ["seconds"] = s.Seconds, ["prefill_s"] = s.PrefillSeconds, ["setup_s"] = s.SetupSeconds, ["select_s"] = s.SelectSeconds, ["forward_s"] = s.ForwardSeconds,
                 ["tokens_per_s"] = s.TokensPerSecond, ["decode_tokens_per_s"] = decode, ["roofline_tokens_per_s"] = roof,
                 ["share_of_roofline"] = decode / roof, ["kv_bytes_per_slot"] = s.KvBytesPerSlot,
                 ["decode_steps"] = s.DecodeSteps, ["fast_decode_steps"] = s.FastDecodeSteps,
@@ -141,7 +141,7 @@ internal static class SamplingBench
     /// <summary>Tokens/s a decode step of <paramref name="rows"/> rows cannot beat on this machine: the slower of its GEMM time and its memory time.</summary>
     public static double Roofline(LlamaConfig c, Ceilings ceilings, long rows, double cachedPositions)
     {
-        var compute = rows * ModelFlops.ForwardPerToken(c, (int)Math.Round(cachedPositions)) / ceilings.GemmFlops;
+        var compute = rows * ModelFlops.ForwardPerToken(c, (int)Math.Round(cachedPositions)) / ceilings.BestGemmFlops;
         var memory = ModelFlops.DecodeBytes(c, rows, cachedPositions) / ceilings.CopyBytesPerSecond;
         return rows / Math.Max(compute, memory);
     }

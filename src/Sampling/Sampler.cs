@@ -117,13 +117,16 @@ public sealed class Sampler
         var wasTraining = _model.training;
         _model.eval();
         int done = 0, usedSlots = 0;
-        double prefillSeconds = 0, selectSeconds = 0, forwardSeconds = 0;
+        double prefillSeconds = 0, selectSeconds = 0, forwardSeconds = 0, setupSeconds = 0;
         long decodeSteps = 0, fastDecodeSteps = 0, fastPrefills = 0;
         try
         {
             using var _ = inference_mode();
-            using var decoder = new SlotDecoder(_model, _options, _vocab, _stopIds, Math.Min(slots, Math.Max(n, prompts.Count * n)), maxLength);
+            var decoder = new SlotDecoder(_model, _options, _vocab, _stopIds, Math.Min(slots, Math.Max(n, prompts.Count * n)), maxLength);
+            setupSeconds = clock.Elapsed.TotalSeconds;
             usedSlots = decoder.Slots;
+            try
+            {
             decoder.Run(prompts, (p, rows) =>
             {
                 results[p] = rows;
@@ -138,12 +141,19 @@ public sealed class Sampler
             }, cancellationToken);
             (prefillSeconds, selectSeconds, forwardSeconds) = (decoder.PrefillSeconds, decoder.SelectSeconds, decoder.ForwardSeconds);
             (decodeSteps, fastDecodeSteps, fastPrefills) = (decoder.DecodeSteps, decoder.FastDecodeSteps, decoder.FastPrefillPrompts);
+            }
+            finally
+            {
+                var teardown = clock.Elapsed.TotalSeconds;
+                decoder.Dispose();
+                setupSeconds += clock.Elapsed.TotalSeconds - teardown;
+            }
         }
         finally { _model.train(wasTraining); }
         var stats = new SamplingStats(prompts.Count, prompts.Count * n, prefill, generated, clock.Elapsed.TotalSeconds)
         {
             Slots = usedSlots, SlotsLimitedBy = usedSlots < slots ? SamplingStats.ByPrompts : limitedBy,
-            PrefillSeconds = prefillSeconds, SelectSeconds = selectSeconds, ForwardSeconds = forwardSeconds,
+            PrefillSeconds = prefillSeconds, SelectSeconds = selectSeconds, ForwardSeconds = forwardSeconds, SetupSeconds = setupSeconds,
             DecodeSteps = decodeSteps, FastDecodeSteps = fastDecodeSteps, FastPrefillPrompts = fastPrefills,
             KvBytesPerSlot = KvCache.BytesPerRow(_model.Config, maxLength),
         };

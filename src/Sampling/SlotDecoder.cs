@@ -38,6 +38,10 @@ internal sealed class SlotDecoder : IDisposable
     private int[] _hostPosition;
     private ulong[] _hostKey; // its random stream and its step (the token's index in its response): InverseCdf's counter
     private int[] _hostStep;
+    // Per slot, for CpuForward: a live slot of the same prompt whose copy of the prompt's keys and values it reads, and the
+    // prompt's length (0 when the slot reads only its own). Every slot of a prompt holds the same copy, so reading one of them
+    // is the same arithmetic on the same bytes; it keeps the prefix in cache while the prompt's N rows attend over it.
+    private int[] _sharedRow, _sharedLength;
 
     public SlotDecoder(LlamaForCausalLM model, SamplingOptions options, int vocab, IReadOnlyList<int> stopIds, int slots, int maxLength)
     {
@@ -63,6 +67,8 @@ internal sealed class SlotDecoder : IDisposable
         _hostPosition = new int[slots];
         _hostKey = new ulong[slots];
         _hostStep = new int[slots];
+        _sharedRow = Enumerable.Range(0, slots).ToArray();
+        _sharedLength = new int[slots];
     }
 
     public int Slots => _row.Length;
@@ -146,7 +152,7 @@ internal sealed class SlotDecoder : IDisposable
         DecodeSteps++;
         if (_fast is not null)
         {
-            _fast.Forward(token, _hostPosition, _cache, into: _logits);
+            _fast.Forward(token, _hostPosition, _cache, into: _logits, _sharedRow, _sharedLength);
             Advance();
             return;
         }
@@ -187,11 +193,20 @@ internal sealed class SlotDecoder : IDisposable
             _row[s] = -1;
             _hostPosition[s] = 0;
             _hostStep[s] = 0;
+            Unshare(s);
             if (--remaining[p] == 0) onPromptDone(p, Enumerable.Range(0, _n).Select(j => results[p * _n + j]!).ToArray());
         }
         // A free slot keeps decoding garbage at position 0 until it is refilled: never past the cache, never read.
         _positions.index_fill_(0, index, 0);
         _steps.index_fill_(0, index, 0);
+    }
+
+    /// <summary>Slot <paramref name="s"/> is freed: the slots that read its copy of their prompt read the lowest live one of theirs.</summary>
+    private void Unshare(int s)
+    {
+        var readers = Enumerable.Range(0, Slots).Where(r => r != s && _sharedRow[r] == s && _row[r] >= 0).ToArray();
+        foreach (var r in readers) _sharedRow[r] = readers[0];
+        (_sharedRow[s], _sharedLength[s]) = (s, 0);
     }
 
     /// <summary>Admits whole prompts (N slots each) while slots are free; returns the next prompt to admit.</summary>
@@ -244,6 +259,7 @@ internal sealed class SlotDecoder : IDisposable
             {
                 var own = slots[(p * _n)..((p + 1) * _n)];
                 _fast.CopyCachePrefix(_cache, own[0], own[1..], ids[p].Length);
+                foreach (var s in own) (_sharedRow[s], _sharedLength[s]) = (own[0], ids[p].Length);
                 var last = _fast.Logits(row + ids[p].Length - 1)[.._vocab];
                 foreach (var s in own) last.CopyTo(logits.Slice(s * _vocab, _vocab));
             }
@@ -289,6 +305,10 @@ internal sealed class SlotDecoder : IDisposable
         _hostPosition = busy.Select(s => _hostPosition[s]).ToArray();
         _hostKey = busy.Select(s => _hostKey[s]).ToArray();
         _hostStep = busy.Select(s => _hostStep[s]).ToArray();
+        var moved = new int[_sharedRow.Length];
+        for (var i = 0; i < busy.Length; i++) moved[busy[i]] = i;
+        _sharedRow = busy.Select(s => moved[_sharedRow[s]]).ToArray(); // a busy slot reads a busy slot (Unshare)
+        _sharedLength = busy.Select(s => _sharedLength[s]).ToArray();
         keep.Dispose();
     }
 

@@ -144,6 +144,50 @@ public class CpuForwardTests
         Assert.Contains($"sequence 0 has token id {model.Config.VocabSize} at position 1", e.Message);
     }
 
+    [Theory]
+    [InlineData(1, 12)] // a head width that is no multiple of 8
+    [InlineData(2, null)]
+    public void Forward_RowsReadingAPromptFromOneSlot_BitForBitTheirOwnCopies_AndReadOnlyWholeBlocksOfIt(int threads, int? headDim)
+    {
+        using var model = Model(2, true, false, "default", headDim);
+        using var _ = inference_mode();
+        const int maxLength = 32, prompt = 19; // 16 positions shared (two blocks of 8), 16..18 read from each row's own copy
+        var rnd = new Random(5);
+        int[][] sequences = [[.. Enumerable.Range(0, prompt).Select(_ => rnd.Next(model.Config.VocabSize))], [3, 1, 4, 1, 5, 9, 2, 6, 5], [2, 7, 1]];
+        // Rows 0-3 are one prompt's four samples, rows 4 and 5 other prompts (row 4 names itself, row 5 reads nothing shared).
+        int[] sharedRow = [2, 2, 2, 2, 4, 5], sharedLength = [prompt, prompt, prompt, prompt, 9, 0];
+        using var own = new KvCache(model.Config, 6, maxLength);
+        using var shared = new KvCache(model.Config, 6, maxLength);
+        using var fast = new CpuForward(model, 32, maxLength, threads);
+        foreach (var cache in new[] { own, shared })
+        {
+            fast.Prefill(sequences, [0, 4, 5], cache);
+            fast.CopyCachePrefix(cache, 0, [1, 2, 3], prompt);
+        }
+        // The rows that read row 2's copy hold garbage in their own shared blocks: a read of them would change their logits.
+        for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+            foreach (var r in new[] { 0, 1, 3 })
+            {
+                var (k, v) = shared.Layer(l);
+                k[r].narrow(1, 0, 16).normal_();
+                v[r].narrow(-1, 0, 16).normal_();
+            }
+        var positions = new[] { prompt, prompt, prompt, prompt, 9, 3 };
+        var tokens = new long[] { 1, 2, 3, 4, 5, 6 };
+        for (var step = 0; step < 3; step++)
+        {
+            using var ids = tensor(tokens);
+            using var expected = fast.Forward(ids, positions, own).clone();
+            var actual = fast.Forward(ids, positions, shared, sharedRow: sharedRow, sharedLength: sharedLength);
+            Assert.True(actual.eq(expected).all().item<bool>(), $"step {step}: logits differ by up to {(actual - expected).abs().max().item<float>()}");
+            tokens = expected.argmax(-1).data<long>().ToArray();
+            positions = positions.Select(p => p + 1).ToArray();
+        }
+        using var one = tensor(new long[] { 1, 2, 3, 4, 5, 6 });
+        var e = Assert.Throws<ArgumentException>(() => fast.Forward(one, positions, shared, sharedRow: sharedRow, sharedLength: [.. sharedLength[..5], positions[5] + 1]));
+        Assert.Contains("row 5 reads its first", e.Message);
+    }
+
     [Fact]
     public void CopyCachePrefix_CopiesOnlyThePrefixOfEveryLayer()
     {

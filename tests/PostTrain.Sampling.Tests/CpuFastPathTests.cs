@@ -14,6 +14,11 @@ public class CpuFastPathTests
         var plain = new Sampler(model, options).Generate(prompts);
         Assert.True(plain.Stats.DecodeSteps > 0);
         Assert.Equal(plain.Stats.DecodeSteps, plain.Stats.FastDecodeSteps);
+        // Setup (the cache, the packed weights) is its own part of the wall time, outside the decode rate.
+        var st = plain.Stats;
+        Assert.True(st.SetupSeconds > 0 && st.PrefillSeconds > 0 && st.ForwardSeconds > 0, $"setup {st.SetupSeconds}, prefill {st.PrefillSeconds}, forward {st.ForwardSeconds}");
+        Assert.True(st.SetupSeconds + st.PrefillSeconds + st.SelectSeconds + st.ForwardSeconds <= st.Seconds);
+        Assert.Equal(st.GeneratedTokens / (st.Seconds - st.PrefillSeconds - st.SetupSeconds), st.DecodeTokensPerSecond, 6);
 
         // Hooked projections (LoRA) take the reference forward, which runs the hooks; disabled adapters change nothing.
         using var adapters = LoraAdapters.Attach(model, new LoraConfig());

@@ -47,6 +47,10 @@ public sealed unsafe class CpuForward : IDisposable
     private int[] _positions = [];
     private int[] _cacheRows;                            // per row: the cache row it writes and reads
     private readonly int[] _identity;                    // a decode step's rows: row r is cache row r
+    // Per row of a decode step: its first _sharedLength[r] positions are read from cache row _sharedRow[r], which holds the
+    // same keys and values there (a prompt's prefix, copied into each of its N slots). Reading one copy instead of N keeps the
+    // prefix in L1/L2 while the prompt's rows attend over it: at 384 rows the K/V reads, not the FLOPs, set attention's time.
+    private int[]? _sharedRow, _sharedLength;
     private int[] _bounds = [];                          // chunk i is rows _bounds[i] .. _bounds[i + 1]
     private readonly Tensor _prefillTokens;
     private readonly nint[] _keys, _values;              // per layer: the cache's keys (R, nkv, L, hd) and values (R, nkv, hd, L)
@@ -267,18 +271,30 @@ public sealed unsafe class CpuForward : IDisposable
     /// Where to copy each row's first logits instead (contiguous float32 (R, V') with V' ≤ V, e.g. the tokenizer's ids of a
     /// padded vocabulary), as a plain memory copy: libtorch's copy_ of a whole batch would wake its OpenMP workers.
     /// </param>
-    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache, Tensor? into = null)
+    /// <param name="sharedRow">
+    /// Per row, a cache row that holds the same keys and values as the row's own over its first <paramref name="sharedLength"/>
+    /// positions (N samples of one prompt: each slot holds a copy of the prompt's prefix). Those positions are read from there,
+    /// whole blocks of 8 positions at a time, so the logits are bit for bit those of reading each row's own copy.
+    /// </param>
+    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache, Tensor? into = null, int[]? sharedRow = null, int[]? sharedLength = null)
     {
         _rows = (int)cache.Batch;
         if (tokens.numel() != _rows || positions.Length < _rows || _rows > _logits.shape[0] || cache.MaxLength != _maxLength)
             throw new ArgumentException($"decode step: {tokens.numel()} tokens and {positions.Length} positions for a cache of {_rows} rows and {cache.MaxLength} positions; built for {_logits.shape[0]} rows, {_maxLength} positions");
+        if ((sharedRow is null) != (sharedLength is null) || sharedRow is not null && (sharedRow.Length < _rows || sharedLength!.Length < _rows))
+            throw new ArgumentException($"decode step: shared rows and lengths go together, one per row of {_rows}");
+        for (var r = 0; sharedRow is not null && r < _rows; r++)
+            if ((uint)sharedRow[r] >= (uint)_rows || sharedLength![r] < 0 || sharedLength[r] > positions[r])
+                throw new ArgumentException($"decode step: row {r} reads its first {sharedLength![r]} positions from row {sharedRow[r]}, expected a row below {_rows} and at most its position {positions[r]}");
+        (_sharedRow, _sharedLength) = (sharedRow, sharedLength);
         using var scope = NewDisposeScope();
         var ids = tokens.contiguous();
         _tokens = (long*)Ptr(ids);
         _positions = positions;
         BindCache(cache);
         EqualChunks();
-        Run(_step);
+        try { Run(_step); }
+        finally { (_sharedRow, _sharedLength) = (null, null); }
         Steps++;
         if (into is null) return _logits.narrow(0, 0, _rows).MoveToOuterDisposeScope();
         var width = (int)into.shape[1];
@@ -469,6 +485,14 @@ public sealed unsafe class CpuForward : IDisposable
                     var values = cacheValues + ((long)cacheRow * _nkv + j) * _hd * _maxLength; // (hd, L)
                     new ReadOnlySpan<float>(k, _hd).CopyTo(new Span<float>(keys + (long)pos * _hd, _hd));
                     for (var d = 0; d < _hd; d++) values[(long)d * _maxLength + pos] = v[d];
+                    // Whole blocks of 8 shared positions: the same blocks and sums as reading the row's own copy.
+                    float* sharedKeys = keys, sharedValues = values;
+                    var split = _sharedRow is null ? 0 : _sharedLength![r] & ~7;
+                    if (split > 0)
+                    {
+                        sharedKeys = cacheKeys + ((long)_sharedRow![r] * _nkv + j) * _maxLength * _hd;
+                        sharedValues = cacheValues + ((long)_sharedRow![r] * _nkv + j) * _hd * _maxLength;
+                    }
                     for (var g = 0; g < _group; g++)
                     {
                         var head = j * _group + g;
@@ -476,14 +500,15 @@ public sealed unsafe class CpuForward : IDisposable
                         Rope(q, c, s, _hd);
                         // q·k for 8 positions at a time, then the rest one by one.
                         var t = 0;
+                        for (; t < split; t += 8) (Dot8(sharedKeys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
                         for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
                         for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
                         var inv = 1f / SoftmaxNumerators(scores, n);
                         // p·v: each output dimension reduces along the contiguous positions of the transposed values.
                         var o = _patt + (long)r * _nh * _hd + head * _hd;
                         var d = 0;
-                        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n) * inv).Store(o + d);
-                        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n) * inv;
+                        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
+                        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
                     }
                 }
             }
@@ -532,15 +557,16 @@ public sealed unsafe class CpuForward : IDisposable
     }
 
     /// <summary>The 8 dot products of rows a, a + stride, …, a + 7·stride with b, over n elements (the tail read masked).</summary>
+    /// <param name="shared">Where the rows' first <paramref name="split"/> elements (a multiple of 8) are read instead, in the same order.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dot8(float* a, long stride, float* b, int n)
+    private static Vector256<float> Dot8(float* a, long stride, float* b, int n, float* shared = null, int split = 0)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
         var i = 0;
         for (; i + 8 <= n; i += 8)
         {
             var x = Vector256.Load(b + i);
-            var row = a + i;
+            var row = (i < split ? shared : a) + i;
             s0 = Fma.MultiplyAdd(Vector256.Load(row), x, s0);
             s1 = Fma.MultiplyAdd(Vector256.Load(row + stride), x, s1);
             s2 = Fma.MultiplyAdd(Vector256.Load(row + 2 * stride), x, s2);
@@ -572,11 +598,11 @@ public sealed unsafe class CpuForward : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(float* a, float* b, int n)
+    private static float Dot(float* a, float* b, int n, float* shared = null, int split = 0)
     {
         var acc = Vector256<float>.Zero;
         var i = 0;
-        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load((i < split ? shared : a) + i), Vector256.Load(b + i), acc);
         var sum = Vector256.Sum(acc);
         for (; i < n; i++) sum += a[i] * b[i];
         return sum;
