@@ -204,8 +204,12 @@ internal sealed class SlotDecoder : IDisposable
     /// <summary>Slot <paramref name="s"/> is freed: the slots that read its copy of their prompt read the lowest live one of theirs.</summary>
     private void Unshare(int s)
     {
-        var readers = Enumerable.Range(0, Slots).Where(r => r != s && _sharedRow[r] == s && _row[r] >= 0).ToArray();
-        foreach (var r in readers) _sharedRow[r] = readers[0];
+        if (_sharedRow[s] == s && _sharedLength[s] > 0) // only a prompt's source slot has readers: one scan per prompt
+        {
+            var first = -1;
+            for (var r = 0; r < Slots; r++)
+                if (r != s && _sharedRow[r] == s && _row[r] >= 0) _sharedRow[r] = first < 0 ? first = r : first;
+        }
         (_sharedRow[s], _sharedLength[s]) = (s, 0);
     }
 
