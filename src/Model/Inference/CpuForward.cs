@@ -38,7 +38,7 @@ public sealed unsafe class CpuForward : IDisposable
     private readonly Tensor _logits;
     private readonly float* _px, _ph, _pqkv, _patt, _pproj, _pgu, _pact, _plogits, _pembed;
     private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization; // row loops: no slow tier-0 code on the first steps
-    [ThreadStatic] private static float[]? t_scores;      // per thread: one head's scores over the cache
+    [ThreadStatic] private static float[]? t_scores;      // per thread: two heads' scores over the cache
     [ThreadStatic] private static float[]? t_row;         // per thread: a copy of one row's logits
 
     // The step being run, read by every thread.
@@ -465,7 +465,7 @@ public sealed unsafe class CpuForward : IDisposable
     [MethodImpl(Hot)]
     private void Attention(int start, int end, float* cacheKeys, float* cacheValues)
     {
-        if (t_scores is null || t_scores.Length < _maxLength) t_scores = new float[_maxLength];
+        if (t_scores is null || t_scores.Length < 2 * _maxLength) t_scores = new float[2 * _maxLength];
         fixed (float* scores = t_scores)
         fixed (float* cos = _cos, sin = _sin)
             for (var r = start; r < end; r++)
@@ -475,6 +475,7 @@ public sealed unsafe class CpuForward : IDisposable
                 var row = _pqkv + (long)r * _qkvWidth;
                 var c = cos + (long)pos * (_hd / 2);
                 var s = sin + (long)pos * (_hd / 2);
+                if (r + 1 < end) Prefetch(r + 1, cacheKeys, cacheValues);
                 for (var j = 0; j < _nkv; j++)
                 {
                     var k = row + (_nh + j) * _hd;
@@ -493,25 +494,95 @@ public sealed unsafe class CpuForward : IDisposable
                         sharedKeys = cacheKeys + ((long)_sharedRow![r] * _nkv + j) * _maxLength * _hd;
                         sharedValues = cacheValues + ((long)_sharedRow![r] * _nkv + j) * _hd * _maxLength;
                     }
-                    for (var g = 0; g < _group; g++)
+                    // Query heads of one K/V head two at a time: each key and value row loaded once for both, every sum as for one.
+                    for (var g = 0; g < _group; g += 2)
                     {
                         var head = j * _group + g;
                         var q = row + head * _hd;
                         Rope(q, c, s, _hd);
+                        if (g + 1 == _group)
+                        {
+                            AttendOne(q, scores, n, keys, values, sharedKeys, sharedValues, split, _patt + (long)r * _nh * _hd + head * _hd);
+                            continue;
+                        }
+                        var q2 = q + _hd;
+                        Rope(q2, c, s, _hd);
+                        var scores2 = scores + _maxLength;
                         // q·k for 8 positions at a time, then the rest one by one.
                         var t = 0;
-                        for (; t < split; t += 8) (Dot8(sharedKeys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
-                        for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
-                        for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
+                        for (; t < split; t += 8)
+                        {
+                            (Dot8Pair(sharedKeys + (long)t * _hd, _hd, q, q2, _hd, out var second) * _scale).Store(scores + t);
+                            (second * _scale).Store(scores2 + t);
+                        }
+                        for (; t + 8 <= n; t += 8)
+                        {
+                            (Dot8Pair(keys + (long)t * _hd, _hd, q, q2, _hd, out var second) * _scale).Store(scores + t);
+                            (second * _scale).Store(scores2 + t);
+                        }
+                        for (; t < n; t++)
+                        {
+                            scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
+                            scores2[t] = Dot(keys + (long)t * _hd, q2, _hd) * _scale;
+                        }
                         var inv = 1f / SoftmaxNumerators(scores, n);
+                        var inv2 = 1f / SoftmaxNumerators(scores2, n);
                         // p·v: each output dimension reduces along the contiguous positions of the transposed values.
                         var o = _patt + (long)r * _nh * _hd + head * _hd;
+                        var o2 = o + _hd;
                         var d = 0;
-                        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
-                        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
+                        for (; d + 8 <= _hd; d += 8)
+                        {
+                            (Dot8Pair(values + (long)d * _maxLength, _maxLength, scores, scores2, n, out var second, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
+                            (second * inv2).Store(o2 + d);
+                        }
+                        for (; d < _hd; d++)
+                        {
+                            o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
+                            o2[d] = Dot(values + (long)d * _maxLength, scores2, n, sharedValues + (long)d * _maxLength, split) * inv2;
+                        }
                     }
                 }
             }
+    }
+
+    /// <summary>
+    /// Asks for row <paramref name="r"/>'s own keys and values (past any shared positions) while the current row computes:
+    /// each value dimension is a short run of positions, too short for the hardware prefetcher to pick up.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Prefetch(int r, float* cacheKeys, float* cacheValues)
+    {
+        var n = _positions[r] + 1;
+        var from = _sharedRow is null ? 0 : _sharedLength![r] & ~7;
+        var cacheRow = _cacheRows[r];
+        for (var j = 0; j < _nkv; j++)
+        {
+            var keys = (byte*)(cacheKeys + ((long)cacheRow * _nkv + j) * _maxLength * _hd);
+            for (long b = (long)from * _hd * 4, e = (long)n * _hd * 4; b < e; b += 64) Sse.Prefetch0(keys + b);
+            var values = cacheValues + ((long)cacheRow * _nkv + j) * _hd * _maxLength;
+            for (var d = 0; d < _hd; d++)
+            {
+                var line = (byte*)(values + (long)d * _maxLength);
+                for (long b = from * 4 & ~63, e = n * 4; b < e; b += 64) Sse.Prefetch0(line + b);
+            }
+        }
+    }
+
+    /// <summary>One query head (a K/V group's odd one out) over its row's cache: scores, softmax, p·v into <paramref name="o"/>.</summary>
+    [MethodImpl(Hot)]
+    private void AttendOne(float* q, float* scores, int n, float* keys, float* values, float* sharedKeys, float* sharedValues, int split, float* o)
+    {
+        // q·k for 8 positions at a time, then the rest one by one.
+        var t = 0;
+        for (; t < split; t += 8) (Dot8(sharedKeys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
+        for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
+        for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
+        var inv = 1f / SoftmaxNumerators(scores, n);
+        // p·v: each output dimension reduces along the contiguous positions of the transposed values.
+        var d = 0;
+        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
+        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
     }
 
     /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
@@ -599,7 +670,69 @@ public sealed unsafe class CpuForward : IDisposable
             s6 = Fma.MultiplyAdd(Avx.MaskLoad(row + 6 * stride, mask), x, s6);
             s7 = Fma.MultiplyAdd(Avx.MaskLoad(row + 7 * stride, mask), x, s7);
         }
-        // Transpose-and-add: lane k of the result is the sum of s_k's lanes.
+        return TransposeAdd(s0, s1, s2, s3, s4, s5, s6, s7);
+    }
+
+    /// <summary><see cref="Dot8"/> of the same 8 rows with two vectors, each row loaded once: the first vector's 8 sums are
+    /// returned, the second's in <paramref name="second"/>, each the same chain of operations as <see cref="Dot8"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Dot8Pair(float* a, long stride, float* b, float* b2, int n, out Vector256<float> second, float* shared = null, int split = 0)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        Vector256<float> u0 = default, u1 = default, u2 = default, u3 = default, u4 = default, u5 = default, u6 = default, u7 = default;
+        var i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var (x, y) = (Vector256.Load(b + i), Vector256.Load(b2 + i));
+            var row = (i < split ? shared : a) + i;
+            var r = Vector256.Load(row);
+            (s0, u0) = (Fma.MultiplyAdd(r, x, s0), Fma.MultiplyAdd(r, y, u0));
+            r = Vector256.Load(row + stride);
+            (s1, u1) = (Fma.MultiplyAdd(r, x, s1), Fma.MultiplyAdd(r, y, u1));
+            r = Vector256.Load(row + 2 * stride);
+            (s2, u2) = (Fma.MultiplyAdd(r, x, s2), Fma.MultiplyAdd(r, y, u2));
+            r = Vector256.Load(row + 3 * stride);
+            (s3, u3) = (Fma.MultiplyAdd(r, x, s3), Fma.MultiplyAdd(r, y, u3));
+            r = Vector256.Load(row + 4 * stride);
+            (s4, u4) = (Fma.MultiplyAdd(r, x, s4), Fma.MultiplyAdd(r, y, u4));
+            r = Vector256.Load(row + 5 * stride);
+            (s5, u5) = (Fma.MultiplyAdd(r, x, s5), Fma.MultiplyAdd(r, y, u5));
+            r = Vector256.Load(row + 6 * stride);
+            (s6, u6) = (Fma.MultiplyAdd(r, x, s6), Fma.MultiplyAdd(r, y, u6));
+            r = Vector256.Load(row + 7 * stride);
+            (s7, u7) = (Fma.MultiplyAdd(r, x, s7), Fma.MultiplyAdd(r, y, u7));
+        }
+        if (i < n)
+        {
+            var mask = Vector256.GreaterThan(Vector256.Create(n - i), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+            var (x, y) = (Avx.MaskLoad(b + i, mask), Avx.MaskLoad(b2 + i, mask));
+            var row = a + i;
+            var r = Avx.MaskLoad(row, mask);
+            (s0, u0) = (Fma.MultiplyAdd(r, x, s0), Fma.MultiplyAdd(r, y, u0));
+            r = Avx.MaskLoad(row + stride, mask);
+            (s1, u1) = (Fma.MultiplyAdd(r, x, s1), Fma.MultiplyAdd(r, y, u1));
+            r = Avx.MaskLoad(row + 2 * stride, mask);
+            (s2, u2) = (Fma.MultiplyAdd(r, x, s2), Fma.MultiplyAdd(r, y, u2));
+            r = Avx.MaskLoad(row + 3 * stride, mask);
+            (s3, u3) = (Fma.MultiplyAdd(r, x, s3), Fma.MultiplyAdd(r, y, u3));
+            r = Avx.MaskLoad(row + 4 * stride, mask);
+            (s4, u4) = (Fma.MultiplyAdd(r, x, s4), Fma.MultiplyAdd(r, y, u4));
+            r = Avx.MaskLoad(row + 5 * stride, mask);
+            (s5, u5) = (Fma.MultiplyAdd(r, x, s5), Fma.MultiplyAdd(r, y, u5));
+            r = Avx.MaskLoad(row + 6 * stride, mask);
+            (s6, u6) = (Fma.MultiplyAdd(r, x, s6), Fma.MultiplyAdd(r, y, u6));
+            r = Avx.MaskLoad(row + 7 * stride, mask);
+            (s7, u7) = (Fma.MultiplyAdd(r, x, s7), Fma.MultiplyAdd(r, y, u7));
+        }
+        second = TransposeAdd(u0, u1, u2, u3, u4, u5, u6, u7);
+        return TransposeAdd(s0, s1, s2, s3, s4, s5, s6, s7);
+    }
+
+    /// <summary>Lane k of the result is the sum of s_k's lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> TransposeAdd(Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3,
+        Vector256<float> s4, Vector256<float> s5, Vector256<float> s6, Vector256<float> s7)
+    {
         var h0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
         var h4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
         return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
