@@ -127,20 +127,20 @@ public sealed class Sampler
             usedSlots = decoder.Slots;
             try
             {
-            decoder.Run(prompts, (p, rows) =>
-            {
-                results[p] = rows;
-                generated += rows.Sum(r => (long)r.TokenIds.Length);
-                done++;
-                var secs = clock.Elapsed.TotalSeconds;
-                progress?.Report(new StageProgress(StageName, done, prompts.Count, "prompt", new Dictionary<string, double>
+                decoder.Run(prompts, (p, rows) =>
                 {
-                    ["tokens_per_s"] = secs > 0 ? generated / secs : 0,
-                    ["generated_tokens"] = generated,
-                }));
-            }, cancellationToken);
-            (prefillSeconds, selectSeconds, forwardSeconds) = (decoder.PrefillSeconds, decoder.SelectSeconds, decoder.ForwardSeconds);
-            (decodeSteps, fastDecodeSteps, fastPrefills) = (decoder.DecodeSteps, decoder.FastDecodeSteps, decoder.FastPrefillPrompts);
+                    results[p] = rows;
+                    generated += rows.Sum(r => (long)r.TokenIds.Length);
+                    done++;
+                    var secs = clock.Elapsed.TotalSeconds;
+                    progress?.Report(new StageProgress(StageName, done, prompts.Count, "prompt", new Dictionary<string, double>
+                    {
+                        ["tokens_per_s"] = secs > 0 ? generated / secs : 0,
+                        ["generated_tokens"] = generated,
+                    }));
+                }, cancellationToken);
+                (prefillSeconds, selectSeconds, forwardSeconds) = (decoder.PrefillSeconds, decoder.SelectSeconds, decoder.ForwardSeconds);
+                (decodeSteps, fastDecodeSteps, fastPrefills) = (decoder.DecodeSteps, decoder.FastDecodeSteps, decoder.FastPrefillPrompts);
             }
             finally
             {
