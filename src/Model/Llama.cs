@@ -478,7 +478,7 @@ public sealed class Attention : nn.Module
             // One decode token per row over the cache: the query heads that share a K/V head attend as one group of rows,
             // so K/V is read in place instead of copied n_rep times (HF's repeat_kv), and attention is two batched matmuls:
             // SDPA's CPU kernel took about 3x longer on these one-query shapes (bench profile.decode). With one query head
-            // per K/V head each product runs as a matrix times a column, reducing along the cache's contiguous dimension.
+            // per K/V head, q·k runs as the keys times a column, reducing along each key's contiguous hd.
             var qg = q.reshape(B, nKvHead, nHead / nKvHead, headDim);             // (B, nkv, g, hd)
             var single = nHead == nKvHead;
             var scores = (single ? k.matmul(qg.transpose(2, 3)).transpose(2, 3) : qg.matmul(k.transpose(2, 3)))
@@ -486,7 +486,7 @@ public sealed class Attention : nn.Module
             if (mask is not null && mask.dtype == ScalarType.Bool) scores.masked_fill_(mask.logical_not(), double.NegativeInfinity);
             else if (mask is not null) scores.add_(mask);
             var p = F.softmax(scores, -1);
-            var grouped = single ? v.transpose(2, 3).matmul(p.transpose(2, 3)).transpose(2, 3) : p.matmul(v); // (B, nkv, g, hd)
+            var grouped = p.matmul(v);                                            // (B, nkv, g, hd)
             return o_proj.call(grouped.reshape(B, T, nHead * headDim)).MoveToOuterDisposeScope();
         }
         if (nKvHead != nHead)
@@ -645,10 +645,10 @@ public sealed class LlamaForCausalLM : nn.Module
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    // Keys (B, nkv, MaxLength, hd); values stored transposed, (B, nkv, hd, MaxLength), so that both products of a decode
-    // step reduce along the cache's contiguous dimension (q·k over hd, p·v over positions): p·v ran 2-3x faster so.
+    // Keys and values alike (B, nkv, MaxLength, hd): a position's key or value is one contiguous run of hd floats, so
+    // CpuForward writes it with one copy and reads p·v as whole rows scaled and added (see its Attention).
     private readonly Tensor[] keys, values;
-    private Tensor? rowWrite, rowWriteValues; // (B, nkv, 1, hd) and (B, nkv, hd, 1) int64: each row's own write position, in row-position mode
+    private Tensor? rowWrite; // (B, nkv, 1, hd) int64: each row's own write position, in row-position mode
     private int visible;
 
     public int Length { get; private set; }
@@ -664,13 +664,13 @@ public sealed class KvCache : IDisposable
         {
             // Detached from any dispose scope: the cache outlives the forward calls that fill it.
             keys[i] = zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
-            values[i] = zeros([batch, c.NumKeyValueHeads, c.HeadDim, maxLength], dtype, device).DetachFromDisposeScope();
+            values[i] = zeros([batch, c.NumKeyValueHeads, maxLength, c.HeadDim], dtype, device).DetachFromDisposeScope();
         }
     }
 
     /// <summary>
     /// Writes k, v (B, nkv, T, hd) after the cached positions; returns all keys and values so far (B, nkv, S, hd), views of
-    /// the cache (the values' view is transposed: positions are its contiguous dimension).
+    /// the cache.
     /// </summary>
     internal (Tensor k, Tensor v) Append(int layer, Tensor k, Tensor v)
     {
@@ -679,20 +679,20 @@ public sealed class KvCache : IDisposable
         {
             if (t != 1) throw new InvalidOperationException($"a KV cache in row-position mode takes one token per row, got {t}");
             keys[layer].scatter_(2, rowWrite, k);
-            values[layer].scatter_(3, rowWriteValues!, v.transpose(2, 3));
-            return (keys[layer].narrow(2, 0, visible), values[layer].narrow(3, 0, visible).transpose(2, 3));
+            values[layer].scatter_(2, rowWrite, v);
+            return (keys[layer].narrow(2, 0, visible), values[layer].narrow(2, 0, visible));
         }
         using (no_grad())
         {
             keys[layer][.., .., TensorIndex.Slice(Length, Length + t)] = k;
-            values[layer][TensorIndex.Ellipsis, TensorIndex.Slice(Length, Length + t)] = v.transpose(2, 3);
+            values[layer][.., .., TensorIndex.Slice(Length, Length + t)] = v;
         }
         var end = TensorIndex.Slice(0, Length + t);
-        return (keys[layer][.., .., end], values[layer][TensorIndex.Ellipsis, end].transpose(2, 3));
+        return (keys[layer][.., .., end], values[layer][.., .., end]);
     }
 
     /// <summary>
-    /// Layer <paramref name="layer"/>'s whole buffers, keys (B, nkv, MaxLength, hd) and values transposed (B, nkv, hd, MaxLength),
+    /// Layer <paramref name="layer"/>'s whole buffers, keys and values, each (B, nkv, MaxLength, hd),
     /// contiguous: for a decode kernel that writes and reads them in place (<c>CpuForward</c>). <see cref="Reorder"/> replaces them.
     /// </summary>
     public (Tensor Keys, Tensor Values) Layer(int layer) => (keys[layer], values[layer]);
@@ -713,7 +713,6 @@ public sealed class KvCache : IDisposable
             throw new ArgumentOutOfRangeException(nameof(visibleLength), visibleLength, $"expected 1..{MaxLength}");
         var shape = keys[0].shape;
         rowWrite = positions?.view(-1, 1, 1, 1).expand(shape[0], shape[1], 1, shape[3]);
-        rowWriteValues = positions?.view(-1, 1, 1, 1).expand(shape[0], shape[1], shape[3], 1);
         visible = visibleLength;
     }
 
@@ -728,7 +727,7 @@ public sealed class KvCache : IDisposable
         for (var i = 0; i < keys.Length; i++)
         {
             keys[i].narrow(2, 0, length).index_copy_(0, targetRows, source.keys[i].narrow(2, 0, length).index_select(0, sourceRows));
-            values[i].narrow(3, 0, length).index_copy_(0, targetRows, source.values[i].narrow(3, 0, length).index_select(0, sourceRows));
+            values[i].narrow(2, 0, length).index_copy_(0, targetRows, source.values[i].narrow(2, 0, length).index_select(0, sourceRows));
         }
     }
 

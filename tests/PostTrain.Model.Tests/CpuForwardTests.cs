@@ -67,7 +67,8 @@ public class CpuForwardTests
     [InlineData(2, true, false, "llama3", 5)]
     [InlineData(4, true, true, "yarn", 5)]
     [InlineData(2, true, false, "default", 70)] // ≥ 48 rows: two chunks of rows, one per thread
-    [InlineData(1, false, false, "default", 5, 12)] // a head width that is no multiple of 8: the masked tails of q·k
+    [InlineData(1, false, false, "default", 5, 12)] // a head width that is no multiple of 8: the masked tails of q·k, p·v's lone dimensions
+    [InlineData(2, false, false, "default", 5, 24)] // p·v 16 dimensions at a time, then 8
     public void Forward_TwoSteps_LogitsAndCacheEqualTheReferenceForward(int kvHeads, bool bias, bool tied, string rope, int rows, int? headDim = null)
     {
         using var model = Model(kvHeads, bias, tied, rope, headDim);
@@ -136,7 +137,7 @@ public class CpuForwardTests
             {
                 var ((k0, v0), (k1, v1)) = (own.Layer(l), cache.Layer(l));
                 Assert.True((k0[0].narrow(1, 0, n) - k1[rows[i]].narrow(1, 0, n)).abs().max().item<float>() < 1e-5f, $"sequence {i}, layer {l}: keys differ");
-                Assert.True((v0[0].narrow(-1, 0, n) - v1[rows[i]].narrow(-1, 0, n)).abs().max().item<float>() < 1e-5f, $"sequence {i}, layer {l}: values differ");
+                Assert.True((v0[0].narrow(1, 0, n) - v1[rows[i]].narrow(1, 0, n)).abs().max().item<float>() < 1e-5f, $"sequence {i}, layer {l}: values differ");
             }
         }
         Assert.Throws<ArgumentException>(() => fast.Prefill([.. sequences, [1]], [.. rows, 5], cache)); // one token past the rows it holds
@@ -170,7 +171,7 @@ public class CpuForwardTests
             {
                 var (k, v) = shared.Layer(l);
                 k[r].narrow(1, 0, 16).normal_();
-                v[r].narrow(-1, 0, 16).normal_();
+                v[r].narrow(1, 0, 16).normal_();
             }
         var positions = new[] { prompt, prompt, prompt, prompt, 9, 3 };
         var tokens = new long[] { 1, 2, 3, 4, 5, 6 };
@@ -211,9 +212,9 @@ public class CpuForwardTests
             foreach (var r in new[] { 0, 3 })
             {
                 Assert.True(k[r].narrow(1, 0, 6).eq(k0[1].narrow(1, 0, 6)).all().item<bool>(), $"layer {l}, row {r}: copied keys");
-                Assert.True(v[r].narrow(-1, 0, 6).eq(v0[1].narrow(-1, 0, 6)).all().item<bool>(), $"layer {l}, row {r}: copied values");
+                Assert.True(v[r].narrow(1, 0, 6).eq(v0[1].narrow(1, 0, 6)).all().item<bool>(), $"layer {l}, row {r}: copied values");
                 Assert.True(k[r].narrow(1, 6, maxLength - 6).eq(k0[r].narrow(1, 6, maxLength - 6)).all().item<bool>(), $"layer {l}, row {r}: keys past the prefix kept");
-                Assert.True(v[r].narrow(-1, 6, maxLength - 6).eq(v0[r].narrow(-1, 6, maxLength - 6)).all().item<bool>(), $"layer {l}, row {r}: values past the prefix kept");
+                Assert.True(v[r].narrow(1, 6, maxLength - 6).eq(v0[r].narrow(1, 6, maxLength - 6)).all().item<bool>(), $"layer {l}, row {r}: values past the prefix kept");
             }
             Assert.True(k.narrow(0, 1, 2).eq(k0.narrow(0, 1, 2)).all().item<bool>() && v.narrow(0, 1, 2).eq(v0.narrow(0, 1, 2)).all().item<bool>(), $"layer {l}: other rows untouched");
         }

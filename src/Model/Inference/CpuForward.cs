@@ -53,7 +53,7 @@ public sealed unsafe class CpuForward : IDisposable
     private int[]? _sharedRow, _sharedLength;
     private int[] _bounds = [];                          // chunk i is rows _bounds[i] .. _bounds[i + 1]
     private readonly Tensor _prefillTokens;
-    private readonly nint[] _keys, _values;              // per layer: the cache's keys (R, nkv, L, hd) and values (R, nkv, hd, L)
+    private readonly nint[] _keys, _values;              // per layer: the cache's keys and values, each (R, nkv, L, hd)
     private Action<int, int> _work = (_, _) => { };
     private readonly Action<int> _chunk;
     private readonly Action<int, int> _step, _gemms;
@@ -333,8 +333,7 @@ public sealed unsafe class CpuForward : IDisposable
                 {
                     var (src, dst) = (((long)from * _nkv + j) * head, ((long)row * _nkv + j) * head);
                     new ReadOnlySpan<float>(keys + src, length * _hd).CopyTo(new Span<float>(keys + dst, length * _hd));
-                    for (var d = 0; d < _hd; d++) // values are (hd, L): each dimension's positions are contiguous
-                        new ReadOnlySpan<float>(values + src + (long)d * _maxLength, length).CopyTo(new Span<float>(values + dst + (long)d * _maxLength, length));
+                    new ReadOnlySpan<float>(values + src, length * _hd).CopyTo(new Span<float>(values + dst, length * _hd));
                 }
             }
         }
@@ -491,16 +490,16 @@ public sealed unsafe class CpuForward : IDisposable
                     Rope(k, c, s, _hd);
                     var cacheRow = _cacheRows[r];
                     var keys = cacheKeys + ((long)cacheRow * _nkv + j) * _maxLength * _hd;     // (L, hd)
-                    var values = cacheValues + ((long)cacheRow * _nkv + j) * _hd * _maxLength; // (hd, L)
+                    var values = cacheValues + ((long)cacheRow * _nkv + j) * _maxLength * _hd; // (L, hd)
                     new ReadOnlySpan<float>(k, _hd).CopyTo(new Span<float>(keys + (long)pos * _hd, _hd));
-                    for (var d = 0; d < _hd; d++) values[(long)d * _maxLength + pos] = v[d];
+                    new ReadOnlySpan<float>(v, _hd).CopyTo(new Span<float>(values + (long)pos * _hd, _hd));
                     // Whole blocks of 8 shared positions: the same blocks and sums as reading the row's own copy.
                     float* sharedKeys = keys, sharedValues = values;
                     var split = _sharedRow is null ? 0 : _sharedLength![r] & ~7;
                     if (split > 0)
                     {
                         sharedKeys = cacheKeys + ((long)_sharedRow![r] * _nkv + j) * _maxLength * _hd;
-                        sharedValues = cacheValues + ((long)_sharedRow![r] * _nkv + j) * _hd * _maxLength;
+                        sharedValues = cacheValues + ((long)_sharedRow![r] * _nkv + j) * _maxLength * _hd;
                     }
                     // Query heads of one K/V head two at a time: each key and value row loaded once for both, every sum as for one.
                     for (var g = 0; g < _group; g += 2)
@@ -535,20 +534,9 @@ public sealed unsafe class CpuForward : IDisposable
                         }
                         var inv = 1f / SoftmaxNumerators(scores, n);
                         var inv2 = 1f / SoftmaxNumerators(scores2, n);
-                        // p·v: each output dimension reduces along the contiguous positions of the transposed values.
                         var o = _patt + (long)r * _nh * _hd + head * _hd;
-                        var o2 = o + _hd;
-                        var d = 0;
-                        for (; d + 8 <= _hd; d += 8)
-                        {
-                            (Dot8Pair(values + (long)d * _maxLength, _maxLength, scores, scores2, n, out var second, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
-                            (second * inv2).Store(o2 + d);
-                        }
-                        for (; d < _hd; d++)
-                        {
-                            o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
-                            o2[d] = Dot(values + (long)d * _maxLength, scores2, n, sharedValues + (long)d * _maxLength, split) * inv2;
-                        }
+                        WeightedSum(scores, n, values, sharedValues, split, _hd, inv, o);
+                        WeightedSum(scores2, n, values, sharedValues, split, _hd, inv2, o + _hd);
                     }
                 }
             }
@@ -556,7 +544,7 @@ public sealed unsafe class CpuForward : IDisposable
 
     /// <summary>
     /// Asks for row <paramref name="r"/>'s own keys and values (past any shared positions) while the current row computes:
-    /// each value dimension is a short run of positions, too short for the hardware prefetcher to pick up.
+    /// a row's own positions are a few hundred bytes per K/V head, too short for the hardware prefetcher to pick up.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Prefetch(int r, float* cacheKeys, float* cacheValues)
@@ -566,13 +554,12 @@ public sealed unsafe class CpuForward : IDisposable
         var cacheRow = _cacheRows[r];
         for (var j = 0; j < _nkv; j++)
         {
-            var keys = (byte*)(cacheKeys + ((long)cacheRow * _nkv + j) * _maxLength * _hd);
-            for (long b = (long)from * _hd * 4, e = (long)n * _hd * 4; b < e; b += 64) Sse.Prefetch0(keys + b);
-            var values = cacheValues + ((long)cacheRow * _nkv + j) * _hd * _maxLength;
-            for (var d = 0; d < _hd; d++)
+            var offset = ((long)cacheRow * _nkv + j) * _maxLength * _hd;
+            byte* keys = (byte*)(cacheKeys + offset), values = (byte*)(cacheValues + offset);
+            for (long b = (long)from * _hd * 4, e = (long)n * _hd * 4; b < e; b += 64)
             {
-                var line = (byte*)(values + (long)d * _maxLength);
-                for (long b = from * 4 & ~63, e = n * 4; b < e; b += 64) Sse.Prefetch0(line + b);
+                Sse.Prefetch0(keys + b);
+                Sse.Prefetch0(values + b);
             }
         }
     }
@@ -586,11 +573,86 @@ public sealed unsafe class CpuForward : IDisposable
         for (; t < split; t += 8) (Dot8(sharedKeys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
         for (; t + 8 <= n; t += 8) (Dot8(keys + (long)t * _hd, _hd, q, _hd) * _scale).Store(scores + t);
         for (; t < n; t++) scores[t] = Dot(keys + (long)t * _hd, q, _hd) * _scale;
-        var inv = 1f / SoftmaxNumerators(scores, n);
-        // p·v: each output dimension reduces along the contiguous positions of the transposed values.
+        WeightedSum(scores, n, values, sharedValues, split, _hd, 1f / SoftmaxNumerators(scores, n), o);
+    }
+
+    private static readonly bool Wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>
+    /// o ← inv · Σ_t p[t] · values[t] over positions 0..n−1 of (L, hd) values (the first <paramref name="split"/>, a multiple
+    /// of 8, read from <paramref name="shared"/>): each position's row scaled and added, 16 or 8 dimensions at a time.
+    /// </summary>
+    /// <remarks>
+    /// Eight accumulators per dimension, position t into accumulator t mod 8, added pairwise at the end: eight independent
+    /// chains of multiply-adds, and the very sums the transposed layout's eight-lane dot products along positions made
+    /// (earlier samples reproduce bit for bit), without their horizontal adds and with whole 64-byte rows per position.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedSum(float* p, int n, float* values, float* shared, int split, int hd, float inv, float* o)
+    {
         var d = 0;
-        for (; d + 8 <= _hd; d += 8) (Dot8(values + (long)d * _maxLength, _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv).Store(o + d);
-        for (; d < _hd; d++) o[d] = Dot(values + (long)d * _maxLength, scores, n, sharedValues + (long)d * _maxLength, split) * inv;
+        if (Wide)
+            for (; d + 16 <= hd; d += 16)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                var t = 0;
+                for (; t + 8 <= n; t += 8)
+                {
+                    var v = (t < split ? shared : values) + (long)t * hd + d;
+                    a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(v), Vector512.Create(p[t]), a0);
+                    a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + hd), Vector512.Create(p[t + 1]), a1);
+                    a2 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 2 * hd), Vector512.Create(p[t + 2]), a2);
+                    a3 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 3 * hd), Vector512.Create(p[t + 3]), a3);
+                    a4 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 4 * hd), Vector512.Create(p[t + 4]), a4);
+                    a5 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 5 * hd), Vector512.Create(p[t + 5]), a5);
+                    a6 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 6 * hd), Vector512.Create(p[t + 6]), a6);
+                    a7 = Avx512F.FusedMultiplyAdd(Vector512.Load(v + 7 * hd), Vector512.Create(p[t + 7]), a7);
+                }
+                var rest = values + (long)t * hd + d;
+                var left = n - t;
+                if (left > 0) a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest), Vector512.Create(p[t]), a0);
+                if (left > 1) a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + hd), Vector512.Create(p[t + 1]), a1);
+                if (left > 2) a2 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + 2 * hd), Vector512.Create(p[t + 2]), a2);
+                if (left > 3) a3 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + 3 * hd), Vector512.Create(p[t + 3]), a3);
+                if (left > 4) a4 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + 4 * hd), Vector512.Create(p[t + 4]), a4);
+                if (left > 5) a5 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + 5 * hd), Vector512.Create(p[t + 5]), a5);
+                if (left > 6) a6 = Avx512F.FusedMultiplyAdd(Vector512.Load(rest + 6 * hd), Vector512.Create(p[t + 6]), a6);
+                ((((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) * inv).Store(o + d);
+            }
+        for (; d + 8 <= hd; d += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            var t = 0;
+            for (; t + 8 <= n; t += 8)
+            {
+                var v = (t < split ? shared : values) + (long)t * hd + d;
+                a0 = Fma.MultiplyAdd(Vector256.Load(v), Vector256.Create(p[t]), a0);
+                a1 = Fma.MultiplyAdd(Vector256.Load(v + hd), Vector256.Create(p[t + 1]), a1);
+                a2 = Fma.MultiplyAdd(Vector256.Load(v + 2 * hd), Vector256.Create(p[t + 2]), a2);
+                a3 = Fma.MultiplyAdd(Vector256.Load(v + 3 * hd), Vector256.Create(p[t + 3]), a3);
+                a4 = Fma.MultiplyAdd(Vector256.Load(v + 4 * hd), Vector256.Create(p[t + 4]), a4);
+                a5 = Fma.MultiplyAdd(Vector256.Load(v + 5 * hd), Vector256.Create(p[t + 5]), a5);
+                a6 = Fma.MultiplyAdd(Vector256.Load(v + 6 * hd), Vector256.Create(p[t + 6]), a6);
+                a7 = Fma.MultiplyAdd(Vector256.Load(v + 7 * hd), Vector256.Create(p[t + 7]), a7);
+            }
+            var rest = values + (long)t * hd + d;
+            var left = n - t;
+            if (left > 0) a0 = Fma.MultiplyAdd(Vector256.Load(rest), Vector256.Create(p[t]), a0);
+            if (left > 1) a1 = Fma.MultiplyAdd(Vector256.Load(rest + hd), Vector256.Create(p[t + 1]), a1);
+            if (left > 2) a2 = Fma.MultiplyAdd(Vector256.Load(rest + 2 * hd), Vector256.Create(p[t + 2]), a2);
+            if (left > 3) a3 = Fma.MultiplyAdd(Vector256.Load(rest + 3 * hd), Vector256.Create(p[t + 3]), a3);
+            if (left > 4) a4 = Fma.MultiplyAdd(Vector256.Load(rest + 4 * hd), Vector256.Create(p[t + 4]), a4);
+            if (left > 5) a5 = Fma.MultiplyAdd(Vector256.Load(rest + 5 * hd), Vector256.Create(p[t + 5]), a5);
+            if (left > 6) a6 = Fma.MultiplyAdd(Vector256.Load(rest + 6 * hd), Vector256.Create(p[t + 6]), a6);
+            ((((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) * inv).Store(o + d);
+        }
+        Span<float> a = stackalloc float[8];
+        for (; d < hd; d++)
+        {
+            a.Clear();
+            for (var t = 0; t < n; t++) a[t & 7] = MathF.FusedMultiplyAdd((t < split ? shared : values)[(long)t * hd + d], p[t], a[t & 7]);
+            o[d] = (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) * inv;
+        }
     }
 
     /// <summary>p ← e^(p − max p) over n scores, in place; returns their sum.</summary>
@@ -644,16 +706,15 @@ public sealed unsafe class CpuForward : IDisposable
     }
 
     /// <summary>The 8 dot products of rows a, a + stride, …, a + 7·stride with b, over n elements (the tail read masked).</summary>
-    /// <param name="shared">Where the rows' first <paramref name="split"/> elements (a multiple of 8) are read instead, in the same order.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dot8(float* a, long stride, float* b, int n, float* shared = null, int split = 0)
+    private static Vector256<float> Dot8(float* a, long stride, float* b, int n)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
         var i = 0;
         for (; i + 8 <= n; i += 8)
         {
             var x = Vector256.Load(b + i);
-            var row = (i < split ? shared : a) + i;
+            var row = a + i;
             s0 = Fma.MultiplyAdd(Vector256.Load(row), x, s0);
             s1 = Fma.MultiplyAdd(Vector256.Load(row + stride), x, s1);
             s2 = Fma.MultiplyAdd(Vector256.Load(row + 2 * stride), x, s2);
@@ -684,7 +745,7 @@ public sealed unsafe class CpuForward : IDisposable
     /// <summary><see cref="Dot8"/> of the same 8 rows with two vectors, each row loaded once: the first vector's 8 sums are
     /// returned, the second's in <paramref name="second"/>, each the same chain of operations as <see cref="Dot8"/>'s.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dot8Pair(float* a, long stride, float* b, float* b2, int n, out Vector256<float> second, float* shared = null, int split = 0)
+    private static Vector256<float> Dot8Pair(float* a, long stride, float* b, float* b2, int n, out Vector256<float> second)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
         Vector256<float> u0 = default, u1 = default, u2 = default, u3 = default, u4 = default, u5 = default, u6 = default, u7 = default;
@@ -692,7 +753,7 @@ public sealed unsafe class CpuForward : IDisposable
         for (; i + 8 <= n; i += 8)
         {
             var (x, y) = (Vector256.Load(b + i), Vector256.Load(b2 + i));
-            var row = (i < split ? shared : a) + i;
+            var row = a + i;
             var r = Vector256.Load(row);
             (s0, u0) = (Fma.MultiplyAdd(r, x, s0), Fma.MultiplyAdd(r, y, u0));
             r = Vector256.Load(row + stride);
@@ -747,11 +808,11 @@ public sealed unsafe class CpuForward : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(float* a, float* b, int n, float* shared = null, int split = 0)
+    private static float Dot(float* a, float* b, int n)
     {
         var acc = Vector256<float>.Zero;
         var i = 0;
-        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load((i < split ? shared : a) + i), Vector256.Load(b + i), acc);
+        for (; i + 8 <= n; i += 8) acc = Fma.MultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
         var sum = Vector256.Sum(acc);
         for (; i < n; i++) sum += a[i] * b[i];
         return sum;
