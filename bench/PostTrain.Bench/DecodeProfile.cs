@@ -50,7 +50,7 @@ internal static class DecodeProfile
         using var x = randn(R, 1, C);
         using var k = randn(R, nkv, maxLength, hd);
         using var v = randn(R, nkv, maxLength, hd);
-        using var vT = randn(R, nkv, hd, maxLength); // the cache's layout of values
+        using var vT = randn(R, nkv, hd, maxLength); // values stored transposed, the cache's layout until 2026-12-05
         using var q = randn(R, nh, 1, hd);
         using var kNew = randn(R, nkv, 1, hd);
         var layer = model.model.layers[0];
@@ -72,8 +72,8 @@ internal static class DecodeProfile
         var vTv = vT.narrow(3, 0, visible);
         // The model's decode attention (Llama.cs Attention.forward, T = 1 over a cache): grouped matmuls on cache views.
         Action matmuls = nh == nkv
-            ? () => vTv.matmul(F.softmax(kv.matmul(qg.transpose(2, 3)).transpose(2, 3).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).transpose(2, 3))
-            : () => F.softmax(qg.matmul(kv.transpose(2, 3)).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).matmul(vTv.transpose(2, 3));
+            ? () => F.softmax(kv.matmul(qg.transpose(2, 3)).transpose(2, 3).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).matmul(vv)
+            : () => F.softmax(qg.matmul(kv.transpose(2, 3)).mul_(scale).masked_fill_(mask.logical_not(), double.NegativeInfinity), -1).matmul(vv);
         parts.Add(($"attention: grouped matmuls on the cache, bool mask, over {visible} cached positions", L * Time(matmuls)));
         parts.Add(("lm_head", Time(() => model.Head(x))));
         using var logits = randn(R, V);
@@ -105,8 +105,8 @@ internal static class DecodeProfile
         Alt("attention, one layer: SDPA with a bool mask (until 2026-12-04) vs grouped matmuls on the cache (current)", current, matmuls);
         Alt("attention, one layer: SDPA with a bool mask vs with a float mask", current, () => F.scaled_dot_product_attention(qg, kv, vv, attn_mask: bias));
         Alt("attention, one layer: SDPA with a bool mask vs no mask (a static batch)", current, () => F.scaled_dot_product_attention(qg, kv, vv));
-        Alt("attention, one layer: p·v over values stored (L, hd) (until 2026-12-04) vs stored transposed (current)",
-            () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vv), () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vTv.transpose(2, 3)));
+        Alt("attention, one layer: p·v over values stored transposed (2026-12-04 to -05) vs stored (L, hd) (current: CpuForward's p·v wants whole rows)",
+            () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vTv.transpose(2, 3)), () => F.softmax(qg.matmul(kv.transpose(2, 3)), -1).matmul(vv));
         Action gumbel = () => logits.add(AllocatingGumbel(keys, steps, V)).argmax(-1);
         Alt("token choice: Gumbel noise + argmax (the allocating version; the in-place one, used until 2026-12-04, took 0.65x of it) vs inverse CDF on the device (softmax, cumsum, searchsorted)",
             gumbel, () => InverseCdf.Choose(logits, hostKeys, hostSteps, onHost: false));

@@ -57,7 +57,7 @@ public sealed unsafe class CpuForward : IDisposable
     private Action<int, int> _work = (_, _) => { };
     private readonly Action<int> _chunk;
     private readonly Action<int, int> _step, _gemms;
-    private readonly ParallelOptions _parallel;
+    private readonly ChunkTeam _team;
     // Rows split into a few chunks per thread, claimed as threads come free: on a busy machine a descheduled worker's share
     // is taken over by the others. Each chunk reads every weight once, so chunks stay large enough to amortise that; and
     // weights past the caches are read from memory once per chunk, so a big model takes one chunk per thread (medium's
@@ -149,7 +149,7 @@ public sealed unsafe class CpuForward : IDisposable
         _identity = Enumerable.Range(0, rows).ToArray();
         _cacheRows = _identity;
         _chunk = i => _work(_bounds[i], _bounds[i + 1]);
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+        _team = new ChunkTeam(_threads);
     }
 
     /// <summary>Rows' buffers (activations and logits) a scoring pass may hold: a big vocabulary means fewer rows per call.</summary>
@@ -372,7 +372,7 @@ public sealed unsafe class CpuForward : IDisposable
         else
         {
             _work = work;
-            Parallel.For(0, chunks, _parallel, _chunk);
+            _team.Run(chunks, _chunk);
         }
     }
 
@@ -865,6 +865,7 @@ public sealed unsafe class CpuForward : IDisposable
 
     public void Dispose()
     {
+        _team.Dispose();
         foreach (var m in _wqkv.Concat(_wo).Concat(_wgu).Concat(_wdown).Append(_head)) m?.Dispose();
         foreach (var t in _owned) t.Dispose();
     }
