@@ -57,13 +57,20 @@ internal static unsafe class InverseCdf
         var x = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logits.bytes));
         var ids = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tokens.bytes));
         var lp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logProbs.bytes));
-        for (var a = 0; a < rows; a++)
-        {
-            var row = x + (long)a * vocab;
-            ids[a] = Row(row, vocab, greedy ? null : CounterRandom.Uniform(keys[a], (ulong)steps[a]), out var max, out var sum);
-            lp[a] = (float)(row[ids[a]] - max - Math.Log(sum));
-        }
+        for (var a = 0; a < rows; a++) ids[a] = ChooseRow(new ReadOnlySpan<float>(x + (long)a * vocab, vocab), keys[a], steps[a], greedy, out lp[a]);
         return (tokens, logProbs);
+    }
+
+    /// <summary>One row of <see cref="ChooseWithLogProbs"/>: the token for <paramref name="logits"/> (V) at step
+    /// <paramref name="step"/> of stream <paramref name="key"/>, and its log-probability. Safe on several threads at once.</summary>
+    public static long ChooseRow(ReadOnlySpan<float> logits, ulong key, int step, bool greedy, out float logProb)
+    {
+        fixed (float* row = logits)
+        {
+            var id = Row(row, logits.Length, greedy ? null : CounterRandom.Uniform(key, (ulong)step), out var max, out var sum);
+            logProb = (float)(row[id] - max - Math.Log(sum));
+            return id;
+        }
     }
 
     /// <summary>True when the token choice can run as a C# loop over <paramref name="logits"/>' memory.</summary>

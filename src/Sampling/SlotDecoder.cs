@@ -28,6 +28,13 @@ internal sealed class SlotDecoder : IDisposable
     private readonly Tensor _keyIndex; // (L,) 0..L−1, preallocated for the per-step mask
     private readonly CpuForward? _fast; // prefill and the one-token forward without libtorch's per-op overhead, where it applies
     private readonly bool _hostChoice;
+    // With CpuForward and the host choice, each row's next token is chosen inside the step, by the thread that computed its
+    // logits (RowLogits); only rows whose logits came from a prefill since (fresh) are chosen in SampleStep.
+    private readonly bool _fused;
+    private readonly RowLogits? _chooseRow;
+    private long[] _nextToken;
+    private float[] _nextLogProb;
+    private bool[] _fresh;
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
     private Tensor _positions, _steps, _limits, _logits, _tokens, _logProbs;
@@ -58,6 +65,7 @@ internal sealed class SlotDecoder : IDisposable
         // Plain or greedy sampling on CPU logits: the token and its log-probability from one C# pass (no libtorch call over the vocabulary).
         _logits = zeros([slots, vocab], device: _device).DetachFromDisposeScope();
         _hostChoice = (_o.Temperature == 0 || (_o.Temperature == 1 && _o.TopK == 0 && _o.TopP >= 1)) && InverseCdf.OnHost(_logits);
+        _fused = _hostChoice && _fast is not null;
         _positions = Long(slots);
         _steps = Long(slots);
         _limits = Long(slots);
@@ -69,6 +77,10 @@ internal sealed class SlotDecoder : IDisposable
         _hostStep = new int[slots];
         _sharedRow = Enumerable.Range(0, slots).ToArray();
         _sharedLength = new int[slots];
+        (_nextToken, _nextLogProb, _fresh) = (new long[slots], new float[slots], new bool[slots]);
+        if (_fused)
+            _chooseRow = (row, logits) =>
+                _nextToken[row] = InverseCdf.ChooseRow(logits[.._vocab], _hostKey[row], _hostStep[row], _o.Temperature == 0, out _nextLogProb[row]);
     }
 
     public int Slots => _row.Length;
@@ -123,7 +135,8 @@ internal sealed class SlotDecoder : IDisposable
     {
         var usable = _logits;
         Tensor token, chosen;
-        if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep, greedy: _o.Temperature == 0); // (S,), (S,)
+        if (_fused) (token, chosen) = ChosenInStep();
+        else if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep, greedy: _o.Temperature == 0); // (S,), (S,)
         else
         {
             var logProbs = F.log_softmax(usable, -1);                                    // (S, V) the model's own distribution
@@ -146,13 +159,27 @@ internal sealed class SlotDecoder : IDisposable
         return (token, code);
     }
 
-    /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place.</summary>
+    /// <summary>The tokens the last step chose in its threads, and the choice for the rows prefilled since.</summary>
+    private (Tensor Token, Tensor Chosen) ChosenInStep()
+    {
+        var logits = MemoryMarshal.Cast<byte, float>(_logits.bytes);
+        for (var s = 0; s < Slots; s++)
+            if (_fresh[s])
+            {
+                _nextToken[s] = InverseCdf.ChooseRow(logits.Slice(s * _vocab, _vocab), _hostKey[s], _hostStep[s], _o.Temperature == 0, out _nextLogProb[s]);
+                _fresh[s] = false;
+            }
+        return (tensor(_nextToken), tensor(_nextLogProb));
+    }
+
+    /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place
+    /// (or, fused, each row's next token is chosen from them in the step).</summary>
     private void Forward(Tensor token)
     {
         DecodeSteps++;
         if (_fast is not null)
         {
-            _fast.Forward(token, _hostPosition, _cache, into: _logits, _sharedRow, _sharedLength);
+            _fast.Forward(token, _hostPosition, _cache, into: _fused ? null : _logits, _sharedRow, _sharedLength, _chooseRow);
             Advance();
             return;
         }
@@ -238,6 +265,7 @@ internal sealed class SlotDecoder : IDisposable
             limits[j] = Math.Min(_o.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
             _row[slots[j]] = (next + j / _n) * _n + j % _n;
             _hostPosition[slots[j]] = prompt.Ids.Length;
+            _fresh[slots[j]] = true;
             (_hostKey[slots[j]], _hostStep[slots[j]]) = ((ulong)keys[j], 0);
         }
         _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
@@ -309,6 +337,9 @@ internal sealed class SlotDecoder : IDisposable
         _hostPosition = busy.Select(s => _hostPosition[s]).ToArray();
         _hostKey = busy.Select(s => _hostKey[s]).ToArray();
         _hostStep = busy.Select(s => _hostStep[s]).ToArray();
+        _nextToken = busy.Select(s => _nextToken[s]).ToArray();
+        _nextLogProb = busy.Select(s => _nextLogProb[s]).ToArray();
+        _fresh = busy.Select(s => _fresh[s]).ToArray();
         var moved = new int[_sharedRow.Length];
         for (var i = 0; i < busy.Length; i++) moved[busy[i]] = i;
         _sharedRow = busy.Select(s => moved[_sharedRow[s]]).ToArray(); // a busy slot reads a busy slot (Unshare)

@@ -190,6 +190,32 @@ public class CpuForwardTests
     }
 
     [Fact]
+    public void Forward_VisitsEveryRowOnce_WithTheLogitsItReturns()
+    {
+        using var model = Model(2, false, false, "default");
+        using var _ = inference_mode();
+        const int rows = 100, maxLength = 20; // four chunks of rows on two threads: visits come from both at once
+        var (reference, cache, tokens, positions) = Prefilled(model, rows, maxLength);
+        reference.Dispose();
+        using (cache)
+        using (var fast = new CpuForward(model, rows, maxLength, threads: 2))
+        {
+            var seen = new float[rows][];
+            var visits = new int[rows];
+            using var ids = tensor(tokens);
+            var logits = fast.Forward(ids, positions, cache, visit: (row, l) =>
+            {
+                Interlocked.Increment(ref visits[row]);
+                seen[row] = l.ToArray();
+            }).clone();
+            Assert.All(visits, v => Assert.Equal(1, v));
+            for (var r = 0; r < rows; r++) Assert.True(tensor(seen[r]).eq(logits[r]).all().item<bool>(), $"row {r}: visited logits differ from the returned ones");
+            fast.Forward(ids, positions, cache); // no visitor: none left from the last step
+            Assert.All(visits, v => Assert.Equal(1, v));
+        }
+    }
+
+    [Fact]
     public void CopyCachePrefix_CopiesOnlyThePrefixOfEveryLayer()
     {
         using var model = Model(2, false, false, "default");

@@ -9,6 +9,9 @@ using static TorchSharp.torch;
 
 namespace PostTrain.Model.Inference;
 
+/// <summary>A row of a step and its logits (the step's buffer: read them before the call returns).</summary>
+public delegate void RowLogits(int row, ReadOnlySpan<float> logits);
+
 /// <summary>
 /// The inference forward of a float32 model on the CPU, computing what <see cref="LlamaForCausalLM.forward"/> computes through
 /// a <see cref="KvCache"/>: one continuous-batching decode step (<see cref="Forward"/>: one token per row, each row at its own
@@ -51,6 +54,7 @@ public sealed unsafe class CpuForward : IDisposable
     // same keys and values there (a prompt's prefix, copied into each of its N slots). Reading one copy instead of N keeps the
     // prefix in L1/L2 while the prompt's rows attend over it: 8-15% a step at 100-200-token prompts, nothing at 32.
     private int[]? _sharedRow, _sharedLength;
+    private RowLogits? _visit;
     private int[] _bounds = [];                          // chunk i is rows _bounds[i] .. _bounds[i + 1]
     private readonly Tensor _prefillTokens;
     private readonly nint[] _keys, _values;              // per layer: the cache's keys and values, each (R, nkv, L, hd)
@@ -283,7 +287,13 @@ public sealed unsafe class CpuForward : IDisposable
     /// positions (N samples of one prompt: each slot holds a copy of the prompt's prefix). Those positions are read from there,
     /// whole blocks of 8 positions at a time, so the logits are bit for bit those of reading each row's own copy.
     /// </param>
-    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache, Tensor? into = null, int[]? sharedRow = null, int[]? sharedLength = null)
+    /// <param name="visit">
+    /// Called with each row and its logits by the thread that computed them, right after them (concurrently for rows of
+    /// different chunks): a sampler chooses each row's next token there, on logits still in that core's cache, instead of
+    /// in one thread's pass over all rows after the step.
+    /// </param>
+    public Tensor Forward(Tensor tokens, int[] positions, KvCache cache, Tensor? into = null, int[]? sharedRow = null, int[]? sharedLength = null,
+        RowLogits? visit = null)
     {
         _rows = (int)cache.Batch;
         if (tokens.numel() != _rows || positions.Length < _rows || _rows > _logits.shape[0] || cache.MaxLength != _maxLength)
@@ -293,7 +303,7 @@ public sealed unsafe class CpuForward : IDisposable
         for (var r = 0; sharedRow is not null && r < _rows; r++)
             if ((uint)sharedRow[r] >= (uint)_rows || sharedLength![r] < 0 || sharedLength[r] > positions[r])
                 throw new ArgumentException($"decode step: row {r} reads its first {sharedLength![r]} positions from row {sharedRow[r]}, expected a row below {_rows} and at most its position {positions[r]}");
-        (_sharedRow, _sharedLength) = (sharedRow, sharedLength);
+        (_sharedRow, _sharedLength, _visit) = (sharedRow, sharedLength, visit);
         using var scope = NewDisposeScope();
         var ids = tokens.contiguous();
         _tokens = (long*)Ptr(ids);
@@ -301,7 +311,7 @@ public sealed unsafe class CpuForward : IDisposable
         BindCache(cache);
         EqualChunks();
         try { Run(_step); }
-        finally { (_sharedRow, _sharedLength) = (null, null); }
+        finally { (_sharedRow, _sharedLength, _visit) = (null, null, null); }
         Steps++;
         if (into is null) return _logits.narrow(0, 0, _rows).MoveToOuterDisposeScope();
         var width = (int)into.shape[1];
@@ -393,6 +403,8 @@ public sealed unsafe class CpuForward : IDisposable
             if (full) ResidualNorm(start, end, l + 1 < _layers ? _normIn[l + 1] : _normFinal);
         }
         _head.Multiply(_ph, _c, _plogits, _vocab, start, end);
+        if (full && _visit is { } visit)
+            for (var r = start; r < end; r++) visit(r, new ReadOnlySpan<float>(_plogits + (long)r * _vocab, _vocab));
     }
 
     /// <summary>x ← embedding[token]; h ← RMSNorm(x) · w.</summary>
