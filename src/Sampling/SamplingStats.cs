@@ -32,6 +32,10 @@ public sealed record SamplingStats(int Prompts, int Sequences, long PrefillToken
     /// </summary>
     public double SetupSeconds { get; init; }
 
+    /// <summary>Generated tokens per second with prefills but without setup: the rate a long run approaches, its one-time
+    /// setup spread over many prompts.</summary>
+    public double SustainedTokensPerSecond => Seconds - SetupSeconds is var s && s > 0 ? GeneratedTokens / s : 0;
+
     /// <summary>Generated tokens per second of the decode loop alone (prefill and setup excluded).</summary>
     public double DecodeTokensPerSecond => Seconds - PrefillSeconds - SetupSeconds is var s && s > 0 ? GeneratedTokens / s : 0;
 

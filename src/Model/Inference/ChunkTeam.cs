@@ -32,21 +32,21 @@ internal sealed class ChunkTeam : IDisposable
     private int _sleepers;
     private volatile bool _stopping;
 
-    public ChunkTeam(int threads)
-    {
-        _workers = new Thread[Math.Max(0, threads - 1)];
-        for (var i = 0; i < _workers.Length; i++)
-        {
-            _workers[i] = new Thread(Loop) { IsBackground = true, Name = $"CpuForward worker {i + 1}" };
-            _workers[i].Start();
-        }
-    }
+    /// <param name="threads">The caller's thread and its workers; the workers start with the first loop of more than one chunk
+    /// (a one-row decoder never needs them, and starting and stopping a thread cost it some 4 ms).</param>
+    public ChunkTeam(int threads) => _workers = new Thread[Math.Max(0, threads - 1)];
 
     /// <summary>Runs <paramref name="body"/>(0 … <paramref name="chunks"/> − 1), each once, and returns when all are done;
     /// the first exception a chunk threw is rethrown here.</summary>
     public void Run(int chunks, Action<int> body)
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
+        if (chunks > 1 && _workers.Length > 0 && _workers[0] is null)
+            for (var i = 0; i < _workers.Length; i++)
+            {
+                _workers[i] = new Thread(Loop) { IsBackground = true, Name = $"CpuForward worker {i + 1}" };
+                _workers[i].Start();
+            }
         var job = new Job(body, chunks);
         Interlocked.Exchange(ref _job, job); // a full fence: the sleepers count below is read after the job is visible
         if (Volatile.Read(ref _sleepers) > 0)
@@ -98,6 +98,6 @@ internal sealed class ChunkTeam : IDisposable
         if (_stopping) return;
         _stopping = true;
         lock (_gate) Monitor.PulseAll(_gate);
-        foreach (var worker in _workers) worker.Join();
+        foreach (var worker in _workers) worker?.Join();
     }
 }
