@@ -190,6 +190,40 @@ public class CpuForwardTests
     }
 
     [Fact]
+    public void FewRows_SplitByColumnsOnTwoThreads_GiveTheBitsOfOneThread()
+    {
+        using var model = Model(2, true, false, "default");
+        using var _ = inference_mode();
+        const int rows = 30, maxLength = 24; // 24-47 rows on two threads: each product split by column panels
+        var (a, b, tokens, positions) = Prefilled(model, rows, maxLength);
+        using (a)
+        using (b)
+        using (var one = new CpuForward(model, 64, maxLength, threads: 1))
+        using (var two = new CpuForward(model, 64, maxLength, threads: 2))
+        {
+            using var ids = tensor(tokens);
+            for (var step = 0; step < 2; step++)
+            {
+                using var expected = one.Forward(ids, positions, a).clone();
+                var actual = two.Forward(ids, positions, b);
+                Assert.True(actual.eq(expected).all().item<bool>(), $"decode step {step}: logits differ by up to {(actual - expected).abs().max().item<float>()}");
+                positions = positions.Select(p => p + 1).ToArray();
+            }
+            // A prefill of 40 tokens in three sequences: rows split at sequence boundaries between the products.
+            var rnd = new Random(3);
+            int[][] sequences = [.. new[] { 17, 9, 14 }.Select(n => Enumerable.Range(0, n).Select(_ => rnd.Next(model.Config.VocabSize)).ToArray())];
+            one.Prefill(sequences, [4, 0, 9], a);
+            two.Prefill(sequences, [4, 0, 9], b);
+            for (var r = 0; r < 40; r++) Assert.True(one.Logits(r).SequenceEqual(two.Logits(r)), $"prefill row {r}: logits differ");
+            for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+            {
+                var ((k0, v0), (k1, v1)) = (a.Layer(l), b.Layer(l));
+                Assert.True(k0.eq(k1).all().item<bool>() && v0.eq(v1).all().item<bool>(), $"layer {l}: caches differ");
+            }
+        }
+    }
+
+    [Fact]
     public void Forward_VisitsEveryRowOnce_WithTheLogitsItReturns()
     {
         using var model = Model(2, false, false, "default");

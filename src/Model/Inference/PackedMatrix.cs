@@ -26,6 +26,9 @@ public sealed unsafe class PackedMatrix : IDisposable
     public int In { get; }
     public int Out { get; }
 
+    /// <summary>Column panels: <see cref="Multiply"/> can compute a range of them, so threads can split one product by columns.</summary>
+    public int Panels => (Out + Panel - 1) / Panel;
+
     /// <summary>Packs the rows of <paramref name="weights"/> (each (out_i, in) float32 on the CPU, one input width) as one matrix, outputs in order.</summary>
     /// <param name="wide">32-column panels and 512-bit sums; default where the runtime accelerates 512-bit vectors (tests force each).</param>
     public PackedMatrix(IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?>? biases = null, bool? wide = null)
@@ -72,13 +75,14 @@ public sealed unsafe class PackedMatrix : IDisposable
 
     public PackedMatrix(Tensor weight, Tensor? bias) : this([weight], [bias]) { }
 
-    /// <summary>y[r] ← x[r] · Wᵀ (+ b) for rows <paramref name="start"/>..<paramref name="end"/>; rows of x are <paramref name="ldx"/> floats apart, of y <paramref name="ldy"/>.</summary>
+    /// <summary>y[r] ← x[r] · Wᵀ (+ b) for rows <paramref name="start"/>..<paramref name="end"/>; rows of x are <paramref name="ldx"/> floats apart, of y <paramref name="ldy"/>.
+    /// Only the columns of panels <paramref name="firstPanel"/>..<paramref name="endPanel"/> − 1 when given (each element the same sums either way).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Multiply(float* x, long ldx, float* y, long ldy, int start, int end)
+    public void Multiply(float* x, long ldx, float* y, long ldy, int start, int end, int firstPanel = 0, int endPanel = int.MaxValue)
     {
-        var panels = (Out + Panel - 1) / Panel;
+        var panels = Math.Min(Panels, endPanel);
         var tile = stackalloc float[BlockRows * Wide]; // a partial last panel's rows, before the live columns are copied out
-        for (var p = 0; p < panels; p++)
+        for (var p = firstPanel; p < panels; p++)
         {
             var b = _data + (long)p * In * Panel;
             var bias = _bias == null ? null : _bias + p * Panel;
