@@ -23,6 +23,7 @@ public delegate void RowLogits(int row, ReadOnlySpan<float> logits);
 /// gate|up as one), and the embedding gather, RMSNorm fused with the residual add, RoPE, the K/V cache write, attention
 /// over each row's own cache prefix and SiLU·up are C# loops (AVX2) over the tensors' memory. A row's step never reads
 /// another row, so each thread runs the whole step, every layer, for its own rows: no barrier between ops, and no OpenMP.
+/// A step of too few rows for that splits each product by columns instead, with a handover between ops (<see cref="ByPanels"/>).
 /// A prefill is the same step over a sequence's tokens in order: each token's row writes its key and value at its position
 /// before the next row attends over them, so a chunk of rows never splits a sequence.
 /// The reference model in <c>src/Model/Llama.cs</c> stays the definition: training and every case this class does not
@@ -673,6 +674,8 @@ public sealed unsafe class CpuForward : IDisposable
     /// Eight accumulators per dimension, position t into accumulator t mod 8, added pairwise at the end: eight independent
     /// chains of multiply-adds, and the very sums the transposed layout's eight-lane dot products along positions made
     /// (earlier samples reproduce bit for bit), without their horizontal adds and with whole 64-byte rows per position.
+    /// The 512-bit and 256-bit bodies are the same loop written twice, as in <see cref="PackedMatrix"/>: .NET 10 has no
+    /// public generic vector arithmetic that would keep either width's eight sums in registers from one body.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WeightedSum(float* p, int n, float* values, float* shared, int split, int hd, float inv, float* o)
