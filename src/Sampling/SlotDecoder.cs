@@ -29,12 +29,19 @@ internal sealed class SlotDecoder : IDisposable
     private readonly CpuForward? _fast; // prefill and the one-token forward without libtorch's per-op overhead, where it applies
     private readonly bool _hostChoice;
     // With CpuForward and the host choice, each row's next token is chosen inside the step, by the thread that computed its
-    // logits (RowLogits); only rows whose logits came from a prefill since (fresh) are chosen in SampleStep.
+    // logits (RowLogits); only rows whose logits came from a prefill since (fresh) are chosen in HostStep. The per-slot
+    // record (tokens, log-probs, budgets, the finished check) then lives in host arrays: a decode step makes no libtorch
+    // call, whose few microseconds each were a fifth of a one-row step on the small preset.
     private readonly bool _fused;
     private readonly RowLogits? _chooseRow;
     private long[] _nextToken;
     private float[] _nextLogProb;
     private bool[] _fresh;
+    private long[] _hostTokens = [];   // (S, MaxNewTokens), fused only
+    private float[] _hostLogProbs = [];
+    private int[] _hostLimit = [];
+    private readonly bool[]? _isStop;  // by token id, fused only
+    private Tensor _tokenIds;          // (S,) int64: the step's tokens, written in place
 
     // Per slot, on the device: the key of its random stream, the next token's position, tokens generated so far, budget.
     private Tensor _positions, _steps, _limits, _logits, _tokens, _logProbs;
@@ -78,6 +85,16 @@ internal sealed class SlotDecoder : IDisposable
         _sharedRow = Enumerable.Range(0, slots).ToArray();
         _sharedLength = new int[slots];
         (_nextToken, _nextLogProb, _fresh) = (new long[slots], new float[slots], new bool[slots]);
+        _tokenIds = Long(slots);
+        if (_fused)
+        {
+            (_hostTokens, _hostLogProbs, _hostLimit) = (new long[slots * options.MaxNewTokens], new float[slots * options.MaxNewTokens], new int[slots]);
+            if (stopIds.Count > 0)
+            {
+                _isStop = new bool[vocab];
+                foreach (var id in stopIds) if ((uint)id < (uint)vocab) _isStop[id] = true;
+            }
+        }
         if (_fused)
             _chooseRow = (row, logits) =>
                 _nextToken[row] = InverseCdf.ChooseRow(logits[.._vocab], _hostKey[row], _hostStep[row], _o.Temperature == 0, out _nextLogProb[row]);
@@ -114,8 +131,7 @@ internal sealed class SlotDecoder : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var (token, code) = SampleStep();
-            var codes = code.cpu().data<byte>().ToArray();
+            var (token, codes) = _fused ? HostStep() : SampleStep();
             SelectSeconds += clock.Elapsed.TotalSeconds;
             var finished = Enumerable.Range(0, Slots).Where(s => _row[s] >= 0 && codes[s] != 0).ToArray();
             if (finished.Length > 0) Collect(prompts, finished, codes, results, remaining, onPromptDone);
@@ -131,12 +147,11 @@ internal sealed class SlotDecoder : IDisposable
     }
 
     /// <summary>Samples every slot's next token from its logits and records it; returns the tokens and each slot's finished code.</summary>
-    private (Tensor Token, Tensor Code) SampleStep()
+    private (Tensor Token, byte[] Codes) SampleStep()
     {
         var usable = _logits;
         Tensor token, chosen;
-        if (_fused) (token, chosen) = ChosenInStep();
-        else if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep, greedy: _o.Temperature == 0); // (S,), (S,)
+        if (_hostChoice) (token, chosen) = InverseCdf.ChooseWithLogProbs(usable, _hostKey, _hostStep, greedy: _o.Temperature == 0); // (S,), (S,)
         else
         {
             var logProbs = F.log_softmax(usable, -1);                                    // (S, V) the model's own distribution
@@ -156,20 +171,31 @@ internal sealed class SlotDecoder : IDisposable
         for (var s = 0; s < Slots; s++) _hostStep[s]++;
         var code = _steps.ge(_limits).to_type(ScalarType.Byte).mul_(LimitBit);
         if (_stops is not null) code.bitwise_or_(token.isin(_stops, false, false).to_type(ScalarType.Byte));
-        return (token, code);
+        return (token, code.cpu().data<byte>().ToArray());
     }
 
-    /// <summary>The tokens the last step chose in its threads, and the choice for the rows prefilled since.</summary>
-    private (Tensor Token, Tensor Chosen) ChosenInStep()
+    /// <summary>
+    /// <see cref="SampleStep"/> on the host, fused: the tokens the last step chose in its threads (and the choice for the
+    /// rows prefilled since) recorded in the host arrays, each slot's finished code as the tensors would give it.
+    /// </summary>
+    private (Tensor Token, byte[] Codes) HostStep()
     {
         var logits = MemoryMarshal.Cast<byte, float>(_logits.bytes);
+        var ids = MemoryMarshal.Cast<byte, long>(_tokenIds.bytes);
+        var (width, codes) = (_o.MaxNewTokens, new byte[Slots]);
         for (var s = 0; s < Slots; s++)
+        {
             if (_fresh[s])
             {
                 _nextToken[s] = InverseCdf.ChooseRow(logits.Slice(s * _vocab, _vocab), _hostKey[s], _hostStep[s], _o.Temperature == 0, out _nextLogProb[s]);
                 _fresh[s] = false;
             }
-        return (tensor(_nextToken), tensor(_nextLogProb));
+            var at = s * width + Math.Min(_hostStep[s], width - 1); // free slots write harmlessly
+            (_hostTokens[at], _hostLogProbs[at], ids[s]) = (_nextToken[s], _nextLogProb[s], _nextToken[s]);
+            _hostStep[s]++;
+            codes[s] = (byte)((_hostStep[s] >= _hostLimit[s] ? LimitBit : 0) | (_isStop is not null && _isStop[_nextToken[s]] ? StoppedBit : 0));
+        }
+        return (_tokenIds, codes);
     }
 
     /// <summary>Feeds each slot's sampled token at its own position; the logits for the next step replace <see cref="_logits"/> in place
@@ -195,7 +221,7 @@ internal sealed class SlotDecoder : IDisposable
 
     private void Advance()
     {
-        _positions.add_(1).clamp_max_(_maxLength - 1); // only free slots ever reach the end
+        if (!_fused) _positions.add_(1).clamp_max_(_maxLength - 1); // only free slots ever reach the end (fused: the host's alone)
         for (var s = 0; s < Slots; s++) _hostPosition[s] = Math.Min(_hostPosition[s] + 1, _maxLength - 1);
     }
 
@@ -203,20 +229,27 @@ internal sealed class SlotDecoder : IDisposable
     private void Collect(IReadOnlyList<TokenPrompt> prompts, int[] finished, byte[] codes, SampledSequence?[] results, int[] remaining,
         Action<int, SampledSequence[]> onPromptDone)
     {
-        var index = tensor(finished.Select(s => (long)s).ToArray(), device: _device);
-        var counts = _steps.index_select(0, index).cpu().data<long>().ToArray();
-        // One host copy of the finished rows, sliced here: per-row tensor views cost a few libtorch calls each.
         var width = _o.MaxNewTokens;
-        var tokens = _tokens.index_select(0, index).cpu().data<long>().ToArray();
-        var logProbs = _logProbs.index_select(0, index).cpu().data<float>().ToArray();
+        Tensor? index = null;
+        long[] counts, tokens;
+        float[] logProbs;
+        if (_fused) (counts, tokens, logProbs) = (_hostStep.Select(n => (long)n).ToArray(), _hostTokens, _hostLogProbs); // rows by slot
+        else
+        {
+            // One host copy of the finished rows, sliced here: per-row tensor views cost a few libtorch calls each.
+            index = tensor(finished.Select(s => (long)s).ToArray(), device: _device);
+            (counts, tokens, logProbs) = (_steps.index_select(0, index).cpu().data<long>().ToArray(),
+                _tokens.index_select(0, index).cpu().data<long>().ToArray(), _logProbs.index_select(0, index).cpu().data<float>().ToArray());
+        }
         for (var i = 0; i < finished.Length; i++)
         {
             var s = finished[i];
+            var at = _fused ? s : i;
             var (p, k) = (_row[s] / _n, _row[s] % _n);
-            var count = (int)counts[i];
+            var count = (int)counts[at];
             var ids = new int[count];
-            for (var t = 0; t < count; t++) ids[t] = (int)tokens[i * width + t];
-            results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs.AsSpan(i * width, count).ToArray(), (codes[s] & StoppedBit) != 0);
+            for (var t = 0; t < count; t++) ids[t] = (int)tokens[at * width + t];
+            results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs.AsSpan(at * width, count).ToArray(), (codes[s] & StoppedBit) != 0);
             _row[s] = -1;
             _hostPosition[s] = 0;
             _hostStep[s] = 0;
@@ -224,6 +257,7 @@ internal sealed class SlotDecoder : IDisposable
             if (--remaining[p] == 0) onPromptDone(p, Enumerable.Range(0, _n).Select(j => results[p * _n + j]!).ToArray());
         }
         // A free slot keeps decoding garbage at position 0 until it is refilled: never past the cache, never read.
+        if (index is null) return;
         _positions.index_fill_(0, index, 0);
         _steps.index_fill_(0, index, 0);
     }
@@ -266,6 +300,7 @@ internal sealed class SlotDecoder : IDisposable
             _row[slots[j]] = (next + j / _n) * _n + j % _n;
             _hostPosition[slots[j]] = prompt.Ids.Length;
             _fresh[slots[j]] = true;
+            if (_fused) _hostLimit[slots[j]] = (int)limits[j];
             (_hostKey[slots[j]], _hostStep[slots[j]]) = ((ulong)keys[j], 0);
         }
         _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
@@ -340,6 +375,14 @@ internal sealed class SlotDecoder : IDisposable
         _nextToken = busy.Select(s => _nextToken[s]).ToArray();
         _nextLogProb = busy.Select(s => _nextLogProb[s]).ToArray();
         _fresh = busy.Select(s => _fresh[s]).ToArray();
+        if (_fused)
+        {
+            var width = _o.MaxNewTokens;
+            _hostTokens = busy.SelectMany(s => _hostTokens.AsSpan(s * width, width).ToArray()).ToArray();
+            _hostLogProbs = busy.SelectMany(s => _hostLogProbs.AsSpan(s * width, width).ToArray()).ToArray();
+            _hostLimit = busy.Select(s => _hostLimit[s]).ToArray();
+        }
+        Replace(ref _tokenIds, keep);
         var moved = new int[_sharedRow.Length];
         for (var i = 0; i < busy.Length; i++) moved[busy[i]] = i;
         _sharedRow = busy.Select(s => moved[_sharedRow[s]]).ToArray(); // a busy slot reads a busy slot (Unshare)
@@ -360,7 +403,7 @@ internal sealed class SlotDecoder : IDisposable
     {
         _cache.Dispose();
         _fast?.Dispose();
-        foreach (var t in new[] { _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex }) t.Dispose();
+        foreach (var t in new[] { _positions, _steps, _limits, _logits, _tokens, _logProbs, _keyIndex, _tokenIds }) t.Dispose();
         _stops?.Dispose();
     }
 }
