@@ -156,7 +156,7 @@ Section("profile", () =>
 
 Section("sampling", () =>
 {
-    var t = new Table("Sampling N responses per prompt (decode tok/s of generated tokens; roofline = rows / max(FLOPs / the best fp32 GEMM of the run, libtorch or PackedMatrix, bytes of weights + K/V read / copy bandwidth) per step)",
+    var t = new Table("Sampling N responses per prompt (decode tok/s of generated tokens; roofline = rows / max(FLOPs / the best fp32 GEMM, libtorch or PackedMatrix re-measured before each preset, bytes of weights + K/V read / copy bandwidth) per step)",
         "preset", "way", "rows", "prefill s", "decode s", "decode tok/s", "roofline tok/s", "of roofline", "where the time goes");
     var json = new JsonObject();
     foreach (var w in workloads) json[w.Preset] = SamplingBench.Run(w, ceilings, repo, quick, t);

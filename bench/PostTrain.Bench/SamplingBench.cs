@@ -34,6 +34,8 @@ internal static class SamplingBench
         var meanCached = promptLen + newTokens / 2.0;
 
         Library(prompts[..2], 2 * n); // warm-up
+        var startFlops = ceilings.PackedGemmFlops;
+        ceilings = ceilings.RemeasurePacked(quick, $"before sampling {w.Preset}");
         var runs = new JsonArray();
         // The fastest of three runs of each: on a 2-vCPU VM a few steps of one run are stretched by whatever else the host
         // runs (single steps at 2x the median), and the median of one run mostly measures that.
@@ -74,7 +76,7 @@ internal static class SamplingBench
             peerJson = new JsonObject { ["error"] = e.Message };
         }
         var bigDecode = big.DecodeTokensPerSecond;
-        Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline"
+        Console.WriteLine($"[sampling] {w.Preset}: decode {bigDecode:F0} tokens/s at {big.Slots} rows = {100 * bigDecode / Roofline(c, ceilings, big.Slots, meanCached):F0}% of its roofline (GEMM ceiling {ceilings.BestGemmFlops / 1e9:F0} GFLOP/s, re-measured just before)"
             + (peerTps is double p ? $"; PyTorch peer {p:F0} tokens/s at the same batch ({bigDecode / p:F2}x)" : "")
             + $"; {bigDecode / reference.DecodeTokensPerSecond:F2}x its decode through the reference forward ({big.FastDecodeSteps} of {big.DecodeSteps} steps on CpuForward)"
             + $"; batched {speedup:F1}x one sequence at a time; {big.KvBytesPerSlot / 1024.0:F0} KiB K/V per slot, {big.KvCacheBytes / 1048576.0:F1} MiB for {big.Slots} slots (limited by {big.SlotsLimitedBy})");
@@ -82,7 +84,8 @@ internal static class SamplingBench
         {
             ["samples_per_prompt"] = n, ["prompt_len"] = promptLen, ["new_tokens"] = newTokens, ["temperature"] = 1.0,
             ["settings_from"] = $"workflows/iterate.json Sample step: batchSize {iterate.BatchSize}, maxNewTokens {iterate.MaxNewTokens}, samplesPerPrompt default {iterate.SamplesPerPrompt}",
-            ["roofline"] = "rows / max(rows * forward FLOPs per token / the best fp32 GEMM FLOP/s of this run (libtorch or PackedMatrix), (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
+            ["roofline"] = "rows / max(rows * forward FLOPs per token / the best fp32 GEMM FLOP/s (libtorch at the run's start, or PackedMatrix re-measured right before this preset's sampling), (4 * params + K/V bytes of every row at the mean cache length) / copy bytes/s)",
+            ["gemm_packed_gflops"] = ceilings.PackedGemmFlops / 1e9, ["gemm_packed_gflops_at_run_start"] = startFlops / 1e9,
             ["runs"] = runs,
             ["pytorch_peer"] = peerJson,
             ["batched_over_one_at_a_time"] = speedup,
