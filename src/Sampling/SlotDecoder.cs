@@ -94,10 +94,9 @@ internal sealed class SlotDecoder : IDisposable
                 _isStop = new bool[vocab];
                 foreach (var id in stopIds) if ((uint)id < (uint)vocab) _isStop[id] = true;
             }
-        }
-        if (_fused)
             _chooseRow = (row, logits) =>
                 _nextToken[row] = InverseCdf.ChooseRow(logits[.._vocab], _hostKey[row], _hostStep[row], _o.Temperature == 0, out _nextLogProb[row]);
+        }
     }
 
     public int Slots => _row.Length;
@@ -187,7 +186,7 @@ internal sealed class SlotDecoder : IDisposable
         {
             if (_fresh[s])
             {
-                _nextToken[s] = InverseCdf.ChooseRow(logits.Slice(s * _vocab, _vocab), _hostKey[s], _hostStep[s], _o.Temperature == 0, out _nextLogProb[s]);
+                _chooseRow!(s, logits.Slice(s * _vocab, _vocab));
                 _fresh[s] = false;
             }
             var at = s * width + Math.Min(_hostStep[s], width - 1); // free slots write harmlessly
@@ -233,7 +232,7 @@ internal sealed class SlotDecoder : IDisposable
         Tensor? index = null;
         long[] counts, tokens;
         float[] logProbs;
-        if (_fused) (counts, tokens, logProbs) = (_hostStep.Select(n => (long)n).ToArray(), _hostTokens, _hostLogProbs); // rows by slot
+        if (_fused) (counts, tokens, logProbs) = (finished.Select(s => (long)_hostStep[s]).ToArray(), _hostTokens, _hostLogProbs); // token rows by slot
         else
         {
             // One host copy of the finished rows, sliced here: per-row tensor views cost a few libtorch calls each.
@@ -246,7 +245,7 @@ internal sealed class SlotDecoder : IDisposable
             var s = finished[i];
             var at = _fused ? s : i;
             var (p, k) = (_row[s] / _n, _row[s] % _n);
-            var count = (int)counts[at];
+            var count = (int)counts[i];
             var ids = new int[count];
             for (var t = 0; t < count; t++) ids[t] = (int)tokens[at * width + t];
             results[_row[s]] = new SampledSequence(prompts[p].Id, k, ids, logProbs.AsSpan(at * width, count).ToArray(), (codes[s] & StoppedBit) != 0);

@@ -64,6 +64,7 @@ public sealed unsafe class CpuForward : IDisposable
     private bool _byPanels;
     private int _layer;
     private PackedMatrix? _product;
+    private int _pieces;
     private float* _px0, _py0;
     private long _ldx, _ldy;
     private readonly Action<int> _panelPiece;
@@ -466,16 +467,16 @@ public sealed unsafe class CpuForward : IDisposable
     /// <summary>y ← x · Wᵀ over rows 0..R, its column panels in a few pieces per thread, claimed as threads come free.</summary>
     private void Product(PackedMatrix m, float* x, long ldx, float* y, long ldy)
     {
-        (_product, _ldx, _ldy) = (m, ldx, ldy);
+        (_product, _ldx, _ldy, _pieces) = (m, ldx, ldy, Math.Min(m.Panels, 2 * _threads));
         _px0 = x;
         _py0 = y;
-        _team.Run(Math.Min(m.Panels, 2 * _threads), _panelPiece);
+        _team.Run(_pieces, _panelPiece);
     }
 
     private void PanelPiece(int i)
     {
-        var (m, pieces) = (_product!, Math.Min(_product!.Panels, 2 * _threads));
-        m.Multiply(_px0, _ldx, _py0, _ldy, 0, _rows, m.Panels * i / pieces, m.Panels * (i + 1) / pieces);
+        var m = _product!;
+        m.Multiply(_px0, _ldx, _py0, _ldy, 0, _rows, m.Panels * i / _pieces, m.Panels * (i + 1) / _pieces);
     }
 
     private void VisitRows(int start, int end)
@@ -664,8 +665,6 @@ public sealed unsafe class CpuForward : IDisposable
         WeightedSum(scores, n, values, sharedValues, split, _hd, 1f / SoftmaxNumerators(scores, n), o);
     }
 
-    private static readonly bool Wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
-
     /// <summary>
     /// o ← inv · Σ_t p[t] · values[t] over positions 0..n−1 of (L, hd) values (the first <paramref name="split"/>, a multiple
     /// of 8, read from <paramref name="shared"/>): each position's row scaled and added, 16 or 8 dimensions at a time.
@@ -681,7 +680,7 @@ public sealed unsafe class CpuForward : IDisposable
     private static void WeightedSum(float* p, int n, float* values, float* shared, int split, int hd, float inv, float* o)
     {
         var d = 0;
-        if (Wide)
+        if (PackedMatrix.Accelerated512)
             for (; d + 16 <= hd; d += 16)
             {
                 Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;

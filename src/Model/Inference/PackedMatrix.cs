@@ -26,6 +26,9 @@ public sealed unsafe class PackedMatrix : IDisposable
     public int In { get; }
     public int Out { get; }
 
+    /// <summary>True where the runtime accelerates 512-bit vectors: the kernels here and CpuForward's then use them.</summary>
+    internal static bool Accelerated512 { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
     /// <summary>Column panels: <see cref="Multiply"/> can compute a range of them, so threads can split one product by columns.</summary>
     public int Panels => (Out + Panel - 1) / Panel;
 
@@ -37,7 +40,7 @@ public sealed unsafe class PackedMatrix : IDisposable
         if (weights.FirstOrDefault(w => w.shape[1] != In) is { } other)
             throw new ArgumentException($"packed weights need one input width: {other.shape[1]} against {In}", nameof(weights));
         if (wide == true && !Avx512F.IsSupported) throw new PlatformNotSupportedException("512-bit panels need AVX-512F");
-        Panel = wide ?? (Vector512.IsHardwareAccelerated && Avx512F.IsSupported) ? Wide : Narrow;
+        Panel = wide ?? Accelerated512 ? Wide : Narrow;
         Out = weights.Sum(w => (int)w.shape[0]);
         var panels = (Out + Panel - 1) / Panel;
         var bytes = (nuint)((long)panels * In * Panel * sizeof(float));
