@@ -391,7 +391,7 @@ public sealed unsafe class CpuForward : IDisposable
     /// splitting the rows: too few rows for a chunk per thread (rows below <see cref="MinChunkRows"/> × threads ran on one
     /// thread), and enough work to pay a handover per operation: <see cref="MinPanelRows"/> rows or more, or weights past the
     /// caches, which one thread alone cannot pull from memory as fast as two. Two threads against one, in one process: small
-    /// (3 MB of weights) 0.77x at 1 row, 0.84x at 8, 1.03x at 16, 1.26x at 32; medium (100 MB) 1.6-1.95x from 1 row to 47.
+    /// (3 MB of weights) 0.77x at 1 row, 0.84x at 8, 1.03x at 16, 1.26x at 32; medium (100 MB) 1.6-1.95x from 1 row to 47, and 1.3-2.1x at 1 row since its one-row kernel reads a 512-bit panel in one pass.
     /// </summary>
     private bool ByPanels(int rows) => _threads > 1 && rows < MinChunkRows * _threads && (rows >= MinPanelRows || _chunksPerThread == 1);
 
