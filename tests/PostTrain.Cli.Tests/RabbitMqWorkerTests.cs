@@ -57,10 +57,11 @@ public sealed class RabbitMqWorkerTests
             victim.KillHard();
             Assert.True(victim.HasExited);
 
-            // The lost step runs again on the survivor and the run completes. Usually the engine re-dispatches it as
-            // attempt 2 once its heartbeats have been missing for 60 s. On a loaded machine the engine may already
-            // have re-sent attempt 1, because its ActivityStarted came later than the 20 s acknowledgement wait; the
-            // survivor then runs that copy as soon as its slot frees, before the heartbeat timeout.
+            // The lost step runs again on the survivor and the run completes: the engine re-dispatches it as attempt 2
+            // once its heartbeats have been missing for 60 s. (On a loaded machine the engine may also have re-sent
+            // attempt 1, its ActivityStarted having come later than the 20 s acknowledgement wait. Before
+            // StopDuplicateAttempt the survivor ran that copy to the end as soon as its slot freed: attempts [1, 1].
+            // Now the engine stops such a copy, and what this test asks is that the survivor ran the lost step.)
             var done = await Snapshots.WaitForAsync(home.Root, host,
                 r => (string?)r["state"] is "Succeeded" or "Failed" or "Cancelled", TimeSpan.FromMinutes(5), "run finished");
             Assert.True((string?)done["state"] == "Succeeded", done.ToJsonString());

@@ -298,6 +298,81 @@ public sealed class EngineResilienceTests
         await host.StopAsync();
     }
 
+    /// <summary>
+    /// A copy of a command the engine sent again (its acknowledgement came late) reached a second worker while the first
+    /// runs the attempt: the engine tells the second to stop its copy, and repeats of the first worker's own report
+    /// change nothing.
+    /// </summary>
+    [Fact]
+    public async Task Started_SameAttemptOnASecondWorker_EngineTellsThatWorkerToStop()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast, worker: null);
+        await host.StartAsync();
+        var stops = new ConcurrentQueue<StopDuplicateAttempt>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("stops-" + Guid.NewGuid().ToString("N"), e => e.Handler<StopDuplicateAttempt>(ctx =>
+        {
+            stops.Enqueue(ctx.Message);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"twice","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""");
+
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "first", At = DateTime.UtcNow });
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "first", At = DateTime.UtcNow });
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "second", At = DateTime.UtcNow });
+        await WaitUntilAsync(() => !stops.IsEmpty);
+        await Task.Delay(200);
+
+        var stop = Assert.Single(stops);
+        Assert.Equal((id, "a", 1, "second", "first"), (stop.RunId, stop.StepPath, stop.Attempt, stop.Worker, stop.RunningOn));
+        var step = engine.Snapshot(id).Steps.Single();
+        Assert.Equal((StepState.Running, 1, "first"), (step.State, step.Attempt, step.Worker));
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A worker told to stop its copy of an attempt ends it without a report (a fault would count against the attempt the
+    /// other worker runs); a stop naming another worker leaves its work alone. Here the "other worker" is a fiction, so
+    /// the engine finds the attempt lost when its heartbeats stop, and the next attempt completes.
+    /// </summary>
+    [Fact]
+    public async Task Worker_ToldToStopItsCopy_EndsItWithoutAReport()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast with { HeartbeatTimeout = TimeSpan.FromSeconds(1) },
+            new WorkerOptions { Name = "local", Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } });
+        await host.StartAsync();
+        var bus = host.Services.GetRequiredService<IBus>();
+        var faults = new ConcurrentQueue<ActivityFaulted>();
+        var handle = bus.ConnectReceiveEndpoint("faults-" + Guid.NewGuid().ToString("N"), e => e.Handler<ActivityFaulted>(ctx =>
+        {
+            faults.Enqueue(ctx.Message);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"copy","activities":[{"id":"a","type":"Sleep","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"ms":2000,"tag":"a"}}]}""");
+        await WaitUntil(engine, id, s => s.Steps.Count == 1 && s.Steps[0].State == StepState.Running);
+
+        await bus.Publish(new StopDuplicateAttempt { RunId = id, StepPath = "a", Attempt = 1, Worker = "elsewhere", RunningOn = "local", At = DateTime.UtcNow });
+        var before = engine.Snapshot(id).Steps.Single().Progress;
+        var still = await WaitUntil(engine, id, s => s.Steps.Single().Progress >= before + 0.2); // its slices go on
+        Assert.Equal((StepState.Running, 1, 0), (still.Steps.Single().State, still.Steps.Single().Attempt, still.Steps.Single().Failures));
+        await bus.Publish(new StopDuplicateAttempt { RunId = id, StepPath = "a", Attempt = 1, Worker = "local", RunningOn = "elsewhere", At = DateTime.UtcNow });
+        var run = await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(RunState.Succeeded, run.State);
+        var step = run.Steps.Single();
+        Assert.Equal((2, 1), (step.Attempt, step.Failures));
+        Assert.Empty(faults);
+        Assert.Equal(["a"], home.Executions()); // the stopped copy never reached its end
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -29,6 +29,7 @@ public static class PostTrainBus
             {
                 x.AddConsumer<ExecuteActivityConsumer>();
                 x.AddConsumer<RunCancelledConsumer>();
+                x.AddConsumer<StopDuplicateAttemptConsumer>();
             }
             if (settings.RabbitMq is { } uri)
                 x.UsingRabbitMq((context, cfg) =>
@@ -86,6 +87,10 @@ public static class PostTrainBus
                 e.ConcurrentMessageLimit = worker.ConcurrencyOf(pool);
                 e.ConfigureConsumer<ExecuteActivityConsumer>(context);
             });
-        cfg.ReceiveEndpoint(new TemporaryEndpointDefinition(topology.WorkerQueue), e => e.ConfigureConsumer<RunCancelledConsumer>(context));
+        cfg.ReceiveEndpoint(new TemporaryEndpointDefinition(topology.WorkerQueue), e =>
+        {
+            e.ConfigureConsumer<RunCancelledConsumer>(context);
+            e.ConfigureConsumer<StopDuplicateAttemptConsumer>(context);
+        });
     }
 }

@@ -35,6 +35,8 @@ public sealed class ActivityWorker : IAsyncDisposable
     /// <summary>Attempts this process holds: null while waiting for a slot or running, then how it finished.</summary>
     private readonly ConcurrentDictionary<(Guid Run, string Path, int Attempt), Finished?> _taken = new();
     private readonly CancellationTokenSource _stopping = new();
+    /// <summary>Attempts stopped because another worker runs them (<see cref="StopDuplicate"/>): they end without a report.</summary>
+    private readonly ConcurrentDictionary<(Guid Run, string Path, int Attempt), string> _duplicates = new();
 
     public ActivityWorker(ActivityRegistry registry, PostTrainHome home, ArtifactStore artifacts, IPublishEndpoint bus, EngineOptions engine, WorkerOptions options, ILoggerFactory loggers)
     {
@@ -97,9 +99,17 @@ public sealed class ActivityWorker : IAsyncDisposable
             cts.Dispose();
             throw;
         }
+        // The work waits until it is listed, so its own removal cannot come first (a cache hit ends at once) and a stop
+        // for it finds it, or is seen by it.
+        var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var work = Task.Run(async () =>
         {
-            try { await ExecuteAsync(cmd, cts.Token).ConfigureAwait(false); }
+            await listed.Task.ConfigureAwait(false);
+            try
+            {
+                if (_duplicates.ContainsKey(key)) await cts.CancelAsync().ConfigureAwait(false);
+                await ExecuteAsync(cmd, cts.Token).ConfigureAwait(false);
+            }
             finally
             {
                 slot.Release();
@@ -108,6 +118,7 @@ public sealed class ActivityWorker : IAsyncDisposable
             }
         }, CancellationToken.None);
         _running[key] = (cts, work);
+        listed.SetResult();
         return true;
     }
 
@@ -131,6 +142,20 @@ public sealed class ActivityWorker : IAsyncDisposable
         foreach (var (key, value) in _running)
             if (key.Run == runId)
                 try { value.Cts.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Stops this worker's copy of an attempt that another worker runs, if the message names this worker. The copy
+    /// ends without a report, so the engine keeps the other worker's run of the attempt as it is.
+    /// </summary>
+    public void StopDuplicate(StopDuplicateAttempt m)
+    {
+        if (m.Worker != _options.Name) return;
+        var key = (m.RunId, m.StepPath, m.Attempt);
+        // Kept even when nothing runs under the key yet: the work about to start checks it.
+        _duplicates[key] = m.RunningOn;
+        if (_running.TryGetValue(key, out var running))
+            try { running.Cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
     private async Task ExecuteAsync(ExecuteActivity cmd, CancellationToken ct)
@@ -202,6 +227,13 @@ public sealed class ActivityWorker : IAsyncDisposable
         {
             // Shutting down: report nothing; the engine re-dispatches on resume or when heartbeats stop.
             if (_stopping.IsCancellationRequested) return;
+            if (_duplicates.TryRemove((cmd.RunId, cmd.StepPath, cmd.Attempt), out var holder))
+            {
+                log.LogInformation("{Type} at {Path} (attempt {Attempt}) stopped: the attempt runs on {Holder}", cmd.ActivityType, cmd.StepPath, cmd.Attempt, holder);
+                // Forgotten here, so a later copy is not mistaken for one this worker still holds or has answered.
+                _taken.TryRemove((cmd.RunId, cmd.StepPath, cmd.Attempt), out _);
+                return;
+            }
             await FinishAsync(cmd, new ActivityFaulted { RunId = cmd.RunId, StepPath = cmd.StepPath, Attempt = cmd.Attempt, ExceptionType = nameof(OperationCanceledException), Error = "cancelled", Cancelled = true, At = DateTime.UtcNow }).ConfigureAwait(false);
         }
         catch (Exception e)

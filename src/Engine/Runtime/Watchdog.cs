@@ -89,6 +89,7 @@ internal sealed class Watchdog(EngineState state, RunMachine machine, Transition
     /// <see cref="EngineOptions.MaxDispatchAckTimeout"/>). As for the dispatch timeout, a pool seen busy restarts the
     /// clock (the command may rightly wait for a slot), unless the last send failed. A worker that already runs the
     /// attempt drops the copy; one that finished it reports its result again; so a copy is never a second run there.
+    /// A copy that another worker starts is stopped when its ActivityStarted arrives (WorkerReports, StopDuplicateAttempt).
     /// </summary>
     private void Resend(RunRecord run, StepRecord step, DateTime now, DateTime poolActive, Outbox outbox)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json.Nodes;
 using PostTrain.Engine.Contracts;
 using PostTrain.Engine.Store;
@@ -17,6 +18,16 @@ internal sealed class WorkerReports(EngineState state, RunMachine machine, Trans
         transition.RunAsync(outbox =>
         {
             var step = Reported(m.RunId, m.StepPath, m.Attempt);
+            if (step is not null && step.State == StepState.Running && step.Attempt == m.Attempt && step.Worker is { Length: > 0 } holder
+                && m.Worker.Length > 0 && m.Worker != holder)
+            {
+                // A copy of the command (sent again because this attempt's acknowledgement came late) reached a second
+                // worker. Two runs of one attempt would take two slots for the same outputs: the later one stops. Should
+                // the first worker be dead, its missing heartbeats bring the next attempt as usual.
+                state.Log.LogInformation("step {Path} of run {Run}: attempt {Attempt} also started on {Worker} while it runs on {Holder}; stopping that copy", m.StepPath, m.RunId, m.Attempt, m.Worker, holder);
+                outbox.Publishes.Add(new StopDuplicateAttempt { RunId = m.RunId, StepPath = m.StepPath, Attempt = m.Attempt, Worker = m.Worker, RunningOn = holder, At = Now });
+                return;
+            }
             if (step is null || step.State is not (StepState.Dispatched or StepState.Pending)) return;
             step.State = StepState.Running;
             step.StartedAt = m.At == default ? Now : m.At;
