@@ -334,6 +334,39 @@ public sealed class EngineResilienceTests
     }
 
     /// <summary>
+    /// The worker of a lost attempt is not taken for the next attempt's: when the next attempt's heartbeat comes before
+    /// its ActivityStarted (the step already Running), the worker that starts it is not told to stop.
+    /// </summary>
+    [Fact]
+    public async Task Started_NextAttemptOnAnotherWorker_AfterItsHeartbeat_IsNotStopped()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast with { HeartbeatTimeout = TimeSpan.FromSeconds(2) }, worker: null);
+        await host.StartAsync();
+        var stops = new ConcurrentQueue<StopDuplicateAttempt>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("stops-" + Guid.NewGuid().ToString("N"), e => e.Handler<StopDuplicateAttempt>(ctx =>
+        {
+            stops.Enqueue(ctx.Message);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var id = await Start(host, home, """{"id":"next","activities":[{"id":"a","type":"Add","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"x":1}}]}""");
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "dead", At = DateTime.UtcNow });
+        await WaitUntil(engine, id, s => s.Steps.Single() is { Attempt: 2, State: StepState.Dispatched });
+
+        await engine.OnProgressAsync(new ActivityProgress { RunId = id, StepPath = "a", Attempt = 2, Fraction = 0.1, At = DateTime.UtcNow });
+        await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 2, Worker = "alive", At = DateTime.UtcNow });
+        await Task.Delay(300);
+
+        Assert.Empty(stops);
+        var step = engine.Snapshot(id).Steps.Single();
+        Assert.Equal((StepState.Running, 2), (step.State, step.Attempt));
+        await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    /// <summary>
     /// A worker told to stop its copy of an attempt ends it without a report (a fault would count against the attempt the
     /// other worker runs); a stop naming another worker leaves its work alone. Here the "other worker" is a fiction, so
     /// the engine finds the attempt lost when its heartbeats stop, and the next attempt completes.

@@ -95,6 +95,8 @@ internal sealed class RunMachine(EngineState state)
     {
         step.Attempt++;
         step.State = StepState.Dispatched;
+        // The worker of the attempt before must not pass for this one's: a second start is told to stop by comparing them.
+        step.Worker = null;
         step.DispatchedAt = Now;
         step.NextAttemptAt = null;
         Store.Steps.Update(step);
