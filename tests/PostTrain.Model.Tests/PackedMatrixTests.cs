@@ -18,6 +18,7 @@ public unsafe class PackedMatrixTests
             data.Add(12, 64, [64, 32, 32], true, wide); // fused q|k|v with biases, whole panels
             data.Add(1, 7, [5, 20], true, wide);        // one row (one sequence), a width under one panel
             data.Add(20, 176, [64], false, wide);
+            data.Add(9, 30, [37], true, wide);          // from row 1: one block and a pair past it, a partial last panel
         }
         return data;
     }
@@ -51,12 +52,14 @@ public unsafe class PackedMatrixTests
     }
 
     /// <summary>The 512-bit panels compute every element by the same chain of FMAs as the 256-bit ones: a sampler's tokens do not depend on the CPU's vector width.</summary>
-    /// <remarks>23 rows: three 6-row blocks and five rows through the one-row kernel; 1 row: one sequence; inputs that are
-    /// not a multiple of 4 take the one-row kernel's remainder loop.</remarks>
+    /// <remarks>23 rows: three 6-row blocks and five rows past them (two pairs and one row in the wide kernels); 1 row: one
+    /// sequence; 2 rows: one pair; inputs that are not a multiple of 4 take the remainder loops.</remarks>
     [Theory]
     [InlineData(23, 72)]
     [InlineData(1, 70)]
     [InlineData(5, 129)]
+    [InlineData(2, 64)]
+    [InlineData(10, 33)]
     public void Multiply_WideAndNarrowPanels_GiveTheSameBits(int rows, int inputs)
     {
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // nothing to compare on this CPU: only the narrow kernel runs

@@ -101,6 +101,17 @@ public sealed unsafe class PackedMatrix : IDisposable
                 if (cols < Panel)
                     for (var i = 0; i < BlockRows; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
             }
+            // Rows past the blocks two at a time where the registers allow (32 in 512-bit code): one read of the panel
+            // for both. A row's sums are those of the one-row kernel either way.
+            for (; Panel == Wide && r + 2 <= end; r += 2)
+            {
+                var yr = y + r * ldy + p * Panel;
+                var dst = cols == Panel ? yr : tile;
+                var ld = cols == Panel ? ldy : Panel;
+                Kernel2Wide(x + r * ldx, ldx, b, In, bias, dst, ld);
+                if (cols < Panel)
+                    for (var i = 0; i < 2; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
+            }
             for (; r < end; r++)
             {
                 var yr = y + r * ldy + p * Panel;
@@ -295,6 +306,80 @@ public sealed unsafe class PackedMatrix : IDisposable
         }
         s0.Store(c);
         s1.Store(c + 16);
+    }
+
+    /// <summary>
+    /// Two rows through <see cref="Kernel1Wide"/>'s sums (four chains per column and row, combined and biased the same
+    /// way, so the same bits), the panel read once for both: sixteen sums, two loads and a broadcast fit the 32 registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel2Wide(float* a, long lda, float* b, int k, float* bias, float* c, long ldc)
+    {
+        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+        Vector512<float> S0 = s0, S1 = s0, T0 = s0, T1 = s0, U0 = s0, U1 = s0, V0 = s0, V1 = s0;
+        float* a0 = a, a1 = a + lda;
+        var i = 0;
+        for (; i + 4 <= k; i += 4, b += 4 * Wide)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[i]);
+            s0 = Avx512F.FusedMultiplyAdd(x, b0, s0);
+            s1 = Avx512F.FusedMultiplyAdd(x, b1, s1);
+            x = Vector512.Create(a1[i]);
+            S0 = Avx512F.FusedMultiplyAdd(x, b0, S0);
+            S1 = Avx512F.FusedMultiplyAdd(x, b1, S1);
+            b0 = Vector512.Load(b + Wide);
+            b1 = Vector512.Load(b + Wide + 16);
+            x = Vector512.Create(a0[i + 1]);
+            t0 = Avx512F.FusedMultiplyAdd(x, b0, t0);
+            t1 = Avx512F.FusedMultiplyAdd(x, b1, t1);
+            x = Vector512.Create(a1[i + 1]);
+            T0 = Avx512F.FusedMultiplyAdd(x, b0, T0);
+            T1 = Avx512F.FusedMultiplyAdd(x, b1, T1);
+            b0 = Vector512.Load(b + 2 * Wide);
+            b1 = Vector512.Load(b + 2 * Wide + 16);
+            x = Vector512.Create(a0[i + 2]);
+            u0 = Avx512F.FusedMultiplyAdd(x, b0, u0);
+            u1 = Avx512F.FusedMultiplyAdd(x, b1, u1);
+            x = Vector512.Create(a1[i + 2]);
+            U0 = Avx512F.FusedMultiplyAdd(x, b0, U0);
+            U1 = Avx512F.FusedMultiplyAdd(x, b1, U1);
+            b0 = Vector512.Load(b + 3 * Wide);
+            b1 = Vector512.Load(b + 3 * Wide + 16);
+            x = Vector512.Create(a0[i + 3]);
+            v0 = Avx512F.FusedMultiplyAdd(x, b0, v0);
+            v1 = Avx512F.FusedMultiplyAdd(x, b1, v1);
+            x = Vector512.Create(a1[i + 3]);
+            V0 = Avx512F.FusedMultiplyAdd(x, b0, V0);
+            V1 = Avx512F.FusedMultiplyAdd(x, b1, V1);
+        }
+        for (; i < k; i++, b += Wide)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            s0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[i]), b0, s0);
+            s1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[i]), b1, s1);
+            S0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[i]), b0, S0);
+            S1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[i]), b1, S1);
+        }
+        s0 = s0 + t0 + (u0 + v0);
+        s1 = s1 + t1 + (u1 + v1);
+        S0 = S0 + T0 + (U0 + V0);
+        S1 = S1 + T1 + (U1 + V1);
+        if (bias != null)
+        {
+            var c0 = Vector512.Load(bias);
+            var c1 = Vector512.Load(bias + 16);
+            s0 += c0;
+            s1 += c1;
+            S0 += c0;
+            S1 += c1;
+        }
+        s0.Store(c);
+        s1.Store(c + 16);
+        S0.Store(c + ldc);
+        S1.Store(c + ldc + 16);
     }
 
     public void Dispose()
