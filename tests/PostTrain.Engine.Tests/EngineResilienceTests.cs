@@ -309,13 +309,7 @@ public sealed class EngineResilienceTests
         using var home = new TestHome();
         using var host = Build(home, EngineHost.Fast, worker: null);
         await host.StartAsync();
-        var stops = new ConcurrentQueue<StopDuplicateAttempt>();
-        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("stops-" + Guid.NewGuid().ToString("N"), e => e.Handler<StopDuplicateAttempt>(ctx =>
-        {
-            stops.Enqueue(ctx.Message);
-            return Task.CompletedTask;
-        }));
-        await handle.Ready;
+        var (stops, handle) = await Listen<StopDuplicateAttempt>(host);
         var engine = host.Services.GetRequiredService<WorkflowEngine>();
         var id = await Start(host, home, """{"id":"twice","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""");
 
@@ -343,13 +337,7 @@ public sealed class EngineResilienceTests
         using var home = new TestHome();
         using var host = Build(home, EngineHost.Fast with { HeartbeatTimeout = TimeSpan.FromSeconds(2) }, worker: null);
         await host.StartAsync();
-        var stops = new ConcurrentQueue<StopDuplicateAttempt>();
-        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("stops-" + Guid.NewGuid().ToString("N"), e => e.Handler<StopDuplicateAttempt>(ctx =>
-        {
-            stops.Enqueue(ctx.Message);
-            return Task.CompletedTask;
-        }));
-        await handle.Ready;
+        var (stops, handle) = await Listen<StopDuplicateAttempt>(host);
         var engine = host.Services.GetRequiredService<WorkflowEngine>();
         var id = await Start(host, home, """{"id":"next","activities":[{"id":"a","type":"Add","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"x":1}}]}""");
         await engine.OnStartedAsync(new ActivityStarted { RunId = id, StepPath = "a", Attempt = 1, Worker = "dead", At = DateTime.UtcNow });
@@ -379,13 +367,7 @@ public sealed class EngineResilienceTests
             new WorkerOptions { Name = "local", Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } });
         await host.StartAsync();
         var bus = host.Services.GetRequiredService<IBus>();
-        var faults = new ConcurrentQueue<ActivityFaulted>();
-        var handle = bus.ConnectReceiveEndpoint("faults-" + Guid.NewGuid().ToString("N"), e => e.Handler<ActivityFaulted>(ctx =>
-        {
-            faults.Enqueue(ctx.Message);
-            return Task.CompletedTask;
-        }));
-        await handle.Ready;
+        var (faults, handle) = await Listen<ActivityFaulted>(host);
         var engine = host.Services.GetRequiredService<WorkflowEngine>();
         var id = await Start(host, home, """{"id":"copy","activities":[{"id":"a","type":"Sleep","retry":{"maxAttempts":3,"backoffSeconds":0.05},"inputs":{"ms":2000,"tag":"a"}}]}""");
         await WaitUntil(engine, id, s => s.Steps.Count == 1 && s.Steps[0].State == StepState.Running);
@@ -404,6 +386,19 @@ public sealed class EngineResilienceTests
         Assert.Equal(["a"], home.Executions()); // the stopped copy never reached its end
         await handle.StopAsync();
         await host.StopAsync();
+    }
+
+    /// <summary>Every message of type <typeparamref name="T"/> published on the host's bus, from now on, on a queue of the test's own.</summary>
+    private static async Task<(ConcurrentQueue<T> Seen, HostReceiveEndpointHandle Handle)> Listen<T>(IHost host) where T : class
+    {
+        var seen = new ConcurrentQueue<T>();
+        var handle = host.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint($"{typeof(T).Name}-{Guid.NewGuid():N}", e => e.Handler<T>(ctx =>
+        {
+            seen.Enqueue(ctx.Message);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        return (seen, handle);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
