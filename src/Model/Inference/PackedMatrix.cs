@@ -91,36 +91,38 @@ public sealed unsafe class PackedMatrix : IDisposable
             var bias = _bias == null ? null : _bias + p * Panel;
             var cols = Math.Min(Panel, Out - p * Panel);
             var r = start;
+            // A partial last panel's rows go to the tile first, then only its live columns out.
+            var partial = cols < Panel;
+            var ld = partial ? Panel : ldy;
             for (; r + BlockRows <= end; r += BlockRows)
             {
                 var yr = y + r * ldy + p * Panel;
-                var dst = cols == Panel ? yr : tile;
-                var ld = cols == Panel ? ldy : Panel;
-                if (Panel == Wide) Kernel6Wide(x + r * ldx, ldx, b, In, bias, dst, ld);
-                else Kernel6(x + r * ldx, ldx, b, In, bias, dst, ld);
-                if (cols < Panel)
-                    for (var i = 0; i < BlockRows; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
+                if (Panel == Wide) Kernel6Wide(x + r * ldx, ldx, b, In, bias, partial ? tile : yr, ld);
+                else Kernel6(x + r * ldx, ldx, b, In, bias, partial ? tile : yr, ld);
+                if (partial) CopyOut(tile, BlockRows, cols, yr, ldy);
             }
             // Rows past the blocks two at a time where the registers allow (32 in 512-bit code): one read of the panel
             // for both. A row's sums are those of the one-row kernel either way.
             for (; Panel == Wide && r + 2 <= end; r += 2)
             {
                 var yr = y + r * ldy + p * Panel;
-                var dst = cols == Panel ? yr : tile;
-                var ld = cols == Panel ? ldy : Panel;
-                Kernel2Wide(x + r * ldx, ldx, b, In, bias, dst, ld);
-                if (cols < Panel)
-                    for (var i = 0; i < 2; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(yr + i * ldy, cols));
+                Kernel2Wide(x + r * ldx, ldx, b, In, bias, partial ? tile : yr, ld);
+                if (partial) CopyOut(tile, 2, cols, yr, ldy);
             }
             for (; r < end; r++)
             {
                 var yr = y + r * ldy + p * Panel;
-                var dst = cols == Panel ? yr : tile;
-                if (Panel == Wide) Kernel1Wide(x + r * ldx, b, In, bias, dst);
-                else Kernel1(x + r * ldx, b, In, bias, dst);
-                if (cols < Panel) new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(yr, cols));
+                if (Panel == Wide) Kernel1Wide(x + r * ldx, b, In, bias, partial ? tile : yr);
+                else Kernel1(x + r * ldx, b, In, bias, partial ? tile : yr);
+                if (partial) CopyOut(tile, 1, cols, yr, ldy);
             }
         }
+    }
+
+    /// <summary>The first <paramref name="cols"/> columns of <paramref name="rows"/> tile rows (a panel wide) into y's rows.</summary>
+    private void CopyOut(float* tile, int rows, int cols, float* y, long ldy)
+    {
+        for (var i = 0; i < rows; i++) new ReadOnlySpan<float>(tile + i * Panel, cols).CopyTo(new Span<float>(y + i * ldy, cols));
     }
 
     /// <summary>
