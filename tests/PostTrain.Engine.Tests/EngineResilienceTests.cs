@@ -386,7 +386,30 @@ public sealed class EngineResilienceTests
         Assert.Equal((2, 1), (step.Attempt, step.Failures));
         Assert.Empty(faults);
         Assert.Equal(["a"], home.Executions()); // the stopped copy never reached its end
+        Assert.Equal(0, host.Services.GetRequiredService<ActivityWorker>().PendingStops); // the stop ended with its copy
         await handle.StopAsync();
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A stop that reaches a worker after its copy finished, or for an attempt it never held, has nothing to stop: the
+    /// worker keeps no record of it (one per such stop, never read again, was what it kept before).
+    /// </summary>
+    [Fact]
+    public async Task StopDuplicate_ForACopyThatFinishedOrNeverCame_KeepsNothing()
+    {
+        using var home = new TestHome();
+        using var host = Build(home, EngineHost.Fast, new WorkerOptions { Name = "local", Concurrency = new Dictionary<string, int> { ["cpu"] = 4 } });
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        var worker = host.Services.GetRequiredService<ActivityWorker>();
+        var id = await Start(host, home, """{"id":"done","activities":[{"id":"a","type":"Add","inputs":{"x":1}}]}""");
+        await engine.WaitForRunAsync(id).WaitAsync(TimeSpan.FromSeconds(30));
+
+        worker.StopDuplicate(new StopDuplicateAttempt { RunId = id, StepPath = "a", Attempt = 1, Worker = "local", RunningOn = "elsewhere", At = DateTime.UtcNow });
+        worker.StopDuplicate(new StopDuplicateAttempt { RunId = Guid.NewGuid(), StepPath = "a", Attempt = 1, Worker = "local", RunningOn = "elsewhere", At = DateTime.UtcNow });
+
+        Assert.Equal(0, worker.PendingStops);
         await host.StopAsync();
     }
 

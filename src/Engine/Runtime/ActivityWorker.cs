@@ -114,6 +114,8 @@ public sealed class ActivityWorker : IAsyncDisposable
             {
                 slot.Release();
                 _running.TryRemove(key, out _);
+                // A stop that came too late to end the work (it had finished) has nothing left to stop.
+                _duplicates.TryRemove(key, out _);
                 cts.Dispose();
             }
         }, CancellationToken.None);
@@ -156,7 +158,13 @@ public sealed class ActivityWorker : IAsyncDisposable
         _duplicates[key] = m.RunningOn;
         if (_running.TryGetValue(key, out var running))
             try { running.Cts.Cancel(); } catch (ObjectDisposedException) { }
+        // Not held here, or held and finished (its work already left the list): no work will ever read the stop.
+        else if (!_taken.TryGetValue(key, out var finished) || finished is not null)
+            _duplicates.TryRemove(key, out _);
     }
+
+    /// <summary>Stops received for copies that have not ended yet; each ends with its copy.</summary>
+    internal int PendingStops => _duplicates.Count;
 
     private async Task ExecuteAsync(ExecuteActivity cmd, CancellationToken ct)
     {
