@@ -287,24 +287,25 @@ internal sealed class SlotDecoder : IDisposable
         // A prompt longer than the row budget (a long prompt over a big vocabulary) takes the reference forward.
         if (_fast is not null && admitted.All(p => p.Ids.Length <= _fast.Capacity)) PrefillFast(admitted, slots);
         else PrefillReference(admitted, slotIndex);
-        var keys = new long[slots.Length];
         var positions = new long[slots.Length];
         var limits = new long[slots.Length];
         for (var j = 0; j < slots.Length; j++)
         {
             var prompt = admitted[j / _n];
-            keys[j] = unchecked((long)CounterRandom.StreamKey(_o.Seed, prompt.Id, j % _n));
             positions[j] = prompt.Ids.Length;
             limits[j] = Math.Min(_o.MaxNewTokens, _model.Config.MaxPositionEmbeddings - prompt.Ids.Length);
             _row[slots[j]] = (next + j / _n) * _n + j % _n;
             _hostPosition[slots[j]] = prompt.Ids.Length;
             _fresh[slots[j]] = true;
             if (_fused) _hostLimit[slots[j]] = (int)limits[j];
-            (_hostKey[slots[j]], _hostStep[slots[j]]) = ((ulong)keys[j], 0);
+            (_hostKey[slots[j]], _hostStep[slots[j]]) = (CounterRandom.StreamKey(_o.Seed, prompt.Id, j % _n), 0);
         }
-        _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
-        _limits.index_copy_(0, slotIndex, tensor(limits, device: _device));
-        _steps.index_fill_(0, slotIndex, 0);
+        if (!_fused) // fused, the host arrays above are the slots' whole state
+        {
+            _positions.index_copy_(0, slotIndex, tensor(positions, device: _device));
+            _limits.index_copy_(0, slotIndex, tensor(limits, device: _device));
+            _steps.index_fill_(0, slotIndex, 0);
+        }
         PrefillSeconds += clock.Elapsed.TotalSeconds;
         return next + count;
     }
